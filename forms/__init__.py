@@ -1,0 +1,1 @@
+"""WTForms classes by domain; views validate with these and never parse request.form."""

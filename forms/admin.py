@@ -1,0 +1,151 @@
+"""Administrator forms: organisation settings, units, staff, users, checklist items."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from forms.base import optional_text, strip
+from inspection.labels import choices
+from inspection.models import ItemCategory, ItemScope, Role, StaffCategory, UnitKind
+
+
+class SettingsForm(FlaskForm):
+    org_name = StringField(
+        _l("Organisation name"), validators=[DataRequired(), Length(max=200)], filters=[strip]
+    )
+    parent_body = StringField(
+        _l("Parent body (top left of the minutes, capitals)"),
+        validators=[DataRequired(), Length(max=200)],
+        filters=[strip],
+    )
+    issuing_body = StringField(
+        _l("Issuing body (bold, under the parent body)"),
+        validators=[DataRequired(), Length(max=200)],
+        filters=[strip],
+    )
+    issuing_abbr = StringField(
+        _l("Abbreviation in minutes numbers (07/BB-…)"),
+        validators=[DataRequired(), Length(max=20), Regexp(r"^[^\s/]+$")],
+        filters=[strip],
+    )
+    office_name = optional_text(_l("Reviewing office"), 200, filters=[strip])
+    place_name = StringField(
+        _l("Place name on the date line"),
+        validators=[DataRequired(), Length(max=100)],
+        filters=[strip],
+    )
+    timezone = SelectField(
+        _l("Time zone"), choices=[SelectChoice("Asia/Ho_Chi_Minh", "Asia/Ho_Chi_Minh")]
+    )
+    legal_basis = TextAreaField(
+        _l("Legal basis (decision setting up the team, inspection plan)"),
+        validators=[Optional(), Length(max=4000)],
+        filters=[strip],
+    )
+
+
+class UnitForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=32), Regexp(r"^[A-Za-z0-9_-]+$")],
+        filters=[strip],
+    )
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)], filters=[strip])
+    kind = SelectField(_l("Kind"), choices=choices(UnitKind), validators=[DataRequired()])
+    address = optional_text(_l("Address"), 300, filters=[strip])
+    active = BooleanField(_l("Active"), default=True)
+
+
+class StaffForm(FlaskForm):
+    full_name = StringField(
+        _l("Full name"), validators=[DataRequired(), Length(max=120)], filters=[strip]
+    )
+    position = optional_text(_l("Position"), 120, filters=[strip])
+    category = SelectField(
+        _l("Category"), choices=choices(StaffCategory), validators=[DataRequired()]
+    )
+    badge_no = optional_text(_l("Badge number"), 32, filters=[strip])
+    active = BooleanField(_l("On the roster"), default=True)
+
+
+class UserForm(FlaskForm):
+    username = StringField(
+        _l("Username"),
+        validators=[DataRequired(), Length(min=3, max=64)],
+        filters=[strip],
+        render_kw={"autocapitalize": "none", "autocomplete": "off"},
+    )
+    full_name = StringField(
+        _l("Full name"), validators=[DataRequired(), Length(max=120)], filters=[strip]
+    )
+    position = optional_text(_l("Position"), 120, filters=[strip])
+    role = SelectField(_l("Role"), choices=choices(Role), validators=[DataRequired()])
+    unit_id = SelectField(_l("Unit (for unit accounts)"), coerce=int, validators=[Optional()])
+    password = PasswordField(
+        _l("Password"),
+        validators=[Optional(), Length(max=200)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    active = BooleanField(_l("Active"), default=True)
+
+    def __init__(self, *args, units=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.unit_id.choices = [SelectChoice(0, "—")] + [SelectChoice(u.id, u.name) for u in units]
+
+    @property
+    def unit_value(self) -> int | None:
+        return self.unit_id.data or None
+
+
+class ChecklistItemForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=32), Regexp(r"^[A-Za-z0-9_-]+$")],
+        filters=[strip],
+    )
+    category = SelectField(_l("Category"), choices=choices(ItemCategory))
+    scope = SelectField(_l("Asked"), choices=choices(ItemScope))
+    label_vi = TextAreaField(
+        _l("Label (Vietnamese)"), validators=[DataRequired(), Length(max=500)], filters=[strip]
+    )
+    label_en = TextAreaField(
+        _l("Label (English)"), validators=[DataRequired(), Length(max=500)], filters=[strip]
+    )
+    legal_basis = TextAreaField(
+        _l("Legal basis"), validators=[Optional(), Length(max=1000)], filters=[strip]
+    )
+    position = IntegerField(
+        _l("Position in the list"), validators=[Optional(), NumberRange(min=1, max=500)]
+    )
+    required = BooleanField(_l("Required"), default=True)
+    number_label_vi = optional_text(_l("Also record a number: label (Vietnamese)"), 120)
+    number_label_en = optional_text(_l("Also record a number: label (English)"), 120)
+    note = optional_text(_l("Why this change (kept with the version)"), 300, filters=[strip])
+
+    def item(self) -> dict:
+        """Return the item as plain data for the checklist service."""
+        data = {
+            name: getattr(self, name).data
+            for name in (
+                "code",
+                "category",
+                "scope",
+                "label_vi",
+                "label_en",
+                "legal_basis",
+                "position",
+                "required",
+            )
+        }
+        data["number_label_vi"] = self.number_label_vi.data or None
+        data["number_label_en"] = self.number_label_en.data or None
+        return data

@@ -1,0 +1,69 @@
+"""Configuration read from the environment."""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Return SECRET_KEY from the environment, or one generated once into instance/."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: two workers starting together must agree on one key.
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+    return key_file.read_text().strip()
+
+
+class Config:
+    """Production defaults; every deployment-specific value comes from the environment."""
+
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 12 * 1024 * 1024))
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = ("vi", "en")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    WTF_CSRF_TIME_LIMIT = None  # an inspector may keep a form open all morning
+    API_TOKEN_LIFETIME = timedelta(days=int(os.environ.get("API_TOKEN_DAYS", 30)))
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    ROSTER_IMPORT_MAX_ROWS = 2000
+
+    @staticmethod
+    def database_url(instance_path: Path) -> str:
+        """Return DATABASE_URL, defaulting to a SQLite file under instance/."""
+        url = os.environ.get("DATABASE_URL")
+        if url:
+            # Hosting panels hand out postgres:// URLs; SQLAlchemy wants the driver named.
+            for prefix in ("postgres://", "postgresql://"):
+                if url.startswith(prefix):
+                    return "postgresql+psycopg://" + url[len(prefix) :]
+            return url
+        instance_path.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{instance_path / 'inspection.sqlite'}"
+
+    @classmethod
+    def load(cls, instance_path: Path, overrides: dict | None = None) -> dict:
+        """Return the settings as a dict for ``app.config.update``, ``overrides`` applied."""
+        overrides = overrides or {}
+        values = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
+        if "SQLALCHEMY_DATABASE_URI" not in overrides:
+            values["SQLALCHEMY_DATABASE_URI"] = cls.database_url(instance_path)
+        if "SECRET_KEY" not in overrides:
+            values["SECRET_KEY"] = _secret_key(instance_path)
+        return {**values, **overrides}

@@ -1,0 +1,74 @@
+"""Human labels for the domain's enumerations, translated lazily."""
+
+from flask_babel import lazy_gettext as _l
+from wtforms.fields.choices import SelectChoice
+
+from inspection.models import (
+    Attendance,
+    InspectionKind,
+    InspectionStatus,
+    ItemCategory,
+    ItemScope,
+    Outcome,
+    Role,
+    StaffCategory,
+    TeamRole,
+    UnitKind,
+)
+
+LABELS = {
+    UnitKind.DEPARTMENT: _l("Department (phòng, ban)"),
+    UnitKind.COMMUNE: _l("Commune"),
+    UnitKind.TOWN: _l("Town"),
+    UnitKind.WARD: _l("Ward"),
+    UnitKind.ADMIN_CENTRE: _l("Public administration centre"),
+    UnitKind.SCHOOL: _l("School"),
+    UnitKind.OTHER: _l("Other"),
+    StaffCategory.CAN_BO: _l("Cán bộ"),
+    StaffCategory.CONG_CHUC: _l("Công chức"),
+    StaffCategory.VIEN_CHUC: _l("Viên chức"),
+    StaffCategory.HOP_DONG: _l("Contract worker"),
+    Role.ADMIN: _l("Administrator"),
+    Role.OFFICE: _l("Home Affairs office"),
+    Role.INSPECTOR: _l("Inspector"),
+    Role.UNIT: _l("Inspected unit"),
+    ItemCategory.ATTENDANCE: _l("Attendance"),
+    ItemCategory.UNIFORM: _l("Dress"),
+    ItemCategory.BADGE: _l("Badge"),
+    ItemCategory.SMOKING: _l("Smoking"),
+    ItemCategory.ALCOHOL: _l("Alcohol"),
+    ItemCategory.PREMISES: _l("Premises"),
+    ItemCategory.ATTITUDE: _l("Attitude to citizens"),
+    ItemCategory.ONE_STOP: _l("One-stop desk"),
+    ItemCategory.OTHER: _l("Other"),
+    ItemScope.UNIT: _l("Once per visit"),
+    ItemScope.PERSON: _l("For each person"),
+    InspectionKind.SCHEDULED: _l("Scheduled"),
+    InspectionKind.SURPRISE: _l("Surprise"),
+    InspectionStatus.PLANNED: _l("Planned"),
+    InspectionStatus.DRAFT: _l("In progress"),
+    InspectionStatus.SUBMITTED: _l("Waiting for signatures"),
+    InspectionStatus.FINALIZED: _l("Minutes issued"),
+    InspectionStatus.CANCELLED: _l("Cancelled"),
+    TeamRole.LEAD: _l("Team lead"),
+    TeamRole.MEMBER: _l("Member"),
+    TeamRole.SECRETARY: _l("Secretary"),
+    Outcome.PASS: _l("Pass"),
+    Outcome.FAIL: _l("Fail"),
+    Outcome.NA: _l("N/A"),
+    Attendance.PRESENT: _l("Present"),
+    Attendance.LATE: _l("Late"),
+    Attendance.ABSENT_EXCUSED: _l("Absent with permission"),
+    Attendance.ABSENT_UNEXCUSED: _l("Absent without permission"),
+    Attendance.ON_DUTY: _l("Away on duty"),
+}
+
+
+def label(value) -> str:
+    """Return the translated label of an enum member (or the value itself)."""
+    return str(LABELS.get(value, value))
+
+
+def choices(enum_cls) -> list[SelectChoice]:
+    """Return WTForms choices for every member of ``enum_cls``."""
+    return [SelectChoice(member.value, LABELS[member]) for member in enum_cls]

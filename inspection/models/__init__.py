@@ -1,0 +1,75 @@
+"""The domain model, one module per aggregate; imported here so Alembic sees every table."""
+
+from inspection.models.accounts import ApiToken, Role, User
+from inspection.models.audit import AuditEvent
+from inspection.models.base import Base, utcnow
+from inspection.models.blob import Blob
+from inspection.models.checklist import (
+    ChecklistItem,
+    ChecklistTemplate,
+    ChecklistVersion,
+    ItemCategory,
+    ItemScope,
+)
+from inspection.models.minutes import Minutes, MinutesCounter, Signature, SignerRole
+from inspection.models.org import OrgSettings, StaffCategory, StaffMember, Unit, UnitKind
+from inspection.models.review import (
+    Remediation,
+    RemediationEvidence,
+    RemediationStatus,
+    Review,
+    ReviewDecision,
+)
+from inspection.models.visit import (
+    Attendance,
+    Inspection,
+    InspectionKind,
+    InspectionStatus,
+    Outcome,
+    PersonItemResult,
+    PersonResult,
+    Photo,
+    TeamMember,
+    TeamRole,
+    UnitItemResult,
+)
+
+__all__ = [
+    "ApiToken",
+    "Attendance",
+    "AuditEvent",
+    "Base",
+    "Blob",
+    "ChecklistItem",
+    "ChecklistTemplate",
+    "ChecklistVersion",
+    "Inspection",
+    "InspectionKind",
+    "InspectionStatus",
+    "ItemCategory",
+    "ItemScope",
+    "Minutes",
+    "MinutesCounter",
+    "OrgSettings",
+    "Outcome",
+    "PersonItemResult",
+    "PersonResult",
+    "Photo",
+    "Remediation",
+    "RemediationEvidence",
+    "RemediationStatus",
+    "Review",
+    "ReviewDecision",
+    "Role",
+    "Signature",
+    "SignerRole",
+    "StaffCategory",
+    "StaffMember",
+    "TeamMember",
+    "TeamRole",
+    "Unit",
+    "UnitItemResult",
+    "UnitKind",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,207 @@
+"""An inspection visit, its team and every answer recorded during it."""
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from inspection.models.accounts import User
+from inspection.models.base import Base, str_enum, utcnow
+from inspection.models.checklist import ChecklistItem, ChecklistVersion
+from inspection.models.org import StaffMember, Unit
+
+
+class InspectionKind(enum.StrEnum):
+    SCHEDULED = "scheduled"  # kiểm tra thường xuyên / theo kế hoạch
+    SURPRISE = "surprise"  # kiểm tra đột xuất
+
+
+class InspectionStatus(enum.StrEnum):
+    PLANNED = "planned"  # scheduled, not started
+    DRAFT = "draft"  # being filled
+    SUBMITTED = "submitted"  # filled, waiting for signatures
+    FINALIZED = "finalized"  # minutes issued; immutable from here on
+    CANCELLED = "cancelled"
+
+
+class TeamRole(enum.StrEnum):
+    LEAD = "lead"
+    MEMBER = "member"
+    SECRETARY = "secretary"
+
+
+class Outcome(enum.StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    NA = "na"
+
+
+class Attendance(enum.StrEnum):
+    PRESENT = "present"
+    LATE = "late"
+    ABSENT_EXCUSED = "absent_excused"  # vắng có phép
+    ABSENT_UNEXCUSED = "absent_unexcused"  # vắng không phép
+    ON_DUTY = "on_duty"  # đi công tác
+
+
+class Inspection(Base):
+    __tablename__ = "inspection"
+    __table_args__ = (
+        # Idempotent creation: one user retrying the same client_id gets the same visit.
+        UniqueConstraint("created_by_id", "client_id", name="uq_inspection_creator_client"),
+        Index("ix_inspection_status", "status"),
+        Index("ix_inspection_unit_started", "unit_id", "started_at"),
+        Index("ix_inspection_planned_date", "planned_date"),
+        Index("ix_inspection_started_at", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="RESTRICT"))
+    kind: Mapped[InspectionKind] = mapped_column(str_enum(InspectionKind, "kind"))
+    status: Mapped[InspectionStatus] = mapped_column(str_enum(InspectionStatus, "status"))
+    planned_date: Mapped[date | None]
+    started_at: Mapped[datetime | None]  # server time
+    client_started_at: Mapped[datetime | None]  # the phone's clock, kept to spot skew
+    finished_at: Mapped[datetime | None]
+    latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    location_accuracy_m: Mapped[int | None]
+    checklist_version_id: Mapped[int] = mapped_column(ForeignKey("checklist_version.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    # Optimistic lock: every save names the version it was based on.
+    version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
+    findings: Mapped[str] = mapped_column(Text, default="")
+    assessment: Mapped[str] = mapped_column(Text, default="")
+    requests: Mapped[str] = mapped_column(Text, default="")
+    remediation_due: Mapped[date | None]
+    unit_comments: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    unit: Mapped[Unit] = relationship()
+    checklist_version: Mapped[ChecklistVersion] = relationship()
+    created_by: Mapped[User] = relationship()
+    team: Mapped[list["TeamMember"]] = relationship(
+        back_populates="inspection", cascade="all, delete-orphan"
+    )
+    unit_results: Mapped[list["UnitItemResult"]] = relationship(
+        back_populates="inspection", cascade="all, delete-orphan"
+    )
+    people: Mapped[list["PersonResult"]] = relationship(
+        back_populates="inspection", cascade="all, delete-orphan", order_by="PersonResult.id"
+    )
+
+
+class TeamMember(Base):
+    __tablename__ = "team_member"
+    __table_args__ = (
+        UniqueConstraint("inspection_id", "user_id", name="uq_team_member_inspection_user"),
+        # At most one lead per visit.
+        Index(
+            "uq_team_member_one_lead",
+            "inspection_id",
+            unique=True,
+            sqlite_where=text("role = 'lead'"),
+            postgresql_where=text("role = 'lead'"),
+        ),
+        Index("ix_team_member_user_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspection.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    role: Mapped[TeamRole] = mapped_column(str_enum(TeamRole, "role"))
+
+    inspection: Mapped[Inspection] = relationship(back_populates="team")
+    user: Mapped[User] = relationship()
+
+
+class UnitItemResult(Base):
+    __tablename__ = "unit_item_result"
+    __table_args__ = (
+        UniqueConstraint("inspection_id", "item_id", name="uq_unit_item_result_inspection_item"),
+        Index("ix_unit_item_result_item_outcome", "item_id", "outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspection.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("checklist_item.id"))
+    outcome: Mapped[Outcome | None] = mapped_column(str_enum(Outcome, "outcome"))
+    number_value: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    note: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    inspection: Mapped[Inspection] = relationship(back_populates="unit_results")
+    item: Mapped[ChecklistItem] = relationship()
+
+
+class PersonResult(Base):
+    """One person's attendance on a visit; name and position are copied at visit time."""
+
+    __tablename__ = "person_result"
+    __table_args__ = (
+        UniqueConstraint("inspection_id", "staff_id", name="uq_person_result_inspection_staff"),
+        Index("ix_person_result_staff_id", "staff_id"),
+        Index("ix_person_result_attendance", "attendance"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspection.id", ondelete="CASCADE"))
+    # NULL for a person met on the visit who is not on the unit's roster.
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
+    full_name: Mapped[str] = mapped_column(String(120))
+    position: Mapped[str] = mapped_column(String(120), default="")
+    attendance: Mapped[Attendance | None] = mapped_column(str_enum(Attendance, "attendance"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    inspection: Mapped[Inspection] = relationship(back_populates="people")
+    staff: Mapped[StaffMember | None] = relationship()
+    items: Mapped[list["PersonItemResult"]] = relationship(
+        back_populates="person", cascade="all, delete-orphan"
+    )
+
+
+class PersonItemResult(Base):
+    __tablename__ = "person_item_result"
+    __table_args__ = (
+        UniqueConstraint("person_result_id", "item_id", name="uq_person_item_result_person_item"),
+        Index("ix_person_item_result_item_outcome", "item_id", "outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_result_id: Mapped[int] = mapped_column(
+        ForeignKey("person_result.id", ondelete="CASCADE")
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("checklist_item.id"))
+    outcome: Mapped[Outcome | None] = mapped_column(str_enum(Outcome, "outcome"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    person: Mapped[PersonResult] = relationship(back_populates="items")
+    item: Mapped[ChecklistItem] = relationship()
+
+
+class Photo(Base):
+    """Photo evidence attached to a visit, optionally to one item and/or one person."""
+
+    __tablename__ = "photo"
+    __table_args__ = (Index("ix_photo_inspection_id", "inspection_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspection.id", ondelete="CASCADE"))
+    blob_sha256: Mapped[str] = mapped_column(ForeignKey("blob.sha256"))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("checklist_item.id"))
+    person_result_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person_result.id", ondelete="SET NULL")
+    )
+    width: Mapped[int]
+    height: Mapped[int]
+    captured_at: Mapped[datetime | None]  # from EXIF or the phone, when known
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))

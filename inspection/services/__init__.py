@@ -1,0 +1,1 @@
+"""Domain behaviour: plain-data functions that flush, log and never touch the request."""

@@ -1,0 +1,23 @@
+"""Errors that services raise for views and the API to turn into responses."""
+
+
+class ServiceError(Exception):
+    """A request the domain refuses; ``fields`` maps field names to messages."""
+
+    status = 422
+    code = "invalid"
+
+    def __init__(self, message: str, fields: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class NotFound(ServiceError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(ServiceError):
+    status = 409
+    code = "conflict"

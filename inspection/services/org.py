@@ -1,0 +1,125 @@
+"""Organisation settings, units and staff rosters."""
+
+import logging
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from inspection.extensions import db
+from inspection.models import OrgSettings, StaffCategory, StaffMember, Unit, UnitKind
+from inspection.services import audit
+from inspection.services.errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+SETTINGS_FIELDS = (
+    "org_name",
+    "parent_body",
+    "issuing_body",
+    "issuing_abbr",
+    "office_name",
+    "place_name",
+    "timezone",
+    "legal_basis",
+)
+
+
+def get_settings() -> OrgSettings | None:
+    """Return the organisation settings row, or None before setup."""
+    return db.session.get(OrgSettings, 1)
+
+
+def save_settings(actor: audit.Actor, **values) -> OrgSettings:
+    """Create or update the organisation settings."""
+    settings = get_settings() or OrgSettings(id=1)
+    for name in SETTINGS_FIELDS:
+        if name in values:
+            setattr(settings, name, values[name].strip())
+    db.session.add(settings)
+    db.session.flush()
+    audit.record(actor, "settings_saved", settings)
+    return settings
+
+
+def _check_unit_code(code: str, unit_id: int | None) -> None:
+    existing = db.session.scalar(select(Unit).filter_by(code=code))
+    if existing is not None and existing.id != unit_id:
+        raise ServiceError(
+            str(_l("The unit was not saved.")), {"code": str(_l("This code is already used."))}
+        )
+
+
+def save_unit(
+    actor: audit.Actor,
+    unit: Unit | None,
+    *,
+    code: str,
+    name: str,
+    kind: UnitKind,
+    address: str = "",
+    active: bool = True,
+) -> Unit:
+    """Create a unit (``unit`` is None) or update one; codes are unique."""
+    code = code.strip().upper()
+    _check_unit_code(code, unit.id if unit else None)
+    created = unit is None
+    unit = unit or Unit()
+    unit.code, unit.name, unit.kind = code, name.strip(), UnitKind(kind)
+    unit.address, unit.active = address.strip(), active
+    db.session.add(unit)
+    db.session.flush()
+    audit.record(actor, "unit_created" if created else "unit_updated", unit)
+    return unit
+
+
+def _check_badge(unit_id: int, badge_no: str | None, staff_id: int | None) -> None:
+    if not badge_no:
+        return
+    existing = db.session.scalar(select(StaffMember).filter_by(unit_id=unit_id, badge_no=badge_no))
+    if existing is not None and existing.id != staff_id:
+        raise ServiceError(
+            str(_l("The staff member was not saved.")),
+            {"badge_no": str(_l("Another person in this unit has this badge number."))},
+        )
+
+
+def save_staff(
+    actor: audit.Actor,
+    staff: StaffMember | None,
+    *,
+    unit_id: int,
+    full_name: str,
+    position: str,
+    category: StaffCategory,
+    badge_no: str | None,
+    active: bool = True,
+) -> StaffMember:
+    """Create or update a person on a unit's roster; badge numbers are unique per unit."""
+    badge_no = (badge_no or "").strip() or None
+    _check_badge(unit_id, badge_no, staff.id if staff else None)
+    created = staff is None
+    staff = staff or StaffMember(unit_id=unit_id)
+    staff.full_name, staff.position = full_name.strip(), position.strip()
+    staff.category, staff.badge_no, staff.active = StaffCategory(category), badge_no, active
+    db.session.add(staff)
+    db.session.flush()
+    audit.record(actor, "staff_created" if created else "staff_updated", staff)
+    return staff
+
+
+def list_units(*, active_only: bool = False, unit_id: int | None = None) -> list[Unit]:
+    """Return units by name; ``unit_id`` narrows to one (a unit user's own)."""
+    query = select(Unit).order_by(Unit.name)
+    if active_only:
+        query = query.filter_by(active=True)
+    if unit_id is not None:
+        query = query.filter_by(id=unit_id)
+    return list(db.session.scalars(query))
+
+
+def roster(unit_id: int, *, active_only: bool = True) -> list[StaffMember]:
+    """Return a unit's staff in roster order."""
+    query = select(StaffMember).filter_by(unit_id=unit_id).order_by(StaffMember.id)
+    if active_only:
+        query = query.filter_by(active=True)
+    return list(db.session.scalars(query))

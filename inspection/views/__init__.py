@@ -1,0 +1,10 @@
+"""Blueprints: thin views that check access, validate a form, call one service, commit once."""
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from inspection.views import admin, api, auth, inspector, main, office, unit
+
+    for module in (main, auth, admin, inspector, unit, office, api):
+        app.register_blueprint(module.bp)

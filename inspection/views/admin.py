@@ -1,0 +1,293 @@
+"""Administrator pages: organisation settings, units and rosters, users, checklists."""
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from forms.admin import ChecklistItemForm, SettingsForm, StaffForm, UnitForm, UserForm
+from forms.auth import ConfirmForm
+from forms.roster import RosterImportForm
+from inspection.extensions import db
+from inspection.models import ChecklistTemplate, ChecklistVersion, Role, StaffMember, Unit, User
+from inspection.services import accounts as accounts_service
+from inspection.services import checklist, org
+from inspection.services.errors import ServiceError
+from inspection.services.roster_import import RosterImportError, import_roster
+from inspection.views.access import actor, get_or_404, require
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+admin_only = require(Role.ADMIN)
+
+
+def _form_page(form, title: str, back: str, **extra):
+    return render_template("admin/form_page.html", form=form, title=title, back=back, **extra)
+
+
+def _apply_service_errors(form, exc: ServiceError) -> None:
+    """Show a refused save on the form fields it names (the rest stays as typed)."""
+    db.session.rollback()
+    flash(exc.message, "error")
+    for name, message in exc.fields.items():
+        if name in form:
+            form[name].errors = [*form[name].errors, message]
+
+
+@bp.get("/")
+@admin_only
+def index():
+    counts = {
+        "units": db.session.scalar(select(func.count(Unit.id))),
+        "staff": db.session.scalar(select(func.count(StaffMember.id)).filter_by(active=True)),
+        "users": db.session.scalar(select(func.count(User.id))),
+    }
+    return render_template("admin/index.html", counts=counts, settings=org.get_settings())
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@admin_only
+def settings():
+    current = org.get_settings()
+    form = SettingsForm(obj=current)
+    if form.validate_on_submit():
+        org.save_settings(actor(), **{k: form[k].data or "" for k in org.SETTINGS_FIELDS})
+        db.session.commit()
+        flash(_("Settings saved."), "success")
+        return redirect(url_for("admin.settings"))
+    return _form_page(form, _("Organisation settings"), url_for("admin.index"))
+
+
+@bp.get("/units")
+@admin_only
+def units():
+    rows = db.session.execute(
+        select(Unit, func.count(StaffMember.id))
+        .outerjoin(StaffMember, (StaffMember.unit_id == Unit.id) & StaffMember.active)
+        .group_by(Unit.id)
+        .order_by(Unit.name)
+    ).all()
+    return render_template("admin/units.html", rows=rows)
+
+
+@bp.route("/units/new", methods=["GET", "POST"])
+@bp.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
+@admin_only
+def unit_form(unit_id: int | None = None):
+    unit = get_or_404(Unit, unit_id) if unit_id else None
+    form = UnitForm(obj=unit)
+    if form.validate_on_submit():
+        try:
+            unit = org.save_unit(
+                actor(),
+                unit,
+                code=form.code.data,
+                name=form.name.data,
+                kind=form.kind.data,
+                address=form.address.data or "",
+                active=form.active.data,
+            )
+        except ServiceError as exc:
+            _apply_service_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Unit saved."), "success")
+            return redirect(url_for("admin.unit", unit_id=unit.id))
+    title = _("Edit unit") if unit else _("New unit")
+    return _form_page(form, title, url_for("admin.units"))
+
+
+@bp.get("/units/<int:unit_id>")
+@admin_only
+def unit(unit_id: int):
+    unit = get_or_404(Unit, unit_id)
+    staff = org.roster(unit.id, active_only=False)
+    return render_template("admin/unit.html", unit=unit, staff=staff)
+
+
+@bp.route("/units/<int:unit_id>/staff/new", methods=["GET", "POST"])
+@bp.route("/staff/<int:staff_id>/edit", methods=["GET", "POST"])
+@admin_only
+def staff_form(unit_id: int | None = None, staff_id: int | None = None):
+    staff = get_or_404(StaffMember, staff_id) if staff_id else None
+    unit = staff.unit if staff else get_or_404(Unit, unit_id)
+    form = StaffForm(obj=staff)
+    if form.validate_on_submit():
+        try:
+            org.save_staff(
+                actor(),
+                staff,
+                unit_id=unit.id,
+                full_name=form.full_name.data,
+                position=form.position.data or "",
+                category=form.category.data,
+                badge_no=form.badge_no.data,
+                active=form.active.data,
+            )
+        except ServiceError as exc:
+            _apply_service_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("admin.unit", unit_id=unit.id))
+    title = _("Edit staff member") if staff else _("Add a staff member")
+    return _form_page(form, f"{title} · {unit.name}", url_for("admin.unit", unit_id=unit.id))
+
+
+@bp.route("/units/<int:unit_id>/import", methods=["GET", "POST"])
+@admin_only
+def import_staff(unit_id: int):
+    unit = get_or_404(Unit, unit_id)
+    form = RosterImportForm()
+    report = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            report = import_roster(
+                actor(),
+                unit,
+                upload.filename or "",
+                upload.read(),
+                current_app.config["ROSTER_IMPORT_MAX_ROWS"],
+            )
+        except RosterImportError as exc:
+            db.session.rollback()
+            report = exc.report
+            flash(_("Nothing was imported: correct the rows below and upload again."), "error")
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "Imported: %(created)d added, %(updated)d updated.",
+                    created=report.created,
+                    updated=report.updated,
+                ),
+                "success",
+            )
+            return redirect(url_for("admin.unit", unit_id=unit.id))
+    return render_template("admin/import.html", unit=unit, form=form, report=report)
+
+
+@bp.get("/users")
+@admin_only
+def users():
+    users = db.session.scalars(select(User).order_by(User.role, User.username)).all()
+    return render_template("admin/users.html", users=users)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@admin_only
+def user_form(user_id: int | None = None):
+    user = get_or_404(User, user_id) if user_id else None
+    form = UserForm(obj=user, units=org.list_units())
+    if user:
+        form.username.render_kw = {**(form.username.render_kw or {}), "readonly": True}
+    if request.method == "POST" and form.role.data == Role.UNIT and not form.unit_value:
+        form.unit_id.errors = [_("A unit account must belong to a unit.")]
+    if form.validate_on_submit() and not form.unit_id.errors:
+        try:
+            if user:
+                accounts_service.update_user(
+                    actor(),
+                    user,
+                    full_name=form.full_name.data,
+                    role=form.role.data,
+                    unit_id=form.unit_value,
+                    position=form.position.data or "",
+                    active=form.active.data,
+                    new_password=form.password.data or "",
+                )
+            else:
+                accounts_service.create_user(
+                    actor(),
+                    username=form.username.data,
+                    full_name=form.full_name.data,
+                    password=form.password.data or "",
+                    role=form.role.data,
+                    unit_id=form.unit_value,
+                    position=form.position.data or "",
+                )
+        except ServiceError as exc:
+            _apply_service_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Account saved."), "success")
+            return redirect(url_for("admin.users"))
+    title = _("Edit account") if user else _("New account")
+    return _form_page(form, title, url_for("admin.users"))
+
+
+@bp.get("/checklists")
+@admin_only
+def checklists():
+    templates = db.session.scalars(select(ChecklistTemplate).order_by(ChecklistTemplate.id)).all()
+    return render_template("admin/checklists.html", templates=templates)
+
+
+@bp.get("/checklists/<int:template_id>")
+@bp.get("/checklists/<int:template_id>/v<int:number>")
+@admin_only
+def checklist_version(template_id: int, number: int | None = None):
+    template = get_or_404(ChecklistTemplate, template_id)
+    latest = checklist.latest_version(template)
+    version = latest
+    if number is not None:
+        version = db.session.scalar(
+            select(ChecklistVersion).filter_by(template_id=template.id, number=number)
+        )
+    if version is None:
+        return redirect(url_for("admin.checklists"))
+    return render_template(
+        "admin/checklist.html",
+        template=template,
+        version=version,
+        is_latest=version.id == latest.id,
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.route("/checklists/<int:template_id>/items/new", methods=["GET", "POST"])
+@bp.route("/checklists/<int:template_id>/items/<code>/edit", methods=["GET", "POST"])
+@admin_only
+def checklist_item(template_id: int, code: str | None = None):
+    template = get_or_404(ChecklistTemplate, template_id)
+    latest = checklist.latest_version(template)
+    item = next((i for i in latest.items if i.code == code), None) if code else None
+    if code and item is None:
+        return redirect(url_for("admin.checklist_version", template_id=template.id))
+    form = ChecklistItemForm(obj=item)
+    if form.validate_on_submit():
+        try:
+            version = checklist.revise(
+                actor(), template, item=form.item(), replaces=code, note=form.note.data or ""
+            )
+        except ServiceError as exc:
+            _apply_service_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Version %(n)d created.", n=version.number), "success")
+            return redirect(url_for("admin.checklist_version", template_id=template.id))
+    title = _("Edit item %(code)s", code=code) if code else _("New checklist item")
+    return _form_page(
+        form,
+        title,
+        url_for("admin.checklist_version", template_id=template.id),
+        intro=_("Saving creates a new version; visits already made keep the version they used."),
+    )
+
+
+@bp.post("/checklists/<int:template_id>/items/<code>/remove")
+@admin_only
+def remove_checklist_item(template_id: int, code: str):
+    template = get_or_404(ChecklistTemplate, template_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            version = checklist.revise(
+                actor(), template, remove=code, note=_("Removed %(code)s", code=code)
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Version %(n)d created.", n=version.number), "success")
+    return redirect(url_for("admin.checklist_version", template_id=template.id))

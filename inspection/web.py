@@ -1,0 +1,147 @@
+"""Request plumbing shared by every blueprint: who is logged in, errors, headers."""
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_login import AnonymousUserMixin
+from werkzeug.exceptions import HTTPException
+
+from inspection.extensions import db, login_manager
+from inspection.models import User
+from inspection.services import accounts
+from inspection.services.errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+
+class Anonymous(AnonymousUserMixin):
+    role = None
+    unit_id = None
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Load the session's user; a bumped session epoch logs old sessions out."""
+    try:
+        uid, epoch = (int(part) for part in user_id.split(":"))
+    except ValueError:
+        return None
+    user = db.session.get(User, uid)
+    if user is None or user.session_epoch != epoch or not user.active:
+        return None
+    return user
+
+
+@login_manager.request_loader
+def load_user_from_bearer(req) -> User | None:
+    """Authenticate JSON API requests with ``Authorization: Bearer <token>``."""
+    if req.blueprint != "api":
+        return None
+    header = req.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    return accounts.user_for_token(header[len("Bearer ") :].strip())
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, code: str, message: str, fields: dict | None = None):
+    body = {"error": {"code": code, "message": message}}
+    if fields:
+        body["error"]["fields"] = fields
+    return jsonify(body), status
+
+
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "rate_limited",
+}
+
+
+def _messages() -> dict[int, str]:
+    return {
+        400: _("The request could not be understood."),
+        401: _("Please log in."),
+        403: _("You do not have access to this page."),
+        404: _("Not found."),
+        405: _("This action is not allowed here."),
+        409: _("This record was changed or can no longer be edited."),
+        413: _("The file is too large."),
+        415: _("This file type is not accepted."),
+        422: _("Some values are not valid."),
+        429: _("Too many attempts. Please wait a moment and try again."),
+        500: _("Something went wrong on our side. Your saved work is safe; please try again."),
+    }
+
+
+def handle_http_error(exc: HTTPException):
+    status = exc.code or 500
+    message = _messages().get(status, exc.description)
+    if wants_json():
+        return json_error(status, ERROR_CODES.get(status, "error"), message)
+    return render_template("error.html", status=status, message=message), status
+
+
+def handle_service_error(exc: ServiceError):
+    if wants_json():
+        return json_error(exc.status, exc.code, exc.message, exc.fields)
+    return render_template("error.html", status=exc.status, message=exc.message), exc.status
+
+
+def handle_unexpected(exc: Exception):
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    db.session.rollback()
+    message = _messages()[500]
+    if wants_json():
+        return json_error(500, "internal", message)
+    return render_template("error.html", status=500, message=message), 500
+
+
+def security_headers(response):
+    """Set the headers every response carries."""
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self';"
+        " object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault(
+        "Permissions-Policy", "camera=(self), geolocation=(self), microphone=()"
+    )
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.blueprint and response.mimetype in ("text/html", "application/json"):
+        # Pages and API answers carry personal data: keep them out of shared caches.
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    login_manager.anonymous_user = Anonymous
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        from flask import redirect, url_for
+
+        if wants_json():
+            return json_error(401, "unauthorized", _messages()[401])
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(ServiceError, handle_service_error)
+    app.register_error_handler(Exception, handle_unexpected)
+    app.after_request(security_headers)
