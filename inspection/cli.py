@@ -2,6 +2,7 @@
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
@@ -13,6 +14,7 @@ from inspection.services.errors import ServiceError
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create or upgrade the database schema by applying every migration."""
     upgrade()
@@ -20,6 +22,7 @@ def init_db() -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Only seed a database that has no users yet.")
 def seed_demo(if_empty: bool) -> None:
     """Create the demo organisation of the Bình Xuyên story (safe to run twice)."""
@@ -32,6 +35,7 @@ def seed_demo(if_empty: bool) -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("username")
 @click.option("--full-name", required=True)
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_decimal, get_locale
 
 from inspection.extensions import babel
@@ -14,6 +14,8 @@ LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 def select_locale() -> str:
     """Return the language chosen in this session, else Vietnamese."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return languages[0]  # commands and background work speak Vietnamese
     lang = session.get("lang")
     if lang in languages:
         return lang

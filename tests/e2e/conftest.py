@@ -1,0 +1,96 @@
+"""Browser tests in real Chromium (Debian's /usr/bin/chromium) driven by Playwright.
+
+The app runs in a thread on 127.0.0.1 and stops with the test. Without Chromium the
+tests skip locally but fail when CI=true: CI must run them.
+"""
+
+import os
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {
+    "viewport": {"width": 360, "height": 740},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "vi-VN",
+}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(app):
+    """Serve ``app`` (on its own copy of the demo database) on a free loopback port."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def app_config():
+    # The browser submits real forms with real CSRF tokens.
+    return {"WTF_CSRF_ENABLED": True}
+
+
+@pytest.fixture
+def phone(browser, request):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    yield page
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        os.makedirs("test-artifacts", exist_ok=True)
+        page.screenshot(path=f"test-artifacts/{request.node.name}.png", full_page=True)
+    context.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, "rep_" + report.when, report)
+
+
+def no_horizontal_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def small_tap_targets(page) -> list[str]:
+    """Return the visible links, buttons and inputs shorter than 44 CSS px."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('a, button, input, select, textarea')]
+            .filter(el => el.offsetParent !== null && el.type !== 'hidden')
+            .filter(el => el.getBoundingClientRect().height < 44)
+            .map(el => el.outerHTML.slice(0, 80))"""
+    )
+
