@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from forms.base import optional_text, strip
 from inspection.labels import choices
-from inspection.models import ItemCategory, ItemScope, Role, StaffCategory, UnitKind
+from inspection.models import ChecklistItem, ItemCategory, ItemScope, Role, StaffCategory, UnitKind
 
 
 class SettingsForm(FlaskForm):
@@ -133,19 +133,7 @@ class ChecklistItemForm(FlaskForm):
 
     def item(self) -> dict:
         """Return the item as plain data for the checklist service."""
-        data = {
-            name: getattr(self, name).data
-            for name in (
-                "code",
-                "category",
-                "scope",
-                "label_vi",
-                "label_en",
-                "legal_basis",
-                "position",
-                "required",
-            )
-        }
+        data = {name: self[name].data for name in ChecklistItem.EDITABLE_FIELDS}
         data["number_label_vi"] = self.number_label_vi.data or None
         data["number_label_en"] = self.number_label_en.data or None
         return data

@@ -57,8 +57,8 @@ def test_every_route_is_in_the_matrix(app):
 @pytest.fixture(scope="module")
 def cases(template_dbs):
     """Every (rule, method) with URL values filled from the demo data."""
-    from tests.conftest import _config
     from app import create_app
+    from tests.conftest import _config
 
     app = create_app(_config(template_dbs["demo"]))
     with app.app_context():

@@ -24,7 +24,12 @@ def admin(client, auth):
 def test_admin_adds_a_unit_and_a_staff_member(admin, app):
     response = admin.post(
         "/admin/units/new",
-        data={"code": "xbh", "name": "Ủy ban nhân dân xã Bá Hiến", "kind": "commune", "active": "y"},
+        data={
+            "code": "xbh",
+            "name": "Ủy ban nhân dân xã Bá Hiến",
+            "kind": "commune",
+            "active": "y",
+        },
     )
     assert response.status_code == 302
     with app.app_context():
@@ -32,8 +37,13 @@ def test_admin_adds_a_unit_and_a_staff_member(admin, app):
         assert unit.name == "Ủy ban nhân dân xã Bá Hiến"
     response = admin.post(
         f"/admin/units/{unit.id}/staff/new",
-        data={"full_name": "Đặng Thị Huyền", "position": "Công chức Tư pháp - Hộ tịch",
-              "category": "cong_chuc", "badge_no": "XBH-001", "active": "y"},
+        data={
+            "full_name": "Đặng Thị Huyền",
+            "position": "Công chức Tư pháp - Hộ tịch",
+            "category": "cong_chuc",
+            "badge_no": "XBH-001",
+            "active": "y",
+        },
     )
     assert response.status_code == 302
     page = admin.get(f"/admin/units/{unit.id}").get_data(as_text=True)
@@ -71,8 +81,14 @@ def test_duplicate_badge_in_a_unit_is_refused(admin, app):
 
 
 def test_admin_creates_a_unit_account_that_must_name_its_unit(admin, app):
-    data = {"username": "donvi3", "full_name": "Bùi Văn Long", "role": "unit",
-            "unit_id": "0", "password": "matkhau-2026x", "active": "y"}
+    data = {
+        "username": "donvi3",
+        "full_name": "Bùi Văn Long",
+        "role": "unit",
+        "unit_id": "0",
+        "password": "matkhau-2026x",
+        "active": "y",
+    }
     response = admin.post("/admin/users/new", data=data)
     assert "Tài khoản đơn vị phải gắn với một đơn vị." in response.get_data(as_text=True)
     with app.app_context():
@@ -100,8 +116,12 @@ def test_disabling_an_account_logs_it_out(admin, app):
         user = db.session.scalar(select(User).filter_by(username="thanhvien"))
     admin.post(
         f"/admin/users/{user.id}/edit",
-        data={"username": "thanhvien", "full_name": user.full_name, "role": "inspector",
-              "unit_id": "0"},  # "active" unticked
+        data={
+            "username": "thanhvien",
+            "full_name": user.full_name,
+            "role": "inspector",
+            "unit_id": "0",
+        },  # "active" unticked
     )
     assert other.get("/inspector/").status_code == 302
 
@@ -121,7 +141,10 @@ def test_organisation_settings_are_editable(admin, app):
     with app.app_context():
         settings = db.session.get(OrgSettings, 1)
         assert (settings.parent_body, settings.issuing_abbr, settings.place_name) == (
-            "UBND TỈNH PHÚ THỌ", "ĐKTCV", "Phú Thọ")
+            "UBND TỈNH PHÚ THỌ",
+            "ĐKTCV",
+            "Phú Thọ",
+        )
     bad = admin.post("/admin/settings", data={**data, "issuing_abbr": "BB/X"})
     assert bad.status_code == 200
 
@@ -140,10 +163,16 @@ def test_editing_the_checklist_creates_a_new_version_and_keeps_the_old(admin, ap
     assert old_label.replace('"', "&#34;") in page
     response = admin.post(
         "/admin/checklists/1/items/SMOKE-SIGN/edit",
-        data={"code": "SMOKE-SIGN", "category": "smoking", "scope": "unit",
-              "label_vi": "Có biển cấm hút thuốc lá tại mọi tầng",
-              "label_en": "No-smoking signs on every floor",
-              "legal_basis": "Thông tư 11/2023/TT-BYT", "required": "y", "note": "Theo TT 11"},
+        data={
+            "code": "SMOKE-SIGN",
+            "category": "smoking",
+            "scope": "unit",
+            "label_vi": "Có biển cấm hút thuốc lá tại mọi tầng",
+            "label_en": "No-smoking signs on every floor",
+            "legal_basis": "Thông tư 11/2023/TT-BYT",
+            "required": "y",
+            "note": "Theo TT 11",
+        },
     )
     assert response.status_code == 302
     assert _versions(app) == 2
@@ -152,9 +181,15 @@ def test_editing_the_checklist_creates_a_new_version_and_keeps_the_old(admin, ap
         assert new.number == 2 and new.id != old_id
         item = next(i for i in new.items if i.code == "SMOKE-SIGN")
         assert item.label_vi == "Có biển cấm hút thuốc lá tại mọi tầng"
-        assert [i.code for i in new.items] == [i.code for i in db.session.get(ChecklistVersion, old_id).items]
-        assert next(i for i in db.session.get(ChecklistVersion, old_id).items
-                    if i.code == "SMOKE-SIGN").label_vi == old_label
+        assert [i.code for i in new.items] == [
+            i.code for i in db.session.get(ChecklistVersion, old_id).items
+        ]
+        assert (
+            next(
+                i for i in db.session.get(ChecklistVersion, old_id).items if i.code == "SMOKE-SIGN"
+            ).label_vi
+            == old_label
+        )
     assert "Phiên bản 2" in admin.get("/admin/checklists/1").get_data(as_text=True)
     assert "phiên bản cũ" in admin.get("/admin/checklists/1/v1").get_data(as_text=True)
 
@@ -162,16 +197,27 @@ def test_editing_the_checklist_creates_a_new_version_and_keeps_the_old(admin, ap
 def test_adding_moving_and_removing_items(admin, app):
     admin.post(
         "/admin/checklists/1/items/new",
-        data={"code": "HOURS-POSTED", "category": "premises", "scope": "unit",
-              "label_vi": "Niêm yết giờ làm việc", "label_en": "Working hours posted",
-              "position": "1", "required": "y"},
+        data={
+            "code": "HOURS-POSTED",
+            "category": "premises",
+            "scope": "unit",
+            "label_vi": "Niêm yết giờ làm việc",
+            "label_en": "Working hours posted",
+            "position": "1",
+            "required": "y",
+        },
     )
     with app.app_context():
         assert checklist.current_version().items[0].code == "HOURS-POSTED"
     duplicate = admin.post(
         "/admin/checklists/1/items/new",
-        data={"code": "ATTITUDE", "category": "attitude", "scope": "unit",
-              "label_vi": "x", "label_en": "x"},
+        data={
+            "code": "ATTITUDE",
+            "category": "attitude",
+            "scope": "unit",
+            "label_vi": "x",
+            "label_en": "x",
+        },
     )
     assert "Mã này đã được dùng." in duplicate.get_data(as_text=True)
     admin.post("/admin/checklists/1/items/ALC-RULE/remove")

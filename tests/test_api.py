@@ -19,8 +19,13 @@ def test_token_is_issued_and_stored_hashed(client, app):
     assert response.status_code == 201
     body = response.json
     assert set(body) == {"token", "expires_at", "user"}
-    assert body["user"] == {"id": body["user"]["id"], "username": "truongdoan",
-                            "full_name": "Nguyễn Văn Hùng", "role": "inspector", "unit_id": None}
+    assert body["user"] == {
+        "id": body["user"]["id"],
+        "username": "truongdoan",
+        "full_name": "Nguyễn Văn Hùng",
+        "role": "inspector",
+        "unit_id": None,
+    }
     with app.app_context():
         stored = db.session.scalars(select(ApiToken.token_hash)).all()
     assert body["token"] not in stored and len(stored) == 1 and len(stored[0]) == 64
@@ -138,9 +143,7 @@ def test_wrong_method_is_json_405(client):
 def test_openapi_document_describes_every_api_route(client, app):
     spec = client.get("/api/v1/openapi.json").json
     assert spec["openapi"].startswith("3.")
-    documented = {
-        (path, method.upper()) for path, ops in spec["paths"].items() for method in ops
-    }
+    documented = {(path, method.upper()) for path, ops in spec["paths"].items() for method in ops}
     routes = set()
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1"):

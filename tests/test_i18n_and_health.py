@@ -15,9 +15,23 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_vietnamese_catalogue_translates_every_string(tmp_path):
     pot = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-         "-k", "_l", "-o", str(pot), "--no-location", "."],
-        cwd=ROOT, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-o",
+            str(pot),
+            "--no-location",
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     wanted = {m.id for m in read_po(pot.open("rb")) if m.id}
     po = ROOT / "inspection/translations/vi/LC_MESSAGES/messages.po"
@@ -51,11 +65,13 @@ def test_healthz(client):
 def test_healthz_503_when_the_database_is_gone(tmp_path):
     from app import create_app
 
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": "x",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/dir/db.sqlite",
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/dir/db.sqlite",
+        }
+    )
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json == {"status": "error", "db": "error"}

@@ -26,13 +26,12 @@ def test_migrations_match_models(ctx):
 
 
 def _fails(statement_or_callable):
-    with pytest.raises(IntegrityError):
-        with db.session.begin_nested():
-            if callable(statement_or_callable):
-                statement_or_callable()
-            else:
-                db.session.execute(text(statement_or_callable))
-            db.session.flush()
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        if callable(statement_or_callable):
+            statement_or_callable()
+        else:
+            db.session.execute(text(statement_or_callable))
+        db.session.flush()
 
 
 def test_unit_code_is_unique(ctx):

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from inspection.extensions import db
 from inspection.models import StaffCategory, StaffMember, Unit
-from inspection.services.roster_import import RosterImportError, import_roster, parse_roster
 from inspection.services.audit import SYSTEM
+from inspection.services.roster_import import RosterImportError, import_roster, parse_roster
 from tests import factories
 
 GOOD_CSV = (
@@ -37,7 +37,9 @@ def test_csv_with_bom_and_semicolons_imports_every_row(ctx):
     unit = factories.unit()
     report = import_roster(SYSTEM, unit, "ds.csv", GOOD_CSV.encode("utf-8"))
     assert (report.created, report.updated) == (3, 0)
-    people = {s.full_name: s for s in db.session.scalars(select(StaffMember).filter_by(unit_id=unit.id))}
+    people = {
+        s.full_name: s for s in db.session.scalars(select(StaffMember).filter_by(unit_id=unit.id))
+    }
     assert people["Lê Thị Mai"].category is StaffCategory.HOP_DONG
     assert people["Lê Thị Mai"].badge_no is None
     assert people["Trần Văn Đạt"].category is StaffCategory.CONG_CHUC
@@ -45,8 +47,12 @@ def test_csv_with_bom_and_semicolons_imports_every_row(ctx):
 
 def test_xlsx_with_english_headers_imports(ctx):
     unit = factories.unit()
-    data = _xlsx([["Full name", "Position", "Category", "Badge no"],
-                  ["Phạm Đức Thắng", "Giáo viên", "viên chức", 17]])
+    data = _xlsx(
+        [
+            ["Full name", "Position", "Category", "Badge no"],
+            ["Phạm Đức Thắng", "Giáo viên", "viên chức", 17],
+        ]
+    )
     report = import_roster(SYSTEM, unit, "roster.XLSX", data)
     assert report.created == 1
     assert db.session.scalar(select(StaffMember).filter_by(unit_id=unit.id)).badge_no == "17"

@@ -51,22 +51,37 @@ def test_units_cover_the_kinds_with_realistic_rosters(ctx):
     units = db.session.scalars(select(Unit)).all()
     assert len(units) >= 10
     kinds = {u.kind for u in units}
-    assert {UnitKind.DEPARTMENT, UnitKind.ADMIN_CENTRE, UnitKind.COMMUNE, UnitKind.TOWN,
-            UnitKind.SCHOOL, UnitKind.OTHER} <= kinds
+    assert {
+        UnitKind.DEPARTMENT,
+        UnitKind.ADMIN_CENTRE,
+        UnitKind.COMMUNE,
+        UnitKind.TOWN,
+        UnitKind.SCHOOL,
+        UnitKind.OTHER,
+    } <= kinds
     assert "Trung tâm Hành chính công huyện" in {u.name for u in units}
     for unit in units:
         assert 8 <= len(unit.staff) <= 40, unit.name
         names = [s.full_name for s in unit.staff]
         assert all(len(n.split()) >= 3 for n in names)
-    assert any("ư" in s.full_name or "ơ" in s.full_name or "ạ" in s.full_name
-               for u in units for s in u.staff)
+    assert any(
+        "ư" in s.full_name or "ơ" in s.full_name or "ạ" in s.full_name
+        for u in units
+        for s in u.staff
+    )
 
 
 def test_demo_accounts(ctx):
     users = {u.username: u for u in db.session.scalars(select(User))}
-    expected = {"admin": Role.ADMIN, "noivu": Role.OFFICE, "truongdoan": Role.INSPECTOR,
-                "thanhvien": Role.INSPECTOR, "thuky": Role.INSPECTOR, "donvi1": Role.UNIT,
-                "donvi2": Role.UNIT}
+    expected = {
+        "admin": Role.ADMIN,
+        "noivu": Role.OFFICE,
+        "truongdoan": Role.INSPECTOR,
+        "thanhvien": Role.INSPECTOR,
+        "thuky": Role.INSPECTOR,
+        "donvi1": Role.UNIT,
+        "donvi2": Role.UNIT,
+    }
     assert {name: users[name].role for name in expected} == expected
     assert users["donvi1"].unit.name == "Trung tâm Hành chính công huyện"
     assert users["donvi2"].unit.kind is UnitKind.COMMUNE
@@ -75,9 +90,23 @@ def test_demo_accounts(ctx):
 def test_default_checklist_is_domain_md(ctx):
     version = checklist.current_version()
     codes = [i.code for i in version.items]
-    assert codes == ["ATT-PRESENT", "UNI-DRESS", "UNI-SHOES", "BADGE-WORN", "BADGE-VALID",
-                     "SMOKE-NONE", "SMOKE-SIGN", "ALC-NONE", "ALC-RULE", "ADV-NONE",
-                     "PREM-SIGNS", "ATTITUDE", "OSS-POSTED", "OSS-RECEIPT", "OSS-OVERDUE"]
+    assert codes == [
+        "ATT-PRESENT",
+        "UNI-DRESS",
+        "UNI-SHOES",
+        "BADGE-WORN",
+        "BADGE-VALID",
+        "SMOKE-NONE",
+        "SMOKE-SIGN",
+        "ALC-NONE",
+        "ALC-RULE",
+        "ADV-NONE",
+        "PREM-SIGNS",
+        "ATTITUDE",
+        "OSS-POSTED",
+        "OSS-RECEIPT",
+        "OSS-OVERDUE",
+    ]
     person = {i.code for i in version.items if i.scope is ItemScope.PERSON}
     assert person == {"ATT-PRESENT", "UNI-DRESS", "UNI-SHOES", "BADGE-WORN", "BADGE-VALID"}
     overdue = version.items[-1]

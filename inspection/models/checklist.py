@@ -85,5 +85,19 @@ class ChecklistItem(Base):
 
     version: Mapped[ChecklistVersion] = relationship(back_populates="items")
 
+    # What an administrator sets; a new version copies these from the previous one.
+    EDITABLE_FIELDS = (
+        "code",
+        "category",
+        "scope",
+        "label_vi",
+        "label_en",
+        "legal_basis",
+        "position",
+        "required",
+        "number_label_vi",
+        "number_label_en",
+    )
+
     def label(self, locale: str) -> str:
         return self.label_en if locale == "en" else self.label_vi

@@ -18,18 +18,7 @@ from inspection.services.errors import NotFound, ServiceError
 
 log = logging.getLogger(__name__)
 
-ITEM_FIELDS = (
-    "code",
-    "category",
-    "scope",
-    "label_vi",
-    "label_en",
-    "legal_basis",
-    "position",
-    "required",
-    "number_label_vi",
-    "number_label_en",
-)
+ITEM_FIELDS = ChecklistItem.EDITABLE_FIELDS
 
 
 def latest_version(template: ChecklistTemplate) -> ChecklistVersion | None:

@@ -20,128 +20,103 @@ AUTH_ERRORS = {
     "403": _error_response("The user's role may not do this"),
 }
 
+STRING = {"type": "string"}
+INTEGER = {"type": "integer"}
+
+
+def obj(required: dict, optional: dict | None = None) -> dict:
+    """Return an object schema whose ``required`` properties must all be present."""
+    return {
+        "type": "object",
+        "required": list(required),
+        "properties": {**required, **(optional or {})},
+    }
+
+
+def list_of(item: dict) -> dict:
+    """Return the ``{"items": [...]}`` envelope every list answer uses."""
+    return obj({"items": {"type": "array", "items": item}})
+
+
+def enum(*values: str) -> dict:
+    return {"type": "string", "enum": list(values)}
+
+
+def nullable(schema: dict) -> dict:
+    return {**schema, "type": [schema["type"], "null"]}
+
+
 SCHEMAS = {
-    "Error": {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["code", "message"],
-                "properties": {
-                    "code": {"type": "string"},
-                    "message": {"type": "string"},
-                    "fields": {"type": "object", "additionalProperties": {"type": "string"}},
-                },
-            }
-        },
-    },
-    "User": {
-        "type": "object",
-        "required": ["id", "username", "full_name", "role", "unit_id"],
-        "properties": {
-            "id": {"type": "integer"},
-            "username": {"type": "string"},
-            "full_name": {"type": "string"},
-            "role": {"type": "string", "enum": ["admin", "office", "inspector", "unit"]},
-            "unit_id": {"type": ["integer", "null"]},
-        },
-    },
-    "TokenRequest": {
-        "type": "object",
-        "required": ["username", "password"],
-        "properties": {
-            "username": {"type": "string"},
-            "password": {"type": "string"},
-            "name": {"type": "string", "description": "A label to recognise the token by"},
-        },
-    },
-    "Token": {
-        "type": "object",
-        "required": ["token", "expires_at", "user"],
-        "properties": {
-            "token": {"type": "string"},
-            "expires_at": {"type": "string", "format": "date-time"},
+    "Error": obj(
+        {
+            "error": obj(
+                {"code": STRING, "message": STRING},
+                {"fields": {"type": "object", "additionalProperties": STRING}},
+            )
+        }
+    ),
+    "User": obj(
+        {
+            "id": INTEGER,
+            "username": STRING,
+            "full_name": STRING,
+            "role": enum("admin", "office", "inspector", "unit"),
+            "unit_id": nullable(INTEGER),
+        }
+    ),
+    "TokenRequest": obj(
+        {"username": STRING, "password": STRING},
+        {"name": {**STRING, "description": "A label to recognise the token by"}},
+    ),
+    "Token": obj(
+        {
+            "token": STRING,
+            "expires_at": {**STRING, "format": "date-time"},
             "user": {"$ref": "#/components/schemas/User"},
-        },
-    },
-    "UnitList": {
-        "type": "object",
-        "required": ["items"],
-        "properties": {
-            "items": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["id", "code", "name", "kind"],
-                    "properties": {
-                        "id": {"type": "integer"},
-                        "code": {"type": "string"},
-                        "name": {"type": "string"},
-                        "kind": {
-                            "type": "string",
-                            "enum": [
-                                "department",
-                                "commune",
-                                "town",
-                                "ward",
-                                "admin_centre",
-                                "school",
-                                "other",
-                            ],
-                        },
-                    },
-                },
+        }
+    ),
+    "UnitList": list_of(
+        obj(
+            {
+                "id": INTEGER,
+                "code": STRING,
+                "name": STRING,
+                "kind": enum(
+                    "department", "commune", "town", "ward", "admin_centre", "school", "other"
+                ),
             }
-        },
-    },
-    "StaffList": {
-        "type": "object",
-        "required": ["items"],
-        "properties": {
-            "items": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["id", "full_name", "position", "category", "badge_no"],
-                    "properties": {
-                        "id": {"type": "integer"},
-                        "full_name": {"type": "string"},
-                        "position": {"type": "string"},
-                        "category": {
-                            "type": "string",
-                            "enum": ["can_bo", "cong_chuc", "vien_chuc", "hop_dong"],
-                        },
-                        "badge_no": {"type": ["string", "null"]},
-                    },
-                },
+        )
+    ),
+    "StaffList": list_of(
+        obj(
+            {
+                "id": INTEGER,
+                "full_name": STRING,
+                "position": STRING,
+                "category": enum("can_bo", "cong_chuc", "vien_chuc", "hop_dong"),
+                "badge_no": nullable(STRING),
             }
-        },
-    },
-    "Checklist": {
-        "type": "object",
-        "required": ["id", "version", "items"],
-        "properties": {
-            "id": {"type": "integer"},
-            "version": {"type": "integer"},
+        )
+    ),
+    "Checklist": obj(
+        {
+            "id": INTEGER,
+            "version": INTEGER,
             "items": {
                 "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["code", "category", "scope", "label", "legal_basis"],
-                    "properties": {
-                        "code": {"type": "string"},
-                        "category": {"type": "string"},
-                        "scope": {"type": "string", "enum": ["unit", "person"]},
-                        "label": {"type": "string"},
-                        "legal_basis": {"type": "string"},
-                        "required": {"type": "boolean"},
-                        "number_label": {"type": ["string", "null"]},
+                "items": obj(
+                    {
+                        "code": STRING,
+                        "category": STRING,
+                        "scope": enum("unit", "person"),
+                        "label": STRING,
+                        "legal_basis": STRING,
                     },
-                },
+                    {"required": {"type": "boolean"}, "number_label": nullable(STRING)},
+                ),
             },
-        },
-    },
+        }
+    ),
 }
 
 

@@ -93,4 +93,3 @@ def small_tap_targets(page) -> list[str]:
             .filter(el => el.getBoundingClientRect().height < 44)
             .map(el => el.outerHTML.slice(0, 80))"""
     )
-
