@@ -46,7 +46,7 @@ format: $(VENV)/.dev
 
 # Refresh the catalogues after changing user-facing strings, then translate the new entries.
 extract-messages: $(VENV)/.runtime
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o messages.pot --no-location --sort-output .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_pgettext:1c,2 -o messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i messages.pot -d inspection/translations --no-fuzzy-matching
 	rm messages.pot
 

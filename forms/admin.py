@@ -120,6 +120,8 @@ class ChecklistItemForm(FlaskForm):
     label_en = TextAreaField(
         _l("Label (English)"), validators=[DataRequired(), Length(max=500)], filters=[strip]
     )
+    short_label_vi = optional_text(_l("Short label on person cards (Vietnamese)"), 60)
+    short_label_en = optional_text(_l("Short label on person cards (English)"), 60)
     legal_basis = TextAreaField(
         _l("Legal basis"), validators=[Optional(), Length(max=1000)], filters=[strip]
     )
@@ -134,6 +136,6 @@ class ChecklistItemForm(FlaskForm):
     def item(self) -> dict:
         """Return the item as plain data for the checklist service."""
         data = {name: self[name].data for name in ChecklistItem.EDITABLE_FIELDS}
-        data["number_label_vi"] = self.number_label_vi.data or None
-        data["number_label_en"] = self.number_label_en.data or None
+        for name in ("short_label_vi", "short_label_en", "number_label_vi", "number_label_en"):
+            data[name] = self[name].data or None
         return data

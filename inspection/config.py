@@ -43,6 +43,7 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     ROSTER_IMPORT_MAX_ROWS = 2000
+    PHOTO_MAX_BYTES = int(os.environ.get("PHOTO_MAX_BYTES", 10 * 1024 * 1024))
 
     @staticmethod
     def database_url(instance_path: Path) -> str:

@@ -59,9 +59,13 @@ def init_app(app: Flask) -> None:
         locale_selector=select_locale,
         default_translation_directories=str(app.root_path + "/translations"),
     )
-    from inspection.labels import label
+    from inspection.labels import label, short_label
 
     app.jinja_env.filters.update(
-        vndate=format_date_vn, vndatetime=format_datetime_vn, number=format_number, label=label
+        vndate=format_date_vn,
+        vndatetime=format_datetime_vn,
+        number=format_number,
+        label=label,
+        short=short_label,
     )
     app.jinja_env.globals["get_locale"] = get_locale

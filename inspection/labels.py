@@ -1,6 +1,7 @@
 """Human labels for the domain's enumerations, translated lazily."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from wtforms.fields.choices import SelectChoice
 
 from inspection.models import (
@@ -62,6 +63,27 @@ LABELS = {
     Attendance.ABSENT_UNEXCUSED: _l("Absent without permission"),
     Attendance.ON_DUTY: _l("Away on duty"),
 }
+
+
+# On the roster cards five statuses and three outcomes share a 300 px wide row.
+SHORT_LABELS = {
+    Attendance.PRESENT: lazy_pgettext("short", "Present"),
+    Attendance.LATE: lazy_pgettext("short", "Late"),
+    Attendance.ABSENT_EXCUSED: lazy_pgettext("short", "Excused"),
+    Attendance.ABSENT_UNEXCUSED: lazy_pgettext("short", "Unexcused"),
+    Attendance.ON_DUTY: lazy_pgettext("short", "On duty"),
+    Outcome.PASS: lazy_pgettext("short", "Pass"),
+    Outcome.FAIL: lazy_pgettext("short", "Violation"),
+    Outcome.NA: lazy_pgettext("short", "N/A"),
+}
+
+
+def short_label(value) -> str:
+    """Return the short label of an attendance status or outcome (given as value or member)."""
+    for member, text in SHORT_LABELS.items():
+        if member == value:
+            return str(text)
+    return label(value)
 
 
 def label(value) -> str:

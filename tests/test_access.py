@@ -38,6 +38,15 @@ MATRIX = {
     "admin.checklist_item": {ADMIN},
     "admin.remove_checklist_item": {ADMIN},
     "inspector.index": {INSPECTOR},
+    "inspector.start": {INSPECTOR},
+    "inspector.begin": {INSPECTOR},
+    "inspector.visit": {INSPECTOR},
+    "inspector.add_person": {INSPECTOR},
+    "inspector.add_photo": {INSPECTOR},
+    "inspector.summary": {INSPECTOR},
+    "inspector.submit": {INSPECTOR},
+    "files.photo": LOGGED_IN,
+    "files.thumbnail": LOGGED_IN,
     "unit.index": {UNIT},
     "office.index": {OFFICE, ADMIN},
     "api.create_token": EVERYONE,
@@ -46,6 +55,13 @@ MATRIX = {
     "api.units": LOGGED_IN,
     "api.unit_staff": LOGGED_IN,
     "api.current_checklist": LOGGED_IN,
+    "api.create_inspection": {INSPECTOR},
+    "api.list_inspections": LOGGED_IN,
+    "api.get_inspection": LOGGED_IN,
+    "api.save_results": {INSPECTOR},
+    "api.add_person": {INSPECTOR},
+    "api.add_photo": {INSPECTOR},
+    "api.submit_inspection": {INSPECTOR},
 }
 
 
@@ -74,6 +90,8 @@ def cases(template_dbs):
             "code": "SMOKE-SIGN",
             "token_id": 1,
             "filename": "css/app.css",
+            "inspection_id": 1,
+            "photo_id": 1,
         }
         db.session.remove()
         db.engine.dispose()

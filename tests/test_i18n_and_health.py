@@ -33,9 +33,9 @@ def test_vietnamese_catalogue_translates_every_string(tmp_path):
         check=True,
         capture_output=True,
     )
-    wanted = {m.id for m in read_po(pot.open("rb")) if m.id}
+    wanted = {(m.context, m.id) for m in read_po(pot.open("rb")) if m.id}
     po = ROOT / "inspection/translations/vi/LC_MESSAGES/messages.po"
-    translated = {m.id for m in read_po(po.open("rb")) if m.id and m.string}
+    translated = {(m.context, m.id) for m in read_po(po.open("rb")) if m.id and m.string}
     assert sorted(wanted - translated) == []
 
 

@@ -76,6 +76,9 @@ class ChecklistItem(Base):
     scope: Mapped[ItemScope] = mapped_column(str_enum(ItemScope, "scope"))
     label_vi: Mapped[str] = mapped_column(Text)
     label_en: Mapped[str] = mapped_column(Text)
+    # Shown on the compact per-person cards, where the full label would repeat 40 times.
+    short_label_vi: Mapped[str | None] = mapped_column(String(60))
+    short_label_en: Mapped[str | None] = mapped_column(String(60))
     legal_basis: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int]
     required: Mapped[bool] = mapped_column(default=True)
@@ -92,6 +95,8 @@ class ChecklistItem(Base):
         "scope",
         "label_vi",
         "label_en",
+        "short_label_vi",
+        "short_label_en",
         "legal_basis",
         "position",
         "required",
@@ -101,3 +106,10 @@ class ChecklistItem(Base):
 
     def label(self, locale: str) -> str:
         return self.label_en if locale == "en" else self.label_vi
+
+    def short_label(self, locale: str) -> str:
+        short = self.short_label_en if locale == "en" else self.short_label_vi
+        return short or self.label(locale)
+
+    def number_label(self, locale: str) -> str | None:
+        return self.number_label_en if locale == "en" else self.number_label_vi

@@ -147,6 +147,8 @@ class PersonResult(Base):
     __tablename__ = "person_result"
     __table_args__ = (
         UniqueConstraint("inspection_id", "staff_id", name="uq_person_result_inspection_staff"),
+        # A person added on the phone keeps its client key, so a retried add is not doubled.
+        UniqueConstraint("inspection_id", "client_id", name="uq_person_result_inspection_client"),
         Index("ix_person_result_staff_id", "staff_id"),
         Index("ix_person_result_attendance", "attendance"),
     )
@@ -157,6 +159,7 @@ class PersonResult(Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
     full_name: Mapped[str] = mapped_column(String(120))
     position: Mapped[str] = mapped_column(String(120), default="")
+    client_id: Mapped[str | None] = mapped_column(String(64))
     attendance: Mapped[Attendance | None] = mapped_column(str_enum(Attendance, "attendance"))
     note: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -196,6 +199,7 @@ class Photo(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspection.id", ondelete="CASCADE"))
     blob_sha256: Mapped[str] = mapped_column(ForeignKey("blob.sha256"))
+    thumb_sha256: Mapped[str | None] = mapped_column(ForeignKey("blob.sha256"))
     item_id: Mapped[int | None] = mapped_column(ForeignKey("checklist_item.id"))
     person_result_id: Mapped[int | None] = mapped_column(
         ForeignKey("person_result.id", ondelete="SET NULL")

@@ -1,13 +1,228 @@
-"""Reading visits for the role home pages (the phone flow adds the writing side)."""
+"""Starting visits, who may see and fill them, and the lists on the home pages."""
 
+import logging
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from inspection.extensions import db
 from inspection.i18n import LOCAL_TZ
-from inspection.models import Inspection, InspectionStatus, Minutes, TeamMember
+from inspection.models import (
+    Inspection,
+    InspectionKind,
+    InspectionStatus,
+    Minutes,
+    PersonResult,
+    Role,
+    StaffMember,
+    TeamMember,
+    TeamRole,
+    Unit,
+    User,
+    utcnow,
+)
+from inspection.services import audit, checklist
+from inspection.services.errors import Conflict, NotFound, ServiceError
+
+log = logging.getLogger(__name__)
+
+EDITABLE = (InspectionStatus.DRAFT, InspectionStatus.SUBMITTED)
+
+
+def _team_ids(inspection: Inspection) -> set[int]:
+    return {m.user_id for m in inspection.team} | {inspection.created_by_id}
+
+
+def visible_to(user: User):
+    """Return a SELECT of the inspections ``user`` may read (the rest are 404 to them)."""
+    query = select(Inspection)
+    if user.role in (Role.ADMIN, Role.OFFICE):
+        return query
+    if user.role is Role.UNIT:
+        return query.where(
+            Inspection.unit_id == user.unit_id, Inspection.status == InspectionStatus.FINALIZED
+        )
+    mine = select(TeamMember.inspection_id).where(TeamMember.user_id == user.id)
+    return query.where(or_(Inspection.id.in_(mine), Inspection.created_by_id == user.id))
+
+
+def get_visible(user: User, inspection_id: int) -> Inspection:
+    """Return the inspection if ``user`` may read it, else raise NotFound."""
+    inspection = db.session.scalar(visible_to(user).where(Inspection.id == inspection_id))
+    if inspection is None:
+        raise NotFound(str(_l("Not found.")))
+    return inspection
+
+
+def can_edit(user: User, inspection: Inspection) -> bool:
+    """Team members (and the creator) fill a visit; nobody else does."""
+    return user.role is Role.INSPECTOR and user.id in _team_ids(inspection)
+
+
+def get_editable(user: User, inspection_id: int) -> Inspection:
+    """Return an inspection ``user`` may fill now; NotFound or Conflict otherwise."""
+    inspection = get_visible(user, inspection_id)
+    if not can_edit(user, inspection):
+        raise NotFound(str(_l("Not found.")))
+    ensure_editable(inspection)
+    return inspection
+
+
+def ensure_editable(inspection: Inspection) -> None:
+    if inspection.status not in EDITABLE:
+        raise Conflict(
+            str(_l("This visit's minutes are issued: it can no longer be changed."))
+            if inspection.status is InspectionStatus.FINALIZED
+            else str(_l("This visit has not started or was cancelled."))
+        )
+
+
+def inspectors() -> list[User]:
+    """Return the active inspectors, for picking a team."""
+    return list(
+        db.session.scalars(
+            select(User).filter_by(role=Role.INSPECTOR, active=True).order_by(User.full_name)
+        )
+    )
+
+
+def _check_team(team: list[tuple[int, TeamRole]]) -> list[tuple[int, TeamRole]]:
+    ids = [user_id for user_id, _ in team]
+    if len(ids) != len(set(ids)):
+        raise ServiceError(
+            str(_l("The team is not valid.")), {"team": str(_l("A person is listed twice."))}
+        )
+    if [role for _, role in team].count(TeamRole.LEAD) != 1:
+        raise ServiceError(
+            str(_l("The team is not valid.")), {"team": str(_l("Choose exactly one team lead."))}
+        )
+    valid = {u.id for u in inspectors()}
+    if not set(ids) <= valid:
+        raise ServiceError(
+            str(_l("The team is not valid.")),
+            {"team": str(_l("Team members must be active inspectors."))},
+        )
+    return team
+
+
+def default_team(creator: User, team: list[tuple[int, TeamRole]] | None):
+    """Return ``team`` with the creator in it; by default the creator alone, as lead."""
+    team = list(team or [(creator.id, TeamRole.LEAD)])
+    if creator.id not in {user_id for user_id, _ in team}:
+        team.append((creator.id, TeamRole.MEMBER))
+    return team
+
+
+def _snapshot_roster(inspection: Inspection) -> None:
+    """Copy the unit's active roster onto the visit (names as they are today)."""
+    staff = db.session.scalars(
+        select(StaffMember)
+        .filter_by(unit_id=inspection.unit_id, active=True)
+        .order_by(StaffMember.id)
+    )
+    for person in staff:
+        inspection.people.append(
+            PersonResult(staff_id=person.id, full_name=person.full_name, position=person.position)
+        )
+
+
+def start_inspection(
+    actor: audit.Actor,
+    creator: User,
+    *,
+    unit_id: int,
+    kind: InspectionKind | str,
+    client_id: str,
+    team: list[tuple[int, TeamRole]] | None = None,
+    client_started_at: datetime | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    accuracy_m: float | None = None,
+) -> tuple[Inspection, bool]:
+    """Start a visit now; return it and whether it was created.
+
+    The same creator sending the same ``client_id`` again gets the first visit back.
+    """
+    existing = db.session.scalar(
+        select(Inspection).filter_by(created_by_id=creator.id, client_id=client_id)
+    )
+    if existing is not None:
+        return existing, False
+    fields = {}
+    unit = db.session.get(Unit, unit_id) if isinstance(unit_id, int) else None
+    if unit is None or not unit.active:
+        fields["unit_id"] = str(_l("No such active unit."))
+    try:
+        kind = InspectionKind(kind)
+    except ValueError:
+        fields["kind"] = str(_l("Unknown kind of visit."))
+    if not client_id or len(client_id) > 64:
+        fields["client_id"] = str(_l("A client_id of at most 64 characters is required."))
+    if fields:
+        raise ServiceError(str(_l("The visit was not started.")), fields)
+    team = _check_team(default_team(creator, team))
+    inspection = Inspection(
+        unit_id=unit.id,
+        kind=kind,
+        status=InspectionStatus.DRAFT,
+        started_at=utcnow(),
+        client_started_at=client_started_at,
+        checklist_version_id=checklist.current_version().id,
+        created_by_id=creator.id,
+        client_id=client_id,
+    )
+    _set_location(inspection, latitude, longitude, accuracy_m)
+    inspection.team = [TeamMember(user_id=uid, role=role) for uid, role in team]
+    _snapshot_roster(inspection)
+    db.session.add(inspection)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        # The same request raced itself (a double tap on a slow link): return the winner.
+        winner = db.session.scalar(
+            select(Inspection).filter_by(created_by_id=creator.id, client_id=client_id)
+        )
+        if winner is None:
+            raise
+        return winner, False
+    audit.record(actor, "inspection_started", inspection, unit_id=unit.id, kind=kind.value)
+    log.info("inspection %s started at unit %s by user %s", inspection.id, unit.code, creator.id)
+    return inspection, True
+
+
+def _set_location(inspection, latitude, longitude, accuracy_m) -> None:
+    """Keep the phone's position only when it is complete and plausible."""
+    try:
+        lat, lon = Decimal(str(latitude)), Decimal(str(longitude))
+    except (ArithmeticError, ValueError, TypeError):
+        return
+    if latitude is None or longitude is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return
+    inspection.latitude, inspection.longitude = round(lat, 6), round(lon, 6)
+    if accuracy_m is not None and 0 <= float(accuracy_m) < 1e6:
+        inspection.location_accuracy_m = round(float(accuracy_m))
+
+
+def begin_planned(
+    actor: audit.Actor, user: User, inspection: Inspection, client_started_at=None, **location
+) -> Inspection:
+    """Start a planned visit the user is on the team of."""
+    if inspection.status is not InspectionStatus.PLANNED:
+        return inspection
+    inspection.status = InspectionStatus.DRAFT
+    inspection.started_at = utcnow()
+    inspection.client_started_at = client_started_at
+    inspection.checklist_version_id = checklist.current_version().id
+    _set_location(inspection, **location)
+    _snapshot_roster(inspection)
+    db.session.flush()
+    audit.record(actor, "inspection_started", inspection, unit_id=inspection.unit_id)
+    return inspection
 
 
 def _local_day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -15,14 +230,9 @@ def _local_day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def inspector_home(user_id: int, today: date) -> dict[str, list[Inspection]]:
-    """Return today's visits assigned to the inspector and their unfinished drafts."""
-    mine = select(TeamMember.inspection_id).filter_by(user_id=user_id)
-    base = (
-        select(Inspection)
-        .where(or_(Inspection.id.in_(mine), Inspection.created_by_id == user_id))
-        .options(selectinload(Inspection.unit))
-    )
+def inspector_home(user: User, today: date) -> dict[str, list[Inspection]]:
+    """Return today's planned visits of the inspector, unfinished drafts and today's done."""
+    base = visible_to(user).options(selectinload(Inspection.unit))
     start, end = _local_day_bounds(today)
     today_visits = db.session.scalars(
         base.where(
@@ -30,9 +240,7 @@ def inspector_home(user_id: int, today: date) -> dict[str, list[Inspection]]:
         ).order_by(Inspection.id)
     ).all()
     drafts = db.session.scalars(
-        base.where(Inspection.status.in_([InspectionStatus.DRAFT, InspectionStatus.SUBMITTED]))
-        .order_by(Inspection.updated_at.desc())
-        .limit(20)
+        base.where(Inspection.status.in_(EDITABLE)).order_by(Inspection.updated_at.desc()).limit(20)
     ).all()
     done_today = db.session.scalars(
         base.where(
@@ -42,6 +250,18 @@ def inspector_home(user_id: int, today: date) -> dict[str, list[Inspection]]:
         ).order_by(Inspection.finished_at.desc())
     ).all()
     return {"today": today_visits, "drafts": drafts, "done_today": done_today}
+
+
+def list_for(user: User, *, status: str | None = None, unit_id: int | None = None, limit=200):
+    """Return the inspections ``user`` may see, newest first, optionally filtered."""
+    query = visible_to(user).options(selectinload(Inspection.unit), selectinload(Inspection.team))
+    if status:
+        query = query.where(Inspection.status == status)
+    if unit_id:
+        query = query.where(Inspection.unit_id == unit_id)
+    return db.session.scalars(
+        query.order_by(Inspection.started_at.desc().nulls_last(), Inspection.id.desc()).limit(limit)
+    ).all()
 
 
 def unit_minutes(unit_id: int) -> list[Minutes]:

@@ -1,14 +1,16 @@
 """The JSON API under /api/v1 (token auth; errors as DESIGN.md describes them)."""
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from inspection.extensions import csrf, db, limiter
 from inspection.i18n import select_locale
-from inspection.models import Role, StaffMember, Unit, User
-from inspection.services import accounts, checklist, org
+from inspection.models import Inspection, Photo, Role, StaffMember, TeamRole, Unit, User
+from inspection.services import accounts, checklist, org, results, visits
+from inspection.services.errors import ServiceError
 from inspection.views.access import ALL_ROLES, actor, check_unit, get_or_404, require
+from inspection.views.inspector import parse_client_time
 from inspection.views.openapi import openapi_document
 from inspection.web import json_error
 
@@ -23,7 +25,11 @@ def csrf_for_cookie_sessions():
     """Cookie-authenticated writes need the CSRF token; Bearer requests cannot be forged."""
     if request.method in ("GET", "HEAD", "OPTIONS") or request.endpoint == "api.create_token":
         return
-    if not request.headers.get("Authorization", "").startswith("Bearer "):
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return
+    bearer = request.headers.get("Authorization", "").startswith("Bearer ")
+    # Anonymous requests fall through to the view's 401.
+    if not bearer and current_user.is_authenticated:
         csrf.protect()
 
 
@@ -128,3 +134,186 @@ def current_checklist():
 @bp.get("/openapi.json")
 def openapi():
     return jsonify(openapi_document())
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def photo_json(photo: Photo) -> dict:
+    return {
+        "id": photo.id,
+        "sha256": photo.blob_sha256,
+        "item_code": photo.item.code if photo.item_id else None,
+        "person_id": photo.person_result_id,
+        "captured_at": _iso(photo.captured_at),
+        "url": url_for("files.photo", photo_id=photo.id),
+        "thumb_url": url_for("files.thumbnail", photo_id=photo.id),
+    }
+
+
+def inspection_json(inspection: Inspection, full: bool = False) -> dict:
+    """Return an inspection as the API shows it; ``full`` adds every answer and photo."""
+    body = {
+        "id": inspection.id,
+        "status": inspection.status.value,
+        "version": inspection.version,
+        "unit_id": inspection.unit_id,
+        "unit_name": inspection.unit.name,
+        "kind": inspection.kind.value,
+        "planned_date": _iso(inspection.planned_date),
+        "started_at": _iso(inspection.started_at),
+        "finished_at": _iso(inspection.finished_at),
+        "checklist_version_id": inspection.checklist_version_id,
+        "team": [
+            {"user_id": m.user_id, "full_name": m.user.full_name, "role": m.role.value}
+            for m in inspection.team
+        ],
+    }
+    if not full:
+        return body
+    codes = {i.id: i.code for i in inspection.checklist_version.items}
+    body["unit_items"] = [
+        {
+            "code": codes[r.item_id],
+            "outcome": r.outcome.value if r.outcome else None,
+            "note": r.note,
+            "number": float(r.number_value) if r.number_value is not None else None,
+        }
+        for r in inspection.unit_results
+    ]
+    body["people"] = [
+        {
+            "person_id": p.id,
+            "staff_id": p.staff_id,
+            "full_name": p.full_name,
+            "position": p.position,
+            "attendance": p.attendance.value if p.attendance else None,
+            "note": p.note,
+            "items": [
+                {
+                    "code": codes[r.item_id],
+                    "outcome": r.outcome.value if r.outcome else None,
+                    "note": r.note,
+                }
+                for r in p.items
+            ],
+        }
+        for p in inspection.people
+    ]
+    body.update({name: getattr(inspection, name) for name in results.TEXT_FIELDS})
+    body["remediation_due"] = _iso(inspection.remediation_due)
+    body["photos"] = [photo_json(p) for p in results.photos_of(inspection.id)]
+    return body
+
+
+def _team(body: dict) -> list[tuple[int, TeamRole]] | None:
+    team = body.get("team")
+    if team is None:
+        return None
+    try:
+        return [(int(m["user_id"]), TeamRole(m["role"])) for m in team]
+    except (TypeError, KeyError, ValueError) as exc:
+        raise ServiceError(
+            _("Some values are not valid."),
+            {"team": _("A list of {user_id, role} with role lead, member or secretary.")},
+        ) from exc
+
+
+@bp.post("/inspections")
+@require(Role.INSPECTOR)
+def create_inspection():
+    body = json_body()
+    if body is None:
+        return json_error(400, "bad_request", _("Send a JSON object."))
+    location = body.get("location") if isinstance(body.get("location"), dict) else {}
+    inspection, created = visits.start_inspection(
+        actor(),
+        current_user,
+        unit_id=body.get("unit_id"),
+        kind=body.get("kind", "surprise"),
+        client_id=str(body.get("client_id") or ""),
+        team=_team(body),
+        client_started_at=parse_client_time(body.get("client_started_at")),
+        latitude=location.get("latitude"),
+        longitude=location.get("longitude"),
+        accuracy_m=location.get("accuracy"),
+    )
+    db.session.commit()
+    return jsonify(inspection_json(inspection)), 201 if created else 200
+
+
+@bp.get("/inspections")
+@require(*ALL_ROLES)
+def list_inspections():
+    unit_id = request.args.get("unit_id", type=int)
+    status = request.args.get("status") or None
+    items = visits.list_for(current_user, status=status, unit_id=unit_id)
+    return jsonify(items=[inspection_json(i) for i in items])
+
+
+@bp.get("/inspections/<int:inspection_id>")
+@require(*ALL_ROLES)
+def get_inspection(inspection_id: int):
+    return jsonify(inspection_json(visits.get_visible(current_user, inspection_id), full=True))
+
+
+@bp.put("/inspections/<int:inspection_id>/results")
+@require(Role.INSPECTOR)
+def save_results(inspection_id: int):
+    inspection = visits.get_editable(current_user, inspection_id)
+    body = json_body()
+    if body is None:
+        return json_error(400, "bad_request", _("Send a JSON object."))
+    version = results.save_results(actor(), inspection, body)
+    db.session.commit()
+    return jsonify(version=version)
+
+
+@bp.post("/inspections/<int:inspection_id>/people")
+@require(Role.INSPECTOR)
+def add_person(inspection_id: int):
+    inspection = visits.get_editable(current_user, inspection_id)
+    body = json_body()
+    if body is None:
+        return json_error(400, "bad_request", _("Send a JSON object."))
+    person, created = results.add_person(
+        actor(),
+        inspection,
+        full_name=body.get("full_name") or "",
+        position=body.get("position") or "",
+        client_id=str(body.get("client_id") or ""),
+    )
+    db.session.commit()
+    return jsonify(person_id=person.id, version=inspection.version), 201 if created else 200
+
+
+@bp.post("/inspections/<int:inspection_id>/photos")
+@require(Role.INSPECTOR)
+def add_photo(inspection_id: int):
+    inspection = visits.get_editable(current_user, inspection_id)
+    upload = request.files.get("file")
+    if upload is None:
+        return json_error(422, "invalid", _("Some values are not valid."), {"file": _("Required.")})
+    photo = results.add_photo(
+        actor(),
+        current_user,
+        inspection,
+        upload.read(),
+        max_bytes=current_app.config["PHOTO_MAX_BYTES"],
+        item_code=request.form.get("item_code") or None,
+        staff_id=request.form.get("staff_id", type=int),
+        person_id=request.form.get("person_id", type=int),
+        client_captured_at=parse_client_time(request.form.get("captured_at")),
+    )
+    db.session.commit()
+    return jsonify(photo_json(photo)), 201
+
+
+@bp.post("/inspections/<int:inspection_id>/submit")
+@require(Role.INSPECTOR)
+def submit_inspection(inspection_id: int):
+    inspection = visits.get_editable(current_user, inspection_id)
+    results.submit(actor(), inspection, select_locale())
+    db.session.commit()
+    return jsonify(inspection_json(inspection))

@@ -1,20 +1,277 @@
-"""The inspector's phone pages."""
+"""The inspector's phone pages: start a visit, fill the checklist, review the summary."""
 
+import uuid
 from datetime import datetime
+from itertools import chain
 
-from flask import Blueprint, render_template
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 
+from forms.auth import ConfirmForm
+from forms.checklist import (
+    AddPersonForm,
+    PhotoForm,
+    StartForm,
+    form_changes,
+    form_data,
+    make_checklist_form,
+)
+from inspection.extensions import db
 from inspection.i18n import LOCAL_TZ
-from inspection.models import Role
-from inspection.services import visits
-from inspection.views.access import require
+from inspection.models import InspectionKind, Role, TeamRole
+from inspection.services import org, results, visits
+from inspection.services.errors import Conflict, ServiceError
+from inspection.views.access import actor, require
 
 bp = Blueprint("inspector", __name__, url_prefix="/inspector")
+inspector_only = require(Role.INSPECTOR)
+
+
+def parse_client_time(value: str | None) -> datetime | None:
+    """Return the phone's ISO 8601 time, or None when absent or unreadable."""
+    try:
+        parsed = datetime.fromisoformat((value or "").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_TZ)
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+def _locale() -> str:
+    return get_locale().language
 
 
 @bp.get("/")
-@require(Role.INSPECTOR)
+@inspector_only
 def index():
-    lists = visits.inspector_home(current_user.id, datetime.now(LOCAL_TZ).date())
-    return render_template("inspector/home.html", **lists)
+    lists = visits.inspector_home(current_user, datetime.now(LOCAL_TZ).date())
+    return render_template("inspector/home.html", confirm=ConfirmForm(), **lists)
+
+
+@bp.route("/start", methods=["GET", "POST"])
+@inspector_only
+def start():
+    units = org.list_units(active_only=True)
+    team = visits.inspectors()
+    form = StartForm(units=units, inspectors=team)
+    if request.method == "GET":
+        form.client_id.data = str(uuid.uuid4())
+        form.lead.data = current_user.id
+        form.secretary.data = 0
+    if form.validate_on_submit():
+        chosen = [(form.lead.data, TeamRole.LEAD)]
+        if form.secretary.data and form.secretary.data != form.lead.data:
+            chosen.append((form.secretary.data, TeamRole.SECRETARY))
+        chosen += [
+            (uid, TeamRole.MEMBER)
+            for uid in form.members.data or []
+            if uid not in {c[0] for c in chosen}
+        ]
+        try:
+            inspection, _created = visits.start_inspection(
+                actor(),
+                current_user,
+                unit_id=form.unit_id.data,
+                kind=InspectionKind(form.kind.data),
+                client_id=form.client_id.data,
+                team=chosen,
+                client_started_at=parse_client_time(form.client_time.data),
+                latitude=_float(form.latitude.data),
+                longitude=_float(form.longitude.data),
+                accuracy_m=_float(form.accuracy.data),
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message + " " + " ".join(exc.fields.values()), "error")
+        else:
+            db.session.commit()
+            return redirect(url_for("inspector.visit", inspection_id=inspection.id))
+    return render_template("inspector/start.html", form=form, units=units, team=team)
+
+
+@bp.post("/visits/<int:inspection_id>/begin")
+@inspector_only
+def begin(inspection_id: int):
+    inspection = visits.get_visible(current_user, inspection_id)
+    if ConfirmForm().validate_on_submit() and visits.can_edit(current_user, inspection):
+        visits.begin_planned(actor(), current_user, inspection)
+        db.session.commit()
+    return redirect(url_for("inspector.visit", inspection_id=inspection.id))
+
+
+def _script_config(inspection) -> dict:
+    """Return what checklist.js needs: item codes, the summary address, its messages."""
+    items = inspection.checklist_version.items
+    return {
+        "codes": {str(i.id): i.code for i in items},
+        "ids": {i.code: i.id for i in items},
+        "summary_url": url_for("inspector.summary", inspection_id=inspection.id),
+        "locale": "en-GB" if _locale() == "en" else "vi-VN",
+        "messages": {
+            "saved_at": _("All saved at {time}"),
+            "waiting": _("{n} changes waiting"),
+            "saving": _("Saving…"),
+            "offline": _("Offline: not saved yet, will retry"),
+            "not_saved": _("Not saved"),
+            "conflict": _("Another team member saved this visit meanwhile; their answers are shown."),
+            "conflict_fields": _("Check these, which you had both changed:"),
+            "invalid": _("Some answers were refused."),
+            "logged_out": _(
+                "You are logged out or no longer on this visit's team. Your answers stay on"
+                " this phone: log in again to send them."
+            ),
+            "unsent": _("Some answers are not saved yet; they stay on this phone."),
+            "uploading": _("Uploading the photo…"),
+            "photo": _("Photo"),
+            "photo_failed": _("The photo was not saved."),
+        },
+    }
+
+
+def _render_visit(inspection, form, status=200):
+    items = inspection.checklist_version.items
+    return (
+        render_template(
+            "inspector/visit.html",
+            inspection=inspection,
+            form=form,
+            unit_items=results.unit_checks(items),
+            person_items=results.person_checks(items),
+            photos=results.photos_of(inspection.id),
+            add_person=AddPersonForm(formdata=None, client_id=str(uuid.uuid4())),
+            photo_form=PhotoForm(formdata=None),
+            progress=results.summary(inspection, _locale()),
+            locale=_locale(),
+            script_config=_script_config(inspection),
+        ),
+        status,
+    )
+
+
+@bp.route("/visits/<int:inspection_id>", methods=["GET", "POST"])
+@inspector_only
+def visit(inspection_id: int):
+    inspection = visits.get_visible(current_user, inspection_id)
+    if not visits.can_edit(current_user, inspection) or inspection.status not in visits.EDITABLE:
+        return redirect(url_for("inspector.summary", inspection_id=inspection.id))
+    form_class = make_checklist_form(inspection.checklist_version.items, inspection.people)
+    if request.method == "GET":
+        return _render_visit(inspection, form_class(data=form_data(inspection)))
+    form = form_class()
+    if not form.validate_on_submit():
+        flash(_("Some answers were not saved: see the marked fields."), "error")
+        return _render_visit(inspection, form, 422)
+    try:
+        results.save_results(actor(), inspection, form_changes(form, inspection, set(request.form)))
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        fresh = visits.get_visible(current_user, inspection_id)
+        return _render_visit(fresh, form_class(data=form_data(fresh)), 409)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _render_visit(inspection, form, exc.status)
+    db.session.commit()
+    flash(_("Saved."), "success")
+    if request.form.get("next") == "summary":
+        return redirect(url_for("inspector.summary", inspection_id=inspection.id))
+    return redirect(url_for("inspector.visit", inspection_id=inspection.id))
+
+
+@bp.post("/visits/<int:inspection_id>/people")
+@inspector_only
+def add_person(inspection_id: int):
+    inspection = visits.get_editable(current_user, inspection_id)
+    form = AddPersonForm()
+    if form.validate_on_submit():
+        person, _created = results.add_person(
+            actor(),
+            inspection,
+            full_name=form.full_name.data,
+            position=form.position.data or "",
+            client_id=form.client_id.data or "",
+        )
+        db.session.commit()
+        return redirect(
+            url_for("inspector.visit", inspection_id=inspection.id, _anchor=f"p-{person.id}")
+        )
+    problems = " ".join(chain.from_iterable(form.errors.values()))
+    flash(_("The person was not added.") + " " + problems, "error")
+    return redirect(url_for("inspector.visit", inspection_id=inspection.id, _anchor="add-person"))
+
+
+@bp.post("/visits/<int:inspection_id>/photos")
+@inspector_only
+def add_photo(inspection_id: int):
+    """Attach a photo without JavaScript; the page's script uses the API instead."""
+    inspection = visits.get_editable(current_user, inspection_id)
+    form = PhotoForm()
+    upload = request.files.get("file")
+    anchor = "photos"
+    if form.validate_on_submit() and upload and upload.filename:
+        kind, _sep, ident = (form.target.data or "").partition(":")
+        try:
+            results.add_photo(
+                actor(),
+                current_user,
+                inspection,
+                upload.read(),
+                max_bytes=current_app.config["PHOTO_MAX_BYTES"],
+                item_code=ident if kind == "item" else None,
+                person_id=int(ident) if kind == "person" and ident.isdigit() else None,
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message + " " + " ".join(exc.fields.values()), "error")
+        else:
+            db.session.commit()
+            flash(_("Photo saved."), "success")
+    else:
+        flash(_("Choose a photo."), "error")
+    return redirect(url_for("inspector.visit", inspection_id=inspection.id, _anchor=anchor))
+
+
+@bp.get("/visits/<int:inspection_id>/summary")
+@inspector_only
+def summary(inspection_id: int):
+    inspection = visits.get_visible(current_user, inspection_id)
+    return render_template(
+        "inspector/summary.html",
+        inspection=inspection,
+        summary=results.summary(inspection, _locale()),
+        can_edit=visits.can_edit(current_user, inspection) and inspection.status in visits.EDITABLE,
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.post("/visits/<int:inspection_id>/submit")
+@inspector_only
+def submit(inspection_id: int):
+    inspection = visits.get_editable(current_user, inspection_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            results.submit(actor(), inspection, _locale())
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("The checklist is complete and ready for signatures."), "success")
+    return redirect(url_for("inspector.summary", inspection_id=inspection.id))

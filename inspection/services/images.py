@@ -1,0 +1,90 @@
+"""Validating and normalising uploaded photos with Pillow."""
+
+import io
+import warnings
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from inspection.i18n import LOCAL_TZ
+from inspection.services.errors import ServiceError
+
+MAX_SIDE = 1600
+THUMB_SIDE = 320
+# A 48-megapixel phone photo is fine; a decompression bomb claiming more is refused.
+MAX_PIXELS = 50_000_000
+EXIF_IFD = 0x8769
+DATETIME_ORIGINAL = 0x9003
+ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "HEIF", "MPO", "GIF"}
+
+
+class NotAnImage(ServiceError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class ImageTooLarge(ServiceError):
+    status = 413
+    code = "too_large"
+
+
+@dataclass
+class Processed:
+    jpeg: bytes
+    thumbnail: bytes
+    width: int
+    height: int
+    captured_at: datetime | None  # from EXIF, when the camera wrote it
+
+
+def _exif_time(image: Image.Image) -> datetime | None:
+    try:
+        raw = image.getexif().get_ifd(EXIF_IFD).get(DATETIME_ORIGINAL)
+        if not raw:
+            return None
+        # Cameras write local time without a zone; the phone is in Vietnam.
+        return datetime.strptime(str(raw).strip("\x00"), "%Y:%m:%d %H:%M:%S").replace(
+            tzinfo=LOCAL_TZ
+        )
+    except (ValueError, TypeError, KeyError, OSError):
+        return None
+
+
+def _jpeg(image: Image.Image, side: int, quality: int) -> tuple[bytes, tuple[int, int]]:
+    copy = image.copy()
+    copy.thumbnail((side, side), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    copy.save(buffer, "JPEG", quality=quality, optimize=True, progressive=True)
+    return buffer.getvalue(), copy.size
+
+
+def process_photo(data: bytes, max_bytes: int) -> Processed:
+    """Check that ``data`` is a real image and re-encode it as JPEG without metadata.
+
+    Raises ImageTooLarge (413) or NotAnImage (415) with a message for the inspector.
+    """
+    if len(data) > max_bytes:
+        raise ImageTooLarge(
+            str(_l("The photo is larger than %(mb)d MB.", mb=max_bytes // (1024 * 1024)))
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.format not in ACCEPTED_FORMATS:
+                raise NotAnImage(str(_l("This file is not a photo.")))
+            if image.width * image.height > MAX_PIXELS:
+                raise ImageTooLarge(str(_l("The photo has too many pixels.")))
+            image.verify()  # checks the file's structure; the image must be reopened after
+            image = Image.open(io.BytesIO(data))
+            captured_at = _exif_time(image)
+            image = ImageOps.exif_transpose(image).convert("RGB")
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageTooLarge(str(_l("The photo has too many pixels."))) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise NotAnImage(str(_l("This file is not a photo."))) from exc
+    jpeg, (width, height) = _jpeg(image, MAX_SIDE, 82)
+    thumbnail, _ = _jpeg(image, THUMB_SIDE, 70)
+    return Processed(jpeg, thumbnail, width, height, captured_at)

@@ -1,0 +1,460 @@
+"""Recording answers on a visit: partial saves with an optimistic lock, photos, summary."""
+
+import logging
+from collections import Counter
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from inspection.extensions import db
+from inspection.models import (
+    Attendance,
+    ChecklistItem,
+    Inspection,
+    InspectionStatus,
+    ItemCategory,
+    ItemScope,
+    Outcome,
+    PersonItemResult,
+    PersonResult,
+    Photo,
+    UnitItemResult,
+    User,
+    utcnow,
+)
+from inspection.services import audit, blobs, images
+from inspection.services.errors import Conflict, ServiceError
+
+log = logging.getLogger(__name__)
+
+TEXT_FIELDS = ("findings", "assessment", "requests", "unit_comments")
+TOP_LEVEL = {"version", "unit_items", "people", "remediation_due", *TEXT_FIELDS}
+MAX_NOTE, MAX_TEXT = 2000, 20000
+# Attendance decides the person's attendance item; it is never answered separately.
+ATTENDANCE_OUTCOME = {
+    Attendance.PRESENT: Outcome.PASS,
+    Attendance.LATE: Outcome.FAIL,
+    Attendance.ABSENT_UNEXCUSED: Outcome.FAIL,
+    Attendance.ABSENT_EXCUSED: Outcome.NA,
+    Attendance.ON_DUTY: Outcome.NA,
+}
+# People at their post are checked item by item; the others have nothing to check.
+AT_POST = (Attendance.PRESENT, Attendance.LATE)
+
+
+def person_checks(items: list[ChecklistItem]) -> list[ChecklistItem]:
+    """Return the person-scope items answered on each card (attendance is derived)."""
+    return [
+        i
+        for i in items
+        if i.scope is ItemScope.PERSON and i.category is not ItemCategory.ATTENDANCE
+    ]
+
+
+def unit_checks(items: list[ChecklistItem]) -> list[ChecklistItem]:
+    return [i for i in items if i.scope is ItemScope.UNIT]
+
+
+class _Validator:
+    """Collects per-field errors under JSON-path-like keys (``people[2].attendance``)."""
+
+    def __init__(self):
+        self.errors: dict[str, str] = {}
+
+    def fail(self, key: str, message) -> None:
+        self.errors.setdefault(key, str(message))
+
+    def enum(self, key: str, value, enum_cls, message):
+        if value is None:
+            return None
+        try:
+            return enum_cls(value)
+        except ValueError:
+            self.fail(key, message)
+
+    def text(self, key: str, value, limit: int) -> str | None:
+        if not isinstance(value, str):
+            self.fail(key, _l("Must be text."))
+        elif len(value) > limit:
+            self.fail(key, _l("At most %(n)d characters.", n=limit))
+        else:
+            return value.strip()
+
+    def number(self, key: str, value) -> Decimal | None:
+        if value is None or value == "":
+            return None
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            number = None
+        if number is None or not number.is_finite() or not 0 <= number <= 10**9:
+            self.fail(key, _l("Enter a number."))
+            return None
+        return round(number, 2)
+
+    def entries(self, key: str, value) -> list[dict]:
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
+            self.fail(key, _l("Must be a list of objects."))
+            return []
+        return value
+
+
+OUTCOME_ERROR = _l("Unknown outcome: use pass, fail or na.")
+ATTENDANCE_ERROR = _l(
+    "Unknown attendance: use present, late, absent_excused, absent_unexcused or on_duty."
+)
+
+
+def _parse(inspection: Inspection, data: dict) -> tuple[dict, dict[str, str]]:
+    """Validate a save request against the visit's checklist version and roster."""
+    v = _Validator()
+    for key in set(data) - TOP_LEVEL:
+        v.fail(key, _l("Unknown field."))
+    items = {i.code: i for i in inspection.checklist_version.items}
+    people = {p.id: p for p in inspection.people}
+    by_staff = {p.staff_id: p for p in inspection.people if p.staff_id is not None}
+    parsed = {"unit_items": [], "people": [], "text": {}}
+
+    for n, entry in enumerate(v.entries("unit_items", data.get("unit_items"))):
+        key = f"unit_items[{n}]"
+        item = items.get(entry.get("code"))
+        if item is None or item.scope is not ItemScope.UNIT:
+            v.fail(f"{key}.code", _l("No unit item with this code in the visit's checklist."))
+            continue
+        change = {"item": item}
+        if "outcome" in entry:
+            change["outcome"] = v.enum(f"{key}.outcome", entry["outcome"], Outcome, OUTCOME_ERROR)
+        if "note" in entry:
+            change["note"] = v.text(f"{key}.note", entry["note"], MAX_NOTE)
+        if "number" in entry:
+            change["number"] = v.number(f"{key}.number", entry["number"])
+        parsed["unit_items"].append(change)
+
+    for n, entry in enumerate(v.entries("people", data.get("people"))):
+        key = f"people[{n}]"
+        if "person_id" in entry:
+            person = people.get(entry["person_id"])
+        else:
+            person = by_staff.get(entry.get("staff_id"))
+        if person is None:
+            v.fail(key, _l("This person is not on the roster of the inspected unit."))
+            continue
+        change = {"person": person, "items": []}
+        if "attendance" in entry:
+            change["attendance"] = v.enum(
+                f"{key}.attendance", entry["attendance"], Attendance, ATTENDANCE_ERROR
+            )
+        if "note" in entry:
+            change["note"] = v.text(f"{key}.note", entry["note"], MAX_NOTE)
+        for m, sub in enumerate(v.entries(f"{key}.items", entry.get("items"))):
+            sub_key = f"{key}.items[{m}]"
+            item = items.get(sub.get("code"))
+            if item is None or item not in person_checks(list(items.values())):
+                v.fail(f"{sub_key}.code", _l("No person item with this code in the checklist."))
+                continue
+            item_change = {"item": item}
+            if "outcome" in sub:
+                item_change["outcome"] = v.enum(
+                    f"{sub_key}.outcome", sub["outcome"], Outcome, OUTCOME_ERROR
+                )
+            if "note" in sub:
+                item_change["note"] = v.text(f"{sub_key}.note", sub["note"], MAX_NOTE)
+            change["items"].append(item_change)
+        parsed["people"].append(change)
+
+    for name in TEXT_FIELDS:
+        if name in data:
+            parsed["text"][name] = v.text(name, data[name], MAX_TEXT)
+    if "remediation_due" in data:
+        due = data["remediation_due"]
+        if due in (None, ""):
+            parsed["text"]["remediation_due"] = None
+        else:
+            try:
+                parsed["text"]["remediation_due"] = date.fromisoformat(str(due))
+            except ValueError:
+                v.fail("remediation_due", _l("Enter a date as YYYY-MM-DD."))
+    return parsed, v.errors
+
+
+def check_version(inspection: Inspection, version) -> None:
+    """Refuse a save based on anything but the current version."""
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ServiceError(
+            str(_l("Some values are not valid.")),
+            {"version": str(_l("The version the change was based on is required."))},
+        )
+    if version != inspection.version:
+        raise Conflict(
+            str(
+                _l(
+                    "Someone else saved this visit in the meantime (version %(current)d)."
+                    " The newest answers are shown; check them and make your change again.",
+                    current=inspection.version,
+                )
+            ),
+            {"version": str(inspection.version)},
+        )
+
+
+def _apply_outcome(row, change: dict) -> None:
+    if "outcome" in change:
+        row.outcome = change["outcome"]  # None clears an answer given by mistake
+    if "note" in change:
+        row.note = change["note"]
+
+
+def save_results(actor: audit.Actor, inspection: Inspection, data: dict) -> int:
+    """Apply a partial save (only the listed answers change) and return the new version.
+
+    Raises ServiceError (422) with per-field errors and saves nothing when any part is
+    invalid, and Conflict (409) when ``data["version"]`` is not the current version.
+    """
+    check_version(inspection, data.get("version"))
+    parsed, errors = _parse(inspection, data)
+    if errors:
+        raise ServiceError(str(_l("Some answers were not saved: see the marked fields.")), errors)
+
+    unit_rows = {r.item_id: r for r in inspection.unit_results}
+    for change in parsed["unit_items"]:
+        row = unit_rows.get(change["item"].id)
+        if row is None:
+            row = UnitItemResult(item_id=change["item"].id)
+            inspection.unit_results.append(row)
+            unit_rows[row.item_id] = row
+        _apply_outcome(row, change)
+        if "number" in change:
+            row.number_value = change["number"]
+        row.updated_by_id = actor.user_id
+
+    attendance_items = [
+        i
+        for i in inspection.checklist_version.items
+        if i.scope is ItemScope.PERSON and i.category is ItemCategory.ATTENDANCE
+    ]
+    for change in parsed["people"]:
+        person = change["person"]
+        rows = {r.item_id: r for r in person.items}
+
+        def row_for(item, person=person, rows=rows):
+            if item.id not in rows:
+                rows[item.id] = PersonItemResult(item_id=item.id)
+                person.items.append(rows[item.id])
+            return rows[item.id]
+
+        if "attendance" in change:
+            person.attendance = change["attendance"]
+            for item in attendance_items:
+                row_for(item).outcome = ATTENDANCE_OUTCOME.get(person.attendance)
+        if "note" in change:
+            person.note = change["note"]
+        for item_change in change["items"]:
+            _apply_outcome(row_for(item_change["item"]), item_change)
+
+    for name, value in parsed["text"].items():
+        setattr(inspection, name, value)
+    # Touch the row so the version moves even when only answers changed.
+    inspection.updated_at = utcnow()
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        db.session.rollback()
+        raise Conflict(str(_l("Someone else saved this visit in the meantime."))) from exc
+    audit.record(
+        actor,
+        "results_saved",
+        inspection,
+        version=inspection.version,
+        unit_items=len(parsed["unit_items"]),
+        people=len(parsed["people"]),
+    )
+    return inspection.version
+
+
+def add_person(
+    actor: audit.Actor, inspection: Inspection, *, full_name: str, position: str, client_id: str
+) -> tuple[PersonResult, bool]:
+    """Add someone met on the visit who is not on the roster; a retried add is not doubled."""
+    existing = next((p for p in inspection.people if client_id and p.client_id == client_id), None)
+    if existing:
+        return existing, False
+    v = _Validator()
+    name = v.text("full_name", full_name, 120)
+    position = v.text("position", position or "", 120)
+    if not name:
+        v.fail("full_name", _l("The name is empty."))
+    if v.errors:
+        raise ServiceError(str(_l("The person was not added.")), v.errors)
+    person = PersonResult(full_name=name, position=position or "", client_id=client_id or None)
+    inspection.people.append(person)
+    inspection.updated_at = utcnow()
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        db.session.expire(inspection, ["people"])
+        return next(p for p in inspection.people if p.client_id == client_id), False
+    audit.record(actor, "person_added", person, inspection_id=inspection.id)
+    return person, True
+
+
+def add_photo(
+    actor: audit.Actor,
+    user: User,
+    inspection: Inspection,
+    data: bytes,
+    *,
+    max_bytes: int,
+    item_code: str | None = None,
+    staff_id: int | None = None,
+    person_id: int | None = None,
+    client_captured_at: datetime | None = None,
+) -> Photo:
+    """Validate, re-encode and attach a photo to the visit, an item and/or a person."""
+    fields = {}
+    item = None
+    if item_code:
+        item = next((i for i in inspection.checklist_version.items if i.code == item_code), None)
+        if item is None:
+            fields["item_code"] = str(_l("No item with this code in the visit's checklist."))
+    person = None
+    if staff_id is not None or person_id is not None:
+        person = next(
+            (
+                p
+                for p in inspection.people
+                if (person_id is not None and p.id == person_id)
+                or (person_id is None and p.staff_id == staff_id)
+            ),
+            None,
+        )
+        if person is None:
+            key = "person_id" if person_id is not None else "staff_id"
+            fields[key] = str(_l("This person is not on the roster of the inspected unit."))
+    if fields:
+        raise ServiceError(str(_l("The photo was not saved.")), fields)
+    processed = images.process_photo(data, max_bytes)
+    photo = Photo(
+        inspection_id=inspection.id,
+        blob_sha256=blobs.put(processed.jpeg, "image/jpeg").sha256,
+        thumb_sha256=blobs.put(processed.thumbnail, "image/jpeg").sha256,
+        item_id=item.id if item else None,
+        person_result_id=person.id if person else None,
+        width=processed.width,
+        height=processed.height,
+        captured_at=processed.captured_at or client_captured_at,
+        uploaded_by_id=user.id,
+    )
+    db.session.add(photo)
+    inspection.updated_at = utcnow()
+    db.session.flush()
+    audit.record(actor, "photo_added", photo, inspection_id=inspection.id, sha256=photo.blob_sha256)
+    return photo
+
+
+def photos_of(inspection_id: int) -> list[Photo]:
+    return list(
+        db.session.scalars(select(Photo).filter_by(inspection_id=inspection_id).order_by(Photo.id))
+    )
+
+
+def summary(inspection: Inspection, locale: str = "vi") -> dict:
+    """Return plain data for the summary page: headcount, failures, what is missing."""
+    items = inspection.checklist_version.items
+    unit_items, person_items = unit_checks(items), person_checks(items)
+    unit_rows = {r.item_id: r for r in inspection.unit_results}
+    photos = photos_of(inspection.id)
+    missing, failed_unit, failed_people = [], [], []
+    answered = total = 0
+
+    for item in unit_items:
+        row = unit_rows.get(item.id)
+        if item.required:
+            total += 1
+            if row is not None and row.outcome is not None:
+                answered += 1
+            else:
+                missing.append({"anchor": f"u-{item.id}", "label": item.label(locale)})
+        if row is not None and row.outcome is Outcome.FAIL:
+            failed_unit.append(
+                {
+                    "code": item.code,
+                    "label": item.label(locale),
+                    "note": row.note,
+                    "photos": [p for p in photos if p.item_id == item.id],
+                }
+            )
+
+    headcount = Counter()
+    names = {status: [] for status in Attendance}
+    for person in inspection.people:
+        total += 1
+        if person.attendance is None:
+            headcount["unanswered"] += 1
+            missing.append({"anchor": f"p-{person.id}", "label": person.full_name})
+            continue
+        answered += 1
+        headcount[person.attendance] += 1
+        names[person.attendance].append(person.full_name)
+        if person.attendance not in AT_POST:
+            continue
+        rows = {r.item_id: r for r in person.items}
+        failed = []
+        for item in person_items:
+            row = rows.get(item.id)
+            if item.required:
+                total += 1
+                if row is not None and row.outcome is not None:
+                    answered += 1
+                else:
+                    missing.append(
+                        {
+                            "anchor": f"p-{person.id}",
+                            "label": f"{person.full_name}: {item.short_label(locale)}",
+                        }
+                    )
+            if row is not None and row.outcome is Outcome.FAIL:
+                failed.append(item.short_label(locale) + (f" ({row.note})" if row.note else ""))
+        if failed or person.attendance is Attendance.LATE:
+            failed_people.append(
+                {
+                    "name": person.full_name,
+                    "position": person.position,
+                    "attendance": person.attendance,
+                    "failed": failed,
+                    "note": person.note,
+                    "photos": [p for p in photos if p.person_result_id == person.id],
+                }
+            )
+    headcount["total"] = len(inspection.people)
+    return {
+        "headcount": headcount,
+        "names": names,
+        "failed_unit": failed_unit,
+        "failed_people": failed_people,
+        "missing": missing,
+        "answered": answered,
+        "total": total,
+        "photos": photos,
+    }
+
+
+def submit(actor: audit.Actor, inspection: Inspection, locale: str = "vi") -> Inspection:
+    """Mark a complete visit as ready for signatures; say what is missing otherwise."""
+    missing = summary(inspection, locale)["missing"]
+    if missing:
+        fields = {}
+        for m in missing:
+            fields[m["anchor"]] = "; ".join(filter(None, [fields.get(m["anchor"]), m["label"]]))
+        raise ServiceError(str(_l("%(n)d answers are still missing.", n=len(missing))), fields)
+    inspection.status = InspectionStatus.SUBMITTED
+    inspection.updated_at = utcnow()
+    db.session.flush()
+    audit.record(actor, "inspection_submitted", inspection)
+    return inspection

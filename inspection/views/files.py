@@ -1,0 +1,54 @@
+"""Photos served to whoever may read their visit, as stored bytes with their sha256 as ETag."""
+
+from flask import Blueprint, abort, make_response, request
+from flask_login import current_user
+
+from inspection.extensions import db
+from inspection.models import Photo
+from inspection.services import blobs, visits
+from inspection.services.errors import NotFound
+from inspection.views.access import ALL_ROLES, require
+
+bp = Blueprint("files", __name__)
+
+
+def send_blob(sha256: str, filename: str):
+    """Answer with a stored blob; a matching If-None-Match gets 304."""
+    if request.if_none_match.contains(sha256):
+        response = make_response("", 304)
+    else:
+        found = blobs.read(sha256)
+        if found is None:
+            abort(404)
+        data, content_type = found
+        response = make_response(data)
+        response.content_type = content_type
+    response.set_etag(sha256)
+    # Private: personal data must not sit in shared caches; immutable: the bytes never change.
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+def _photo(photo_id: int) -> Photo:
+    photo = db.session.get(Photo, photo_id)
+    if photo is None:
+        abort(404)
+    try:
+        visits.get_visible(current_user, photo.inspection_id)
+    except NotFound:
+        abort(404)
+    return photo
+
+
+@bp.get("/photos/<int:photo_id>.jpg")
+@require(*ALL_ROLES)
+def photo(photo_id: int):
+    return send_blob(_photo(photo_id).blob_sha256, f"photo-{photo_id}.jpg")
+
+
+@bp.get("/photos/<int:photo_id>/thumb.jpg")
+@require(*ALL_ROLES)
+def thumbnail(photo_id: int):
+    photo = _photo(photo_id)
+    return send_blob(photo.thumb_sha256 or photo.blob_sha256, f"photo-{photo_id}-thumb.jpg")
