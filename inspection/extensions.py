@@ -2,7 +2,7 @@
 
 import sqlite3
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -30,12 +30,28 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     synchronous=FULL: an answer the server acknowledged survives a power cut.
     """
     if isinstance(dbapi_connection, sqlite3.Connection):
+        # SQLAlchemy emits BEGIN itself (see _sqlite_begin); pysqlite must not.
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection) -> None:
+    """Begin SQLite transactions that may write with BEGIN IMMEDIATE.
+
+    A deferred transaction that reads and then writes fails with "database is locked"
+    when another writer committed in between; taking the write lock up front makes
+    concurrent saves wait their turn (busy_timeout) instead. Reads stay deferred.
+    """
+    if connection.dialect.name != "sqlite":
+        return
+    read_only = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def init_app(app: Flask) -> None:

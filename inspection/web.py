@@ -35,8 +35,8 @@ def load_user(user_id: str) -> User | None:
 
 @login_manager.request_loader
 def load_user_from_bearer(req) -> User | None:
-    """Authenticate JSON API requests with ``Authorization: Bearer <token>``."""
-    if req.blueprint != "api":
+    """Authenticate API requests (and the files they link to) with a bearer token."""
+    if req.blueprint not in ("api", "files"):
         return None
     header = req.headers.get("Authorization", "")
     if not header.startswith("Bearer "):

@@ -5,10 +5,10 @@ organisation; each test gets its own copy of that database file.
 """
 
 import shutil
+from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import text
 
 from app import create_app
 from inspection.extensions import db
@@ -34,9 +34,9 @@ def _build_template(path, seed: bool) -> None:
         if seed:
             demo.seed()
             db.session.commit()
-        db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
         db.session.remove()
-        db.engine.dispose()
+        db.engine.dispose()  # the last connection closing folds the WAL into the file
+    assert not Path(f"{path}-wal").exists()
 
 
 @pytest.fixture(scope="session")

@@ -209,3 +209,5 @@ class Photo(Base):
     captured_at: Mapped[datetime | None]  # from EXIF or the phone, when known
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+
+    item: Mapped[ChecklistItem | None] = relationship()

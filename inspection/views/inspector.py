@@ -129,7 +129,9 @@ def _script_config(inspection) -> dict:
             "saving": _("Saving…"),
             "offline": _("Offline: not saved yet, will retry"),
             "not_saved": _("Not saved"),
-            "conflict": _("Another team member saved this visit meanwhile; their answers are shown."),
+            "conflict": _(
+                "Another team member saved this visit meanwhile; their answers are shown."
+            ),
             "conflict_fields": _("Check these, which you had both changed:"),
             "invalid": _("Some answers were refused."),
             "logged_out": _(

@@ -120,6 +120,250 @@ SCHEMAS = {
 }
 
 
+OUTCOME = nullable(enum("pass", "fail", "na"))
+ATTENDANCE = nullable(enum("present", "late", "absent_excused", "absent_unexcused", "on_duty"))
+NOTE = {"type": "string", "maxLength": 2000}
+LONG_TEXT = {"type": "string", "maxLength": 20000}
+DATE = nullable({"type": "string", "format": "date"})
+DATETIME = nullable({"type": "string", "format": "date-time"})
+UNIT_ITEM = obj(
+    {"code": STRING}, {"outcome": OUTCOME, "note": NOTE, "number": nullable({"type": "number"})}
+)
+PERSON_ITEM = obj({"code": STRING}, {"outcome": OUTCOME, "note": NOTE})
+TEXTS = {
+    "findings": LONG_TEXT,
+    "assessment": LONG_TEXT,
+    "requests": LONG_TEXT,
+    "remediation_due": DATE,
+    "unit_comments": LONG_TEXT,
+}
+INSPECTION_FIELDS = {
+    "id": INTEGER,
+    "status": enum("planned", "draft", "submitted", "finalized", "cancelled"),
+    "version": INTEGER,
+    "unit_id": INTEGER,
+    "unit_name": STRING,
+    "kind": enum("scheduled", "surprise"),
+    "planned_date": DATE,
+    "started_at": DATETIME,
+    "finished_at": DATETIME,
+    "checklist_version_id": INTEGER,
+    "team": {
+        "type": "array",
+        "items": obj(
+            {"user_id": INTEGER, "full_name": STRING, "role": enum("lead", "member", "secretary")}
+        ),
+    },
+}
+PHOTO = obj(
+    {
+        "id": INTEGER,
+        "sha256": STRING,
+        "item_code": nullable(STRING),
+        "person_id": nullable(INTEGER),
+        "captured_at": DATETIME,
+        "url": STRING,
+        "thumb_url": STRING,
+    }
+)
+SCHEMAS.update(
+    {
+        "InspectionCreate": obj(
+            {"client_id": {"type": "string", "minLength": 1, "maxLength": 64}, "unit_id": INTEGER},
+            {
+                "kind": enum("scheduled", "surprise"),
+                "team": {
+                    "type": "array",
+                    "items": obj({"user_id": INTEGER, "role": enum("lead", "member", "secretary")}),
+                },
+                "client_started_at": {"type": "string", "format": "date-time"},
+                "location": obj(
+                    {"latitude": {"type": "number"}, "longitude": {"type": "number"}},
+                    {"accuracy": {"type": "number"}},
+                ),
+            },
+        ),
+        "Inspection": obj(INSPECTION_FIELDS),
+        "InspectionList": list_of({"$ref": "#/components/schemas/Inspection"}),
+        "InspectionFull": obj(
+            {
+                **INSPECTION_FIELDS,
+                "unit_items": {"type": "array", "items": UNIT_ITEM},
+                "people": {
+                    "type": "array",
+                    "items": obj(
+                        {
+                            "person_id": INTEGER,
+                            "staff_id": nullable(INTEGER),
+                            "full_name": STRING,
+                            "position": STRING,
+                            "attendance": ATTENDANCE,
+                            "note": STRING,
+                            "items": {"type": "array", "items": PERSON_ITEM},
+                        }
+                    ),
+                },
+                **TEXTS,
+                "photos": {"type": "array", "items": PHOTO},
+            }
+        ),
+        "ResultsSave": {
+            **obj(
+                {"version": INTEGER},
+                {
+                    "unit_items": {"type": "array", "items": UNIT_ITEM},
+                    "people": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "description": "Name the person by staff_id (roster) or person_id.",
+                            "properties": {
+                                "staff_id": INTEGER,
+                                "person_id": INTEGER,
+                                "attendance": ATTENDANCE,
+                                "note": NOTE,
+                                "items": {"type": "array", "items": PERSON_ITEM},
+                            },
+                        },
+                    },
+                    **TEXTS,
+                },
+            ),
+            "additionalProperties": False,
+        },
+        "Version": obj({"version": INTEGER}),
+        "PersonCreate": obj(
+            {"full_name": {"type": "string", "minLength": 1, "maxLength": 120}},
+            {"position": {"type": "string", "maxLength": 120}, "client_id": STRING},
+        ),
+        "PersonCreated": obj({"person_id": INTEGER, "version": INTEGER}),
+        "Photo": PHOTO,
+    }
+)
+
+
+def _inspection_param() -> dict:
+    return {"name": "inspection_id", "in": "path", "required": True, "schema": INTEGER}
+
+
+def _json_body(schema: str) -> dict:
+    return {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
+NOT_YOURS = _error_response("No such visit, or not one the user may see")
+IMMUTABLE = _error_response("The visit is finalized or not started")
+INVALID = _error_response("Invalid values, per field in error.fields")
+
+INSPECTION_PATHS = {
+    "/api/v1/inspections": {
+        "post": {
+            "summary": "Start a visit (idempotent per user and client_id)",
+            "requestBody": _json_body("InspectionCreate"),
+            "responses": {
+                "201": _ok("Inspection", "Started"),
+                "200": _ok("Inspection", "Already started with this client_id"),
+                "400": _error_response("Not a JSON object"),
+                **AUTH_ERRORS,
+                "422": INVALID,
+            },
+        },
+        "get": {
+            "summary": "Visits the user may see",
+            "parameters": [
+                {"name": "status", "in": "query", "schema": STRING},
+                {"name": "unit_id", "in": "query", "schema": INTEGER},
+            ],
+            "responses": {"200": _ok("InspectionList"), **AUTH_ERRORS},
+        },
+    },
+    "/api/v1/inspections/{inspection_id}": {
+        "get": {
+            "summary": "A visit with every answer and photo",
+            "parameters": [_inspection_param()],
+            "responses": {"200": _ok("InspectionFull"), **AUTH_ERRORS, "404": NOT_YOURS},
+        }
+    },
+    "/api/v1/inspections/{inspection_id}/results": {
+        "put": {
+            "summary": "Save answers (partial: only what is listed changes)",
+            "parameters": [_inspection_param()],
+            "requestBody": _json_body("ResultsSave"),
+            "responses": {
+                "200": _ok("Version", "Saved; the new version"),
+                "400": _error_response("Not a JSON object"),
+                **AUTH_ERRORS,
+                "404": NOT_YOURS,
+                "409": _error_response("Stale version, or the visit can no longer change"),
+                "422": INVALID,
+            },
+        }
+    },
+    "/api/v1/inspections/{inspection_id}/people": {
+        "post": {
+            "summary": "Add a person met on the visit who is not on the roster",
+            "parameters": [_inspection_param()],
+            "requestBody": _json_body("PersonCreate"),
+            "responses": {
+                "201": _ok("PersonCreated", "Added"),
+                "200": _ok("PersonCreated", "Already added with this client_id"),
+                "400": _error_response("Not a JSON object"),
+                **AUTH_ERRORS,
+                "404": NOT_YOURS,
+                "409": IMMUTABLE,
+                "422": INVALID,
+            },
+        }
+    },
+    "/api/v1/inspections/{inspection_id}/photos": {
+        "post": {
+            "summary": "Attach a photo (re-encoded to JPEG, at most 1600 px)",
+            "parameters": [_inspection_param()],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": obj(
+                            {"file": {"type": "string", "format": "binary"}},
+                            {
+                                "item_code": STRING,
+                                "staff_id": INTEGER,
+                                "person_id": INTEGER,
+                                "captured_at": {"type": "string", "format": "date-time"},
+                            },
+                        )
+                    }
+                },
+            },
+            "responses": {
+                "201": _ok("Photo", "Stored"),
+                **AUTH_ERRORS,
+                "404": NOT_YOURS,
+                "409": IMMUTABLE,
+                "413": _error_response("Larger than the limit"),
+                "415": _error_response("Not an image"),
+                "422": INVALID,
+            },
+        }
+    },
+    "/api/v1/inspections/{inspection_id}/submit": {
+        "post": {
+            "summary": "Mark a complete visit ready for signatures",
+            "parameters": [_inspection_param()],
+            "responses": {
+                "200": _ok("Inspection"),
+                **AUTH_ERRORS,
+                "404": NOT_YOURS,
+                "409": IMMUTABLE,
+                "422": _error_response("Answers missing, named in error.fields"),
+            },
+        }
+    },
+}
+
+
 def openapi_document() -> dict:
     """Return the OpenAPI 3.1 document of the API."""
     return {
@@ -197,6 +441,7 @@ def openapi_document() -> dict:
                     },
                 }
             },
+            **INSPECTION_PATHS,
             "/api/v1/openapi.json": {
                 "get": {
                     "summary": "This document",
