@@ -52,7 +52,11 @@ def test_same_client_id_twice_gives_the_same_visit(client, lead, app):
     assert _count(app, Inspection) == 1
     assert first.json["status"] == "draft" and first.json["version"] == 1
     assert first.json["team"] == [
-        {"user_id": first.json["team"][0]["user_id"], "full_name": "Nguyễn Văn Hùng", "role": "lead"}
+        {
+            "user_id": first.json["team"][0]["user_id"],
+            "full_name": "Nguyễn Văn Hùng",
+            "role": "lead",
+        }
     ]
     assert first.json["started_at"]
 
@@ -83,7 +87,9 @@ def test_start_copies_the_active_roster_and_records_time_and_place(client, lead,
         person.active = False
         db.session.commit()
     visit = start(
-        client, lead, app,
+        client,
+        lead,
+        app,
         client_started_at="2018-10-05T08:01:00+07:00",
         location={"latitude": 21.2871, "longitude": 105.6515, "accuracy": 12.4},
     )
@@ -93,7 +99,10 @@ def test_start_copies_the_active_roster_and_records_time_and_place(client, lead,
         row = db.session.get(Inspection, visit["id"])
         assert row.client_started_at.isoformat() == "2018-10-05T01:01:00+00:00"
         assert (float(row.latitude), float(row.longitude), row.location_accuracy_m) == (
-            21.2871, 105.6515, 12)
+            21.2871,
+            105.6515,
+            12,
+        )
 
 
 @pytest.mark.parametrize(
@@ -119,10 +128,15 @@ def test_team_must_be_active_inspectors_with_one_lead(client, lead, app):
 
         ids = {u: demo_user(u).id for u in ("truongdoan", "thuky", "noivu")}
     base = {"client_id": str(uuid.uuid4()), "unit_id": unit_id(app), "kind": "surprise"}
-    two_leads = [{"user_id": ids["truongdoan"], "role": "lead"}, {"user_id": ids["thuky"], "role": "lead"}]
+    two_leads = [
+        {"user_id": ids["truongdoan"], "role": "lead"},
+        {"user_id": ids["thuky"], "role": "lead"},
+    ]
     office = [{"user_id": ids["noivu"], "role": "lead"}]
     for team in (two_leads, office):
-        response = client.post("/api/v1/inspections", json={**base, "team": team}, headers=bearer(lead))
+        response = client.post(
+            "/api/v1/inspections", json={**base, "team": team}, headers=bearer(lead)
+        )
         assert response.status_code == 422, team
     good = [{"user_id": ids["thuky"], "role": "lead"}]
     response = client.post("/api/v1/inspections", json={**base, "team": good}, headers=bearer(lead))
@@ -139,24 +153,45 @@ def test_only_inspectors_start_visits(client, token, app):
 
 def test_partial_save_changes_only_what_is_listed(client, lead, visit):
     people = record(client, lead, visit["id"])["people"]
-    first = save(client, lead, visit["id"], {
-        "version": 1,
-        "unit_items": [{"code": "SMOKE-SIGN", "outcome": "fail", "note": "Không có biển"}],
-        "people": [{"staff_id": people[0]["staff_id"], "attendance": "late",
-                    "items": [{"code": "BADGE-WORN", "outcome": "fail"}], "note": "Đến 7h45"}],
-        "findings": "Phòng một cửa đông người",
-        "remediation_due": "2018-11-10",
-    })
+    first = save(
+        client,
+        lead,
+        visit["id"],
+        {
+            "version": 1,
+            "unit_items": [{"code": "SMOKE-SIGN", "outcome": "fail", "note": "Không có biển"}],
+            "people": [
+                {
+                    "staff_id": people[0]["staff_id"],
+                    "attendance": "late",
+                    "items": [{"code": "BADGE-WORN", "outcome": "fail"}],
+                    "note": "Đến 7h45",
+                }
+            ],
+            "findings": "Phòng một cửa đông người",
+            "remediation_due": "2018-11-10",
+        },
+    )
     assert first.status_code == 200 and first.json == {"version": 2}
-    second = save(client, lead, visit["id"], {
-        "version": 2,
-        "unit_items": [{"code": "ATTITUDE", "outcome": "pass"}],
-        "people": [{"staff_id": people[1]["staff_id"], "attendance": "present"}],
-    })
+    second = save(
+        client,
+        lead,
+        visit["id"],
+        {
+            "version": 2,
+            "unit_items": [{"code": "ATTITUDE", "outcome": "pass"}],
+            "people": [{"staff_id": people[1]["staff_id"], "attendance": "present"}],
+        },
+    )
     assert second.json == {"version": 3}
     full = record(client, lead, visit["id"])
     units = {u["code"]: u for u in full["unit_items"]}
-    assert units["SMOKE-SIGN"] == {"code": "SMOKE-SIGN", "outcome": "fail", "note": "Không có biển", "number": None}
+    assert units["SMOKE-SIGN"] == {
+        "code": "SMOKE-SIGN",
+        "outcome": "fail",
+        "note": "Không có biển",
+        "number": None,
+    }
     assert units["ATTITUDE"]["outcome"] == "pass"
     p0 = full["people"][0]
     assert p0["attendance"] == "late" and p0["note"] == "Đến 7h45"
@@ -168,10 +203,21 @@ def test_partial_save_changes_only_what_is_listed(client, lead, visit):
 
 
 def test_number_items_and_clearing_an_answer(client, lead, visit):
-    save(client, lead, visit["id"], {"version": 1, "unit_items": [
-        {"code": "OSS-OVERDUE", "outcome": "pass", "number": "97.5"}]})
-    save(client, lead, visit["id"], {"version": 2, "unit_items": [
-        {"code": "OSS-OVERDUE", "outcome": None}]})
+    save(
+        client,
+        lead,
+        visit["id"],
+        {
+            "version": 1,
+            "unit_items": [{"code": "OSS-OVERDUE", "outcome": "pass", "number": "97.5"}],
+        },
+    )
+    save(
+        client,
+        lead,
+        visit["id"],
+        {"version": 2, "unit_items": [{"code": "OSS-OVERDUE", "outcome": None}]},
+    )
     row = record(client, lead, visit["id"])["unit_items"][0]
     assert row["outcome"] is None and row["number"] == 97.5
 
@@ -193,8 +239,14 @@ def test_stale_version_is_409_and_changes_nothing(client, lead, visit):
         ({"unit_items": [{"code": "ATTITUDE", "outcome": "good"}]}, "unit_items[0].outcome"),
         ({"unit_items": [{"code": "OSS-OVERDUE", "number": "lots"}]}, "unit_items[0].number"),
         ({"people": [{"staff_id": "STAFF", "attendance": "asleep"}]}, "people[0].attendance"),
-        ({"people": [{"staff_id": "STAFF", "items": [{"code": "ATT-PRESENT", "outcome": "pass"}]}]},
-         "people[0].items[0].code"),
+        (
+            {
+                "people": [
+                    {"staff_id": "STAFF", "items": [{"code": "ATT-PRESENT", "outcome": "pass"}]}
+                ]
+            },
+            "people[0].items[0].code",
+        ),
         ({"people": [{"staff_id": "OTHER", "attendance": "present"}]}, "people[0]"),
         ({"remediation_due": "10/11/2018"}, "remediation_due"),
         ({"findings": 42}, "findings"),
@@ -222,8 +274,10 @@ def test_invalid_saves_are_422_per_field_and_save_nothing(client, lead, visit, a
 
 def test_malformed_save_is_400(client, lead, visit):
     response = client.put(
-        f"/api/v1/inspections/{visit['id']}/results", data="{", headers={
-            **bearer(lead), "Content-Type": "application/json"})
+        f"/api/v1/inspections/{visit['id']}/results",
+        data="{",
+        headers={**bearer(lead), "Content-Type": "application/json"},
+    )
     assert response.status_code == 400
     assert save(client, lead, visit["id"], {"findings": "x"}).status_code == 422  # no version
 
@@ -233,7 +287,9 @@ def test_visits_are_invisible_outside_the_team(client, token, visit, app):
     path = f"/api/v1/inspections/{visit['id']}"
     assert client.get(path, headers=bearer(outsider)).status_code == 404
     assert save(client, outsider, visit["id"], {"version": 1}).status_code == 404
-    assert client.get(path, headers=bearer(unit_user)).status_code == 404  # a draft, even its own unit
+    assert (
+        client.get(path, headers=bearer(unit_user)).status_code == 404
+    )  # a draft, even its own unit
     assert client.get("/api/v1/inspections", headers=bearer(outsider)).json["items"] == []
     assert client.get(path, headers=bearer(office)).status_code == 200
     assert save(client, office, visit["id"], {"version": 1}).status_code == 403
@@ -246,8 +302,12 @@ def test_team_members_fill_together(client, token, app):
 
         member_id = demo_user("thanhvien").id
         lead_id = demo_user("truongdoan").id
-    visit = start(client, lead, app, team=[{"user_id": lead_id, "role": "lead"},
-                                           {"user_id": member_id, "role": "member"}])
+    visit = start(
+        client,
+        lead,
+        app,
+        team=[{"user_id": lead_id, "role": "lead"}, {"user_id": member_id, "role": "member"}],
+    )
     member = token("thanhvien")
     assert save(client, member, visit["id"], {"version": 1, "findings": "x"}).status_code == 200
     listed = client.get("/api/v1/inspections?status=draft", headers=bearer(member)).json["items"]
@@ -260,21 +320,27 @@ def test_two_members_saving_at_once_never_lose_an_answer_silently(client, token,
     with app.app_context():
         from tests.factories import demo_user
 
-        team = [{"user_id": demo_user("truongdoan").id, "role": "lead"},
-                {"user_id": demo_user("thuky").id, "role": "secretary"}]
+        team = [
+            {"user_id": demo_user("truongdoan").id, "role": "lead"},
+            {"user_id": demo_user("thuky").id, "role": "secretary"},
+        ]
     visit = start(client, lead, app, team=team)
     secretary = token("thuky")
     people = record(client, lead, visit["id"])["people"]
     changes = {
         lead: {"people": [{"person_id": people[0]["person_id"], "attendance": "late"}]},
-        secretary: {"people": [{"person_id": people[1]["person_id"], "attendance": "absent_unexcused"}]},
+        secretary: {
+            "people": [{"person_id": people[1]["person_id"], "attendance": "absent_unexcused"}]
+        },
     }
     responses = {}
 
     def send(secret):
         responses[secret] = app.test_client().put(
             f"/api/v1/inspections/{visit['id']}/results",
-            json={"version": 1, **changes[secret]}, headers=bearer(secret))
+            json={"version": 1, **changes[secret]},
+            headers=bearer(secret),
+        )
 
     threads = [threading.Thread(target=send, args=(s,)) for s in (lead, secretary)]
     for t in threads:
@@ -285,7 +351,12 @@ def test_two_members_saving_at_once_never_lose_an_answer_silently(client, token,
     assert statuses == [200, 409]
     loser = next(s for s, r in responses.items() if r.status_code == 409)
     current = record(client, loser, visit["id"])
-    assert save(client, loser, visit["id"], {"version": current["version"], **changes[loser]}).status_code == 200
+    assert (
+        save(
+            client, loser, visit["id"], {"version": current["version"], **changes[loser]}
+        ).status_code
+        == 200
+    )
     final = {p["person_id"]: p["attendance"] for p in record(client, lead, visit["id"])["people"]}
     assert final[people[0]["person_id"]] == "late"
     assert final[people[1]["person_id"]] == "absent_unexcused"
@@ -297,7 +368,9 @@ def test_many_concurrent_saves_on_one_version_one_wins(client, lead, visit, app)
     def send(n):
         response = app.test_client().put(
             f"/api/v1/inspections/{visit['id']}/results",
-            json={"version": 1, "findings": f"writer {n}"}, headers=bearer(lead))
+            json={"version": 1, "findings": f"writer {n}"},
+            headers=bearer(lead),
+        )
         results.append((response.status_code, n))
 
     threads = [threading.Thread(target=send, args=(n,)) for n in range(8)]
@@ -330,7 +403,12 @@ def test_photo_is_validated_reencoded_and_content_addressed(client, lead, visit,
     assert body["captured_at"] == "2018-10-05T01:15:30+00:00"
     stored = client.get(body["url"], headers=bearer(lead))
     assert stored.status_code == 200 and stored.headers["ETag"] == f'"{body["sha256"]}"'
-    assert client.get(body["url"], headers={**bearer(lead), "If-None-Match": f'"{body["sha256"]}"'}).status_code == 304
+    assert (
+        client.get(
+            body["url"], headers={**bearer(lead), "If-None-Match": f'"{body["sha256"]}"'}
+        ).status_code
+        == 304
+    )
     assert client.get(body["thumb_url"], headers=bearer(lead)).content_type == "image/jpeg"
     assert client.get(body["url"], headers=bearer(token("thanhvien"))).status_code == 404
     with app.app_context():
@@ -425,13 +503,24 @@ def test_submit_names_what_is_missing_then_accepts_a_complete_visit(client, lead
 
 def test_attendance_drives_the_attendance_item(client, lead, visit, app):
     person = record(client, lead, visit["id"])["people"][0]["person_id"]
-    expected = {"present": "pass", "late": "fail", "absent_unexcused": "fail",
-                "absent_excused": "na", "on_duty": "na"}
+    expected = {
+        "present": "pass",
+        "late": "fail",
+        "absent_unexcused": "fail",
+        "absent_excused": "na",
+        "on_duty": "na",
+    }
     version = 1
     for attendance, outcome in expected.items():
-        response = save(client, lead, visit["id"], {"version": version, "people": [
-            {"person_id": person, "attendance": attendance}]})
+        response = save(
+            client,
+            lead,
+            visit["id"],
+            {"version": version, "people": [{"person_id": person, "attendance": attendance}]},
+        )
         version = response.json["version"]
         with app.app_context():
-            rows = db.session.scalars(select(PersonItemResult).filter_by(person_result_id=person)).all()
+            rows = db.session.scalars(
+                select(PersonItemResult).filter_by(person_result_id=person)
+            ).all()
             assert [r.outcome.value for r in rows] == [outcome]

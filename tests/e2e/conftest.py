@@ -86,10 +86,18 @@ def no_horizontal_scroll(page) -> bool:
 
 
 def small_tap_targets(page) -> list[str]:
-    """Return the visible links, buttons and inputs shorter than 44 CSS px."""
+    """Return the visible tap targets shorter than 44 CSS px.
+
+    Radios and checkboxes are drawn by their labels, so the labels are measured instead.
+    """
     return page.evaluate(
-        """() => [...document.querySelectorAll('a, button, input, select, textarea')]
-            .filter(el => el.offsetParent !== null && el.type !== 'hidden')
+        """() => [...document.querySelectorAll(
+                'a, button, select, textarea, summary, label[for], input:not([type=hidden])')]
+            .filter(el => !['radio', 'checkbox'].includes(el.type))
+            .filter(el => el.tagName !== 'LABEL' || ['radio', 'checkbox'].includes(
+                (document.getElementById(el.htmlFor) || {}).type))
+            .filter(el => el.offsetParent !== null && !el.closest('[hidden]'))
+            .filter(el => getComputedStyle(el).opacity !== '0' && !el.closest('.sr'))
             .filter(el => el.getBoundingClientRect().height < 44)
-            .map(el => el.outerHTML.slice(0, 80))"""
+            .map(el => el.outerHTML.slice(0, 100))"""
     )

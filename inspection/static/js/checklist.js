@@ -198,7 +198,7 @@
         if (pending.size) schedule(300);
         else { savedNow(); showError(""); }
       } else if (result.status === 409) {
-        await reconcile(errorText(result.data, msg.conflict));
+        await reconcile(msg.conflict);
       } else if (result.status === 422 || result.status === 400) {
         // Refused answers are shown, then put back to what the server has.
         for (const [name] of sent) {
