@@ -73,10 +73,11 @@ class PhotoForm(FlaskForm):
     target = HiddenField()
 
 
-def make_checklist_form(items, people):
+def make_checklist_form(items, people, locale: str = "vi"):
     """Return a form class with a field for every answer of this visit.
 
-    ``items`` are the visit's checklist version items; ``people`` its person results.
+    ``items`` are the visit's checklist version items; ``people`` its person results;
+    labels are in ``locale``.
     """
     outcome_choices = choices(Outcome)
 
@@ -96,14 +97,14 @@ def make_checklist_form(items, people):
 
     for item in unit_checks(items):
         name = unit_field(item)
-        setattr(ChecklistForm, name, outcome(item.label_vi))
+        setattr(ChecklistForm, name, outcome(item.label(locale)))
         setattr(ChecklistForm, f"{name}_note", note())
-        if item.number_label_vi:
+        if number_label := item.number_label(locale):
             setattr(
                 ChecklistForm,
                 f"{name}_number",
                 DecimalField(
-                    item.number_label_vi, places=2, validators=[Optional(), NumberRange(0, 10**9)]
+                    number_label, places=2, validators=[Optional(), NumberRange(0, 10**9)]
                 ),
             )
     checks = person_checks(items)
@@ -115,7 +116,7 @@ def make_checklist_form(items, people):
         )
         setattr(ChecklistForm, f"p_{person.id}_note", note())
         for item in checks:
-            setattr(ChecklistForm, person_field(person, item), outcome(item.label_vi))
+            setattr(ChecklistForm, person_field(person, item), outcome(item.short_label(locale)))
     return ChecklistForm
 
 

@@ -70,10 +70,10 @@ SHORT_LABELS = {
     Attendance.PRESENT: lazy_pgettext("short", "Present"),
     Attendance.LATE: lazy_pgettext("short", "Late"),
     Attendance.ABSENT_EXCUSED: lazy_pgettext("short", "Excused"),
-    Attendance.ABSENT_UNEXCUSED: lazy_pgettext("short", "Unexcused"),
+    Attendance.ABSENT_UNEXCUSED: lazy_pgettext("short", "No leave"),
     Attendance.ON_DUTY: lazy_pgettext("short", "On duty"),
     Outcome.PASS: lazy_pgettext("short", "Pass"),
-    Outcome.FAIL: lazy_pgettext("short", "Violation"),
+    Outcome.FAIL: lazy_pgettext("short", "Fail"),
     Outcome.NA: lazy_pgettext("short", "N/A"),
 }
 

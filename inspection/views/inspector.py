@@ -172,7 +172,9 @@ def visit(inspection_id: int):
     inspection = visits.get_visible(current_user, inspection_id)
     if not visits.can_edit(current_user, inspection) or inspection.status not in visits.EDITABLE:
         return redirect(url_for("inspector.summary", inspection_id=inspection.id))
-    form_class = make_checklist_form(inspection.checklist_version.items, inspection.people)
+    form_class = make_checklist_form(
+        inspection.checklist_version.items, inspection.people, _locale()
+    )
     if request.method == "GET":
         return _render_visit(inspection, form_class(data=form_data(inspection)))
     form = form_class()
