@@ -371,17 +371,21 @@ def summary(inspection: Inspection, locale: str = "vi") -> dict:
     unit_rows = {r.item_id: r for r in inspection.unit_results}
     photos = photos_of(inspection.id)
     missing, failed_unit, failed_people = [], [], []
-    answered = total = 0
+    progress = Counter()
+
+    def answer(row, item, anchor: str, label: str) -> bool:
+        """Count a required answer; note it as missing if empty. True when it failed."""
+        if item.required:
+            progress["total"] += 1
+            if row is not None and row.outcome is not None:
+                progress["answered"] += 1
+            else:
+                missing.append({"anchor": anchor, "label": label})
+        return row is not None and row.outcome is Outcome.FAIL
 
     for item in unit_items:
         row = unit_rows.get(item.id)
-        if item.required:
-            total += 1
-            if row is not None and row.outcome is not None:
-                answered += 1
-            else:
-                missing.append({"anchor": f"u-{item.id}", "label": item.label(locale)})
-        if row is not None and row.outcome is Outcome.FAIL:
+        if answer(row, item, f"u-{item.id}", item.label(locale)):
             failed_unit.append(
                 {
                     "code": item.code,
@@ -394,12 +398,12 @@ def summary(inspection: Inspection, locale: str = "vi") -> dict:
     headcount = Counter()
     names = {status: [] for status in Attendance}
     for person in inspection.people:
-        total += 1
+        progress["total"] += 1
         if person.attendance is None:
             headcount["unanswered"] += 1
             missing.append({"anchor": f"p-{person.id}", "label": person.full_name})
             continue
-        answered += 1
+        progress["answered"] += 1
         headcount[person.attendance] += 1
         names[person.attendance].append(person.full_name)
         if person.attendance not in AT_POST:
@@ -408,19 +412,9 @@ def summary(inspection: Inspection, locale: str = "vi") -> dict:
         failed = []
         for item in person_items:
             row = rows.get(item.id)
-            if item.required:
-                total += 1
-                if row is not None and row.outcome is not None:
-                    answered += 1
-                else:
-                    missing.append(
-                        {
-                            "anchor": f"p-{person.id}",
-                            "label": f"{person.full_name}: {item.short_label(locale)}",
-                        }
-                    )
-            if row is not None and row.outcome is Outcome.FAIL:
-                failed.append(item.short_label(locale) + (f" ({row.note})" if row.note else ""))
+            label = item.short_label(locale)
+            if answer(row, item, f"p-{person.id}", f"{person.full_name}: {label}"):
+                failed.append(label + (f" ({row.note})" if row.note else ""))
         if failed or person.attendance is Attendance.LATE:
             failed_people.append(
                 {
@@ -439,8 +433,8 @@ def summary(inspection: Inspection, locale: str = "vi") -> dict:
         "failed_unit": failed_unit,
         "failed_people": failed_people,
         "missing": missing,
-        "answered": answered,
-        "total": total,
+        "answered": progress["answered"],
+        "total": progress["total"],
         "photos": photos,
     }
 

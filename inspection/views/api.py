@@ -43,17 +43,23 @@ def user_json(user: User) -> dict:
     }
 
 
-def json_body() -> dict | None:
+class NotJson(ServiceError):
+    status = 400
+    code = "bad_request"
+
+
+def json_body() -> dict:
+    """Return the request's JSON object; 400 when the body is anything else."""
     body = request.get_json(silent=True)
-    return body if isinstance(body, dict) else None
+    if not isinstance(body, dict):
+        raise NotJson(_("Send a JSON object."))
+    return body
 
 
 @bp.post("/tokens")
 @limiter.limit(lambda: current_app.config.get("LOGIN_RATE_IP", "20/minute"))
 def create_token():
     body = json_body()
-    if body is None:
-        return json_error(400, "bad_request", _("Send a JSON object."))
     username, password = body.get("username"), body.get("password")
     fields = {
         name: _("Required.")
@@ -224,8 +230,6 @@ def _team(body: dict) -> list[tuple[int, TeamRole]] | None:
 @require(Role.INSPECTOR)
 def create_inspection():
     body = json_body()
-    if body is None:
-        return json_error(400, "bad_request", _("Send a JSON object."))
     location = body.get("location") if isinstance(body.get("location"), dict) else {}
     inspection, created = visits.start_inspection(
         actor(),
@@ -263,8 +267,6 @@ def get_inspection(inspection_id: int):
 def save_results(inspection_id: int):
     inspection = visits.get_editable(current_user, inspection_id)
     body = json_body()
-    if body is None:
-        return json_error(400, "bad_request", _("Send a JSON object."))
     version = results.save_results(actor(), inspection, body)
     db.session.commit()
     return jsonify(version=version)
@@ -275,8 +277,6 @@ def save_results(inspection_id: int):
 def add_person(inspection_id: int):
     inspection = visits.get_editable(current_user, inspection_id)
     body = json_body()
-    if body is None:
-        return json_error(400, "bad_request", _("Send a JSON object."))
     person, created = results.add_person(
         actor(),
         inspection,

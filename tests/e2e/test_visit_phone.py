@@ -31,6 +31,14 @@ def _login(page, base, username="truongdoan"):
     page.wait_for_url(re.compile(r"/inspector/$"))
 
 
+def _start_visit(page, base, unit_name):
+    _login(page, base)
+    page.goto(f"{base}/inspector/start")
+    page.locator("#unit-list label", has_text=unit_name).tap()
+    page.get_by_role("button", name="Bắt đầu kiểm tra ngay").tap()
+    page.wait_for_url(re.compile(r"/inspector/visits/\d+$"))
+
+
 def _card(page, n):
     return page.locator(".person").nth(n)
 
@@ -122,11 +130,7 @@ def test_surprise_visit_of_30_people_in_under_40_taps(phone, live_server, app, t
 
 def test_answers_typed_offline_survive_a_closed_tab_and_are_sent_later(phone, live_server, app):
     page = phone
-    _login(page, live_server)
-    page.goto(f"{live_server}/inspector/start")
-    page.locator("#unit-list label", has_text="Phòng Nội vụ").tap()
-    page.get_by_role("button", name="Bắt đầu kiểm tra ngay").tap()
-    page.wait_for_url(re.compile(r"/inspector/visits/\d+$"))
+    _start_visit(page, live_server, "Phòng Nội vụ")
     url = page.url
     context = page.context
     context.set_offline(True)
@@ -155,11 +159,7 @@ def test_a_stale_save_shows_the_other_members_answers(phone, live_server, app, b
     from tests.e2e.conftest import PHONE
 
     page = phone
-    _login(page, live_server)
-    page.goto(f"{live_server}/inspector/start")
-    page.locator("#unit-list label", has_text="Phòng Nội vụ").tap()
-    page.get_by_role("button", name="Bắt đầu kiểm tra ngay").tap()
-    page.wait_for_url(re.compile(r"/inspector/visits/\d+$"))
+    _start_visit(page, live_server, "Phòng Nội vụ")
     url = page.url
 
     other_context = browser.new_context(**PHONE)
