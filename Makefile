@@ -28,6 +28,7 @@ translations: $(CATALOGS:.po=.mo)
 run: $(VENV)/.runtime translations
 	$(FLASK) init-db
 	$(FLASK) seed-demo --if-empty
+	$(FLASK) make-cert --if-missing
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: $(VENV)/.dev translations

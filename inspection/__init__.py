@@ -19,7 +19,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(Config.load(Path(app.instance_path), test_config))
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    for noisy in ("alembic", "weasyprint", "fontTools"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
     from inspection import cli, extensions, i18n, web
     from inspection.views import register_blueprints

@@ -1,14 +1,18 @@
 """Flask commands: ``flask --app app <command>``."""
 
+import secrets
+from pathlib import Path
+
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from inspection.extensions import db
 from inspection.models import Role, Unit, User
-from inspection.services import accounts, demo
+from inspection.pdf import signing
+from inspection.services import accounts, demo, org
 from inspection.services.audit import SYSTEM
 from inspection.services.errors import ServiceError
 
@@ -66,6 +70,27 @@ def create_user(username: str, full_name: str, role: str, unit_code: str | None,
     click.echo(f"Created {role} account {username}.")
 
 
+@click.command("make-cert")
+@click.option("--if-missing", is_flag=True, help="Do nothing when the certificate exists.")
+@with_appcontext
+def make_cert(if_missing: bool) -> None:
+    """Create a self-signed certificate for signing minutes (development and demos only)."""
+    path = Path(current_app.config["SIGNING_P12_PATH"])
+    if if_missing and path.exists():
+        click.echo(f"Signing certificate present: {path}")
+        return
+    passphrase = current_app.config.get("SIGNING_P12_PASSPHRASE")
+    if passphrase is None:
+        passphrase = secrets.token_urlsafe(24)
+        signing.passphrase_file(str(path)).write_text(passphrase)
+        signing.passphrase_file(str(path)).chmod(0o600)
+    settings = org.get_settings()
+    organisation = settings.org_name if settings else "Kiểm tra công vụ"
+    common_name = settings.issuing_body if settings else "Đoàn kiểm tra công vụ"
+    signing.make_certificate(path, passphrase.encode(), organisation, common_name)
+    click.echo(f"Self-signed signing certificate written to {path} (not for production).")
+
+
 def init_app(app: Flask) -> None:
-    for command in (init_db, seed_demo, create_user):
+    for command in (init_db, seed_demo, create_user, make_cert):
         app.cli.add_command(command)

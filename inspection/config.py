@@ -69,6 +69,14 @@ class Config:
         instance_path.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{instance_path / 'inspection.sqlite'}"
 
+    # The organisation's certificate for signing minutes (PKCS#12). `flask make-cert`
+    # writes a self-signed one to instance/ for development; production points these
+    # at the certificate issued by a Vietnamese CA.
+    SIGNING_P12_PATH = os.environ.get("SIGNING_P12_PATH")
+    SIGNING_P12_PASSPHRASE = os.environ.get("SIGNING_P12_PASSPHRASE")
+    # Printed in the minutes' verification line and QR code; the request's host otherwise.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
+
     @classmethod
     def load(cls, instance_path: Path, overrides: dict | None = None) -> dict:
         """Return the settings as a dict for ``app.config.update``, ``overrides`` applied."""
@@ -78,4 +86,6 @@ class Config:
             values["SQLALCHEMY_DATABASE_URI"] = cls.database_url(instance_path)
         if "SECRET_KEY" not in overrides:
             values["SECRET_KEY"] = _secret_key(instance_path)
+        if not values["SIGNING_P12_PATH"]:
+            values["SIGNING_P12_PATH"] = str(instance_path / "signing.p12")
         return {**values, **overrides}

@@ -17,8 +17,20 @@ from inspection.services import demo
 PASSWORD = demo.DEMO_PASSWORD
 
 
+CERT = Path(__file__).resolve().parent.parent / ".pytest_cache" / "test-signing.p12"
+CERT_PASSPHRASE = "test-passphrase"
+
+
 def _config(db_path) -> dict:
+    if not CERT.exists():
+        from inspection.pdf.signing import make_certificate
+
+        make_certificate(
+            CERT, CERT_PASSPHRASE.encode(), "UBND huyện Bình Xuyên", "ĐOÀN KIỂM TRA CÔNG VỤ"
+        )
     return {
+        "SIGNING_P12_PATH": str(CERT),
+        "SIGNING_P12_PASSPHRASE": CERT_PASSPHRASE,
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",

@@ -45,6 +45,12 @@ MATRIX = {
     "inspector.add_photo": {INSPECTOR},
     "inspector.summary": {INSPECTOR},
     "inspector.submit": {INSPECTOR},
+    "inspector.sign": {INSPECTOR},
+    "inspector.save_signature": {INSPECTOR},
+    "inspector.finalize": {INSPECTOR},
+    "files.minutes_pdf": LOGGED_IN,
+    "verify.by_code": EVERYONE,
+    "verify.upload": EVERYONE,
     "files.photo": LOGGED_IN,
     "files.thumbnail": LOGGED_IN,
     "unit.index": {UNIT},
@@ -62,6 +68,10 @@ MATRIX = {
     "api.add_person": {INSPECTOR},
     "api.add_photo": {INSPECTOR},
     "api.submit_inspection": {INSPECTOR},
+    "api.put_signature": {INSPECTOR},
+    "api.finalize": {INSPECTOR},
+    "api.minutes_pdf": LOGGED_IN,
+    "api.verify_minutes": EVERYONE,
 }
 
 
@@ -92,6 +102,8 @@ def cases(template_dbs):
             "filename": "css/app.css",
             "inspection_id": 1,
             "photo_id": 1,
+            "minutes_id": 1,
+            "role": "lead",
         }
         db.session.remove()
         db.engine.dispose()

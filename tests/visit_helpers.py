@@ -83,3 +83,26 @@ def photo(client, secret, inspection_id, data, filename="anh.jpg", **fields):
         headers=bearer(secret),
         content_type="multipart/form-data",
     )
+
+
+def signature_data_url(seed: int = 1) -> str:
+    """A drawn signature as a signature pad sends it: a transparent PNG with strokes."""
+    import base64
+
+    from PIL import ImageDraw
+
+    image = Image.new("RGBA", (600, 200), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    points = [(40 + i * 25, 100 + ((i * 37 * seed) % 70) - 35) for i in range(20)]
+    draw.line(points, fill=(10, 20, 120, 255), width=5, joint="curve")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def blank_signature_data_url() -> str:
+    import base64
+
+    buffer = io.BytesIO()
+    Image.new("RGBA", (600, 200), (0, 0, 0, 0)).save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()

@@ -7,11 +7,15 @@ from flask_login import current_user
 from inspection.extensions import csrf, db, limiter
 from inspection.i18n import select_locale
 from inspection.models import Inspection, Photo, Role, StaffMember, TeamRole, Unit, User
+from inspection.pdf import signing
 from inspection.services import accounts, checklist, org, results, visits
+from inspection.services import minutes as minutes_service
 from inspection.services.errors import ServiceError
 from inspection.views.access import ALL_ROLES, actor, check_unit, get_or_404, require
-from inspection.views.inspector import parse_client_time
+from inspection.views.files import send_minutes
+from inspection.views.inspector import base_url, parse_client_time
 from inspection.views.openapi import openapi_document
+from inspection.views.verify import check_upload
 from inspection.web import json_error
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -317,3 +321,72 @@ def submit_inspection(inspection_id: int):
     results.submit(actor(), inspection, select_locale())
     db.session.commit()
     return jsonify(inspection_json(inspection))
+
+
+@bp.put("/inspections/<int:inspection_id>/signatures/<role>")
+@require(Role.INSPECTOR)
+def put_signature(inspection_id: int, role: str):
+    inspection = visits.get_editable(current_user, inspection_id)
+    body = json_body()
+    signature = minutes_service.record_signature(
+        actor(),
+        inspection,
+        role,
+        name=body.get("name") or "",
+        position=body.get("position") or "",
+        image=body.get("image"),
+        refused=body.get("refused") is True,
+        reason=body.get("reason") or "",
+    )
+    db.session.commit()
+    return jsonify(
+        role=signature.role.value,
+        name=signature.signer_name,
+        refused=signature.refused,
+        signed_at=_iso(signature.signed_at),
+        version=inspection.version,
+    )
+
+
+def minutes_json(minutes) -> dict:
+    return {
+        "number": minutes.display_number,
+        "sha256": minutes.pdf_sha256,
+        "download_url": url_for("api.minutes_pdf", inspection_id=minutes.inspection_id),
+        "verify_url": url_for("verify.by_code", code=minutes.verify_code, _external=True),
+    }
+
+
+@bp.post("/inspections/<int:inspection_id>/finalize")
+@require(Role.INSPECTOR)
+def finalize(inspection_id: int):
+    inspection = visits.get_editable(current_user, inspection_id)
+    issued = minutes_service.finalize(
+        actor(),
+        inspection,
+        signer=signing.configured_signer(current_app.config),
+        base_url=base_url(),
+        locale=select_locale(),
+    )
+    db.session.commit()
+    return jsonify(minutes=minutes_json(issued)), 201
+
+
+@bp.get("/inspections/<int:inspection_id>/minutes.pdf")
+@require(*ALL_ROLES)
+def minutes_pdf(inspection_id: int):
+    minutes = minutes_service.current_for(inspection_id)
+    if minutes is None:
+        return json_error(404, "not_found", _("Not found."))
+    return send_minutes(minutes_service.readable(current_user, minutes.id))
+
+
+@bp.post("/minutes/verify")
+@limiter.limit("20/minute")
+def verify_minutes():
+    upload = request.files.get("file")
+    if upload is None:
+        return json_error(422, "invalid", _("Some values are not valid."), {"file": _("Required.")})
+    result = check_upload(upload.read())
+    result.pop("minutes")
+    return jsonify(result)

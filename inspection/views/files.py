@@ -5,14 +5,15 @@ from flask_login import current_user
 
 from inspection.extensions import db
 from inspection.models import Photo
-from inspection.services import blobs, visits
+from inspection.services import audit, blobs, visits
+from inspection.services import minutes as minutes_service
 from inspection.services.errors import NotFound
-from inspection.views.access import ALL_ROLES, require
+from inspection.views.access import ALL_ROLES, actor, require
 
 bp = Blueprint("files", __name__)
 
 
-def send_blob(sha256: str, filename: str):
+def send_blob(sha256: str, filename: str, disposition: str = "inline"):
     """Answer with a stored blob; a matching If-None-Match gets 304."""
     if request.if_none_match.contains(sha256):
         response = make_response("", 304)
@@ -26,7 +27,7 @@ def send_blob(sha256: str, filename: str):
     response.set_etag(sha256)
     # Private: personal data must not sit in shared caches; immutable: the bytes never change.
     response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     return response
 
 
@@ -52,3 +53,16 @@ def photo(photo_id: int):
 def thumbnail(photo_id: int):
     photo = _photo(photo_id)
     return send_blob(photo.thumb_sha256 or photo.blob_sha256, f"photo-{photo_id}-thumb.jpg")
+
+
+def send_minutes(minutes):
+    """Serve the stored, signed PDF (never re-rendered) and record the download."""
+    audit.record(actor(), "minutes_downloaded", minutes)
+    db.session.commit()
+    return send_blob(minutes.pdf_sha256, minutes_service.filename(minutes), "attachment")
+
+
+@bp.get("/minutes/<int:minutes_id>.pdf")
+@require(*ALL_ROLES)
+def minutes_pdf(minutes_id: int):
+    return send_minutes(minutes_service.readable(current_user, minutes_id))

@@ -26,10 +26,12 @@ from forms.checklist import (
     form_data,
     make_checklist_form,
 )
+from forms.signature import SignatureForm
 from inspection.extensions import db
 from inspection.i18n import LOCAL_TZ
-from inspection.models import InspectionKind, Role, TeamRole
-from inspection.services import org, results, visits
+from inspection.models import InspectionKind, Role, SignerRole, TeamRole
+from inspection.pdf import signing
+from inspection.services import minutes, org, results, visits
 from inspection.services.errors import Conflict, ServiceError
 from inspection.views.access import actor, require
 
@@ -259,6 +261,7 @@ def summary(inspection_id: int):
     return render_template(
         "inspector/summary.html",
         inspection=inspection,
+        minutes=minutes.current_for(inspection.id),
         summary=results.summary(inspection, _locale()),
         can_edit=visits.can_edit(current_user, inspection) and inspection.status in visits.EDITABLE,
         confirm=ConfirmForm(),
@@ -278,4 +281,98 @@ def submit(inspection_id: int):
         else:
             db.session.commit()
             flash(_("The checklist is complete and ready for signatures."), "success")
+            return redirect(url_for("inspector.sign", inspection_id=inspection.id))
+    return redirect(url_for("inspector.summary", inspection_id=inspection.id))
+
+
+def _signature_forms(inspection, posted_role=None):
+    defaults = minutes.signing_defaults(inspection)
+    forms = {}
+    for role in SignerRole:
+        if role.value == posted_role:
+            forms[role] = SignatureForm(prefix=role.value)
+        else:
+            forms[role] = SignatureForm(formdata=None, prefix=role.value, data=defaults[role])
+    return forms
+
+
+def _render_sign(inspection, forms, status=200):
+    return (
+        render_template(
+            "inspector/sign.html",
+            inspection=inspection,
+            forms=forms,
+            signed=minutes.signatures_of(inspection),
+            missing=minutes.missing_for_finalize(inspection, _locale()),
+            confirm=ConfirmForm(),
+        ),
+        status,
+    )
+
+
+@bp.get("/visits/<int:inspection_id>/sign")
+@inspector_only
+def sign(inspection_id: int):
+    inspection = visits.get_editable(current_user, inspection_id)
+    return _render_sign(inspection, _signature_forms(inspection))
+
+
+@bp.post("/visits/<int:inspection_id>/sign/<role>")
+@inspector_only
+def save_signature(inspection_id: int, role: str):
+    inspection = visits.get_editable(current_user, inspection_id)
+    forms = _signature_forms(inspection, posted_role=role)
+    form = forms.get(SignerRole(role)) if role in set(SignerRole) else None
+    if form is None:
+        return redirect(url_for("inspector.sign", inspection_id=inspection.id))
+    if form.validate_on_submit():
+        try:
+            minutes.record_signature(
+                actor(),
+                inspection,
+                role,
+                name=form.name.data,
+                position=form.position.data or "",
+                image=form.image.data,
+                refused=form.refused.data,
+                reason=form.reason.data or "",
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            for name, message in exc.fields.items():
+                if name in form:
+                    form[name].errors = [*form[name].errors, message]
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Signature saved."), "success")
+            return redirect(url_for("inspector.sign", inspection_id=inspection.id))
+    return _render_sign(inspection, forms, 422)
+
+
+def base_url() -> str:
+    """The address printed in minutes for verification."""
+    return current_app.config.get("PUBLIC_BASE_URL") or request.url_root
+
+
+@bp.post("/visits/<int:inspection_id>/finalize")
+@inspector_only
+def finalize(inspection_id: int):
+    inspection = visits.get_editable(current_user, inspection_id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("inspector.sign", inspection_id=inspection.id))
+    try:
+        issued = minutes.finalize(
+            actor(),
+            inspection,
+            signer=signing.configured_signer(current_app.config),
+            base_url=base_url(),
+            locale=_locale(),
+        )
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message + " " + "; ".join(exc.fields.values()), "error")
+        return redirect(url_for("inspector.sign", inspection_id=inspection.id))
+    db.session.commit()
+    flash(_("Minutes No. %(number)s issued and signed.", number=issued.display_number), "success")
     return redirect(url_for("inspector.summary", inspection_id=inspection.id))

@@ -242,6 +242,52 @@ SCHEMAS.update(
 )
 
 
+SCHEMAS.update(
+    {
+        "SignatureSave": obj(
+            {"name": {"type": "string", "minLength": 1, "maxLength": 120}},
+            {
+                "position": {"type": "string", "maxLength": 120},
+                "image": {"type": "string", "description": "data:image/png;base64,..."},
+                "refused": {"type": "boolean", "description": "Only for role unit_rep"},
+                "reason": {"type": "string", "maxLength": 2000},
+            },
+        ),
+        "SignatureSaved": obj(
+            {
+                "role": enum("lead", "secretary", "unit_rep"),
+                "name": STRING,
+                "refused": {"type": "boolean"},
+                "signed_at": DATETIME,
+                "version": INTEGER,
+            }
+        ),
+        "MinutesIssued": obj(
+            {
+                "minutes": obj(
+                    {
+                        "number": STRING,
+                        "sha256": STRING,
+                        "download_url": STRING,
+                        "verify_url": STRING,
+                    }
+                )
+            }
+        ),
+        "Verification": obj(
+            {
+                "valid": {"type": "boolean"},
+                "number": nullable(STRING),
+                "inspection_id": nullable(INTEGER),
+                "sha256": STRING,
+                "signature_intact": {"type": "boolean"},
+                "reason": STRING,
+            }
+        ),
+    }
+)
+
+
 def _inspection_param() -> dict:
     return {"name": "inspection_id", "in": "path", "required": True, "schema": INTEGER}
 
@@ -345,6 +391,77 @@ INSPECTION_PATHS = {
                 "413": _error_response("Larger than the limit"),
                 "415": _error_response("Not an image"),
                 "422": INVALID,
+            },
+        }
+    },
+    "/api/v1/inspections/{inspection_id}/signatures/{role}": {
+        "put": {
+            "summary": "Record a signature (or the unit representative's refusal)",
+            "parameters": [
+                _inspection_param(),
+                {
+                    "name": "role",
+                    "in": "path",
+                    "required": True,
+                    "schema": enum("lead", "secretary", "unit_rep"),
+                },
+            ],
+            "requestBody": _json_body("SignatureSave"),
+            "responses": {
+                "200": _ok("SignatureSaved"),
+                "400": _error_response("Not a JSON object"),
+                **AUTH_ERRORS,
+                "404": NOT_YOURS,
+                "409": IMMUTABLE,
+                "422": INVALID,
+            },
+        }
+    },
+    "/api/v1/inspections/{inspection_id}/finalize": {
+        "post": {
+            "summary": "Issue the numbered, signed minutes and freeze the visit",
+            "parameters": [_inspection_param()],
+            "responses": {
+                "201": _ok("MinutesIssued", "Issued"),
+                **AUTH_ERRORS,
+                "404": NOT_YOURS,
+                "409": _error_response("Finalized already, or error.fields names what is missing"),
+            },
+        }
+    },
+    "/api/v1/inspections/{inspection_id}/minutes.pdf": {
+        "get": {
+            "summary": "The stored signed PDF of the minutes in force",
+            "parameters": [_inspection_param()],
+            "responses": {
+                "200": {
+                    "description": "The PDF, with its SHA-256 as ETag",
+                    "content": {
+                        "application/pdf": {"schema": {"type": "string", "format": "binary"}}
+                    },
+                },
+                **AUTH_ERRORS,
+                "404": NOT_YOURS,
+            },
+        }
+    },
+    "/api/v1/minutes/verify": {
+        "post": {
+            "summary": "Check whether a PDF is genuine minutes issued here",
+            "security": [],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": obj({"file": {"type": "string", "format": "binary"}})
+                    }
+                },
+            },
+            "responses": {
+                "200": _ok("Verification"),
+                "413": _error_response("Larger than the limit"),
+                "422": INVALID,
+                "429": _error_response("Too many checks"),
             },
         }
     },

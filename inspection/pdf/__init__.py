@@ -1,0 +1,1 @@
+"""The minutes as a PDF: rendering with WeasyPrint and signing with pyHanko."""

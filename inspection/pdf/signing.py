@@ -1,0 +1,172 @@
+"""The organisation's certificate: sign minutes with pyHanko (PAdES) and check signatures."""
+
+import asyncio
+import datetime
+import io
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import signers
+from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko.sign.validation import async_validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+
+log = logging.getLogger(__name__)
+FIELD = "ChuKySoCoQuan"  # the issuing body's signature field
+
+
+def _run(coroutine):
+    """Run one of pyHanko's coroutines to completion from synchronous code.
+
+    pyHanko's synchronous wrappers call asyncio.run(), which fails inside a thread that
+    already runs an event loop (an async worker, a test browser); use a fresh thread then.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def make_certificate(path: Path, passphrase: bytes, organisation: str, common_name: str) -> None:
+    """Write a self-signed PKCS#12 certificate for development and demos."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation[:64]),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name[:64]),
+        ]
+    )
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=5 * 365))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    data = pkcs12.serialize_key_and_certificates(
+        b"minutes", key, certificate, None, serialization.BestAvailableEncryption(passphrase)
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
+@lru_cache(maxsize=4)
+def _signer(path: str, mtime: float, passphrase: bytes) -> signers.SimpleSigner:
+    signer = signers.SimpleSigner.load_pkcs12(pfx_file=path, passphrase=passphrase)
+    if signer is None:
+        raise RuntimeError(f"Cannot load the signing certificate {path}")
+    return signer
+
+
+def load_signer(path: str, passphrase: str) -> signers.SimpleSigner:
+    """Return the signer for a PKCS#12 file (reloaded when the file changes)."""
+    return _signer(path, Path(path).stat().st_mtime, passphrase.encode())
+
+
+def passphrase_file(p12_path: str) -> Path:
+    """Where make-cert keeps the passphrase of a development certificate."""
+    return Path(p12_path).with_suffix(".passphrase")
+
+
+def configured_signer(config) -> signers.SimpleSigner:
+    """Return the signer named by the app's configuration."""
+    path = config["SIGNING_P12_PATH"]
+    passphrase = config.get("SIGNING_P12_PASSPHRASE")
+    if passphrase is None and passphrase_file(path).exists():
+        passphrase = passphrase_file(path).read_text().strip()
+    if not Path(path).exists():
+        raise RuntimeError(
+            f"No signing certificate at {path}: run `flask --app app make-cert` "
+            "or set SIGNING_P12_PATH"
+        )
+    return load_signer(path, passphrase or "")
+
+
+def trusted_certificates(signer: signers.SimpleSigner) -> list:
+    """The certificates a genuine minutes' signature chains to: ours and its issuers."""
+    return [signer.signing_cert, *signer.cert_registry]
+
+
+def sign(pdf: bytes, signer: signers.SimpleSigner, *, reason: str, location: str) -> bytes:
+    """Sign ``pdf`` with a PAdES baseline signature in an invisible field."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    metadata = signers.PdfSignatureMetadata(
+        field_name=FIELD,
+        subfilter=SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
+        reason=reason,
+        location=location,
+    )
+    output = _run(signers.PdfSigner(metadata, signer=signer).async_sign_pdf(writer))
+    return output.getvalue()
+
+
+@dataclass
+class SignatureCheck:
+    intact: bool  # the signed bytes are unchanged
+    valid: bool  # intact, cryptographically valid, and made with a trusted certificate
+    signer: str
+    reason: str
+
+
+def check(data: bytes, trusted) -> SignatureCheck:
+    """Check the signatures of an uploaded PDF against the trusted certificates.
+
+    Never raises for a malformed file: the answer says it is not valid and why.
+    """
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        embedded = reader.embedded_signatures
+        if not embedded:
+            return SignatureCheck(False, False, "", "no signature")
+        status = _run(
+            async_validate_pdf_signature(
+                embedded[-1], ValidationContext(trust_roots=list(trusted), allow_fetching=False)
+            )
+        )
+        # Anything appended after the signature (a later revision) is not our document.
+        coverage_ok = status.coverage is not None and status.coverage.name == "ENTIRE_FILE"
+        return SignatureCheck(
+            intact=bool(status.intact),
+            valid=bool(status.intact and status.valid and status.trusted and coverage_ok),
+            signer=status.signing_cert.subject.human_friendly,
+            reason="" if status.intact else "modified after signing",
+        )
+    except Exception as exc:  # a hostile upload may break the parser in many ways
+        log.info("signature check failed: %s", exc)
+        return SignatureCheck(False, False, "", "unreadable PDF")

@@ -1,0 +1,525 @@
+"""Signatures on the phone, finalizing a visit into signed minutes, downloads, verification."""
+
+import base64
+import binascii
+import hashlib
+import io
+import logging
+import secrets
+from datetime import datetime
+
+import segno
+from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from inspection.extensions import db
+from inspection.i18n import LOCAL_TZ, format_date_vn
+from inspection.models import (
+    Attendance,
+    Inspection,
+    InspectionKind,
+    InspectionStatus,
+    Minutes,
+    MinutesCounter,
+    Outcome,
+    Role,
+    Signature,
+    SignerRole,
+    TeamRole,
+    User,
+    utcnow,
+)
+from inspection.pdf import render, signing
+from inspection.services import audit, blobs, org, results, visits
+from inspection.services.errors import Conflict, NotFound, ServiceError
+
+log = logging.getLogger(__name__)
+
+MAX_SIGNATURE_BYTES = 512 * 1024
+MIN_INK_PIXELS = 40  # fewer dark pixels than this is an empty pad or a stray tap
+OUTCOME_SHORT = {Outcome.PASS: "Đ", Outcome.FAIL: "VP", Outcome.NA: "KAD"}
+OUTCOME_TEXT = {Outcome.PASS: "Đạt", Outcome.FAIL: "Vi phạm", Outcome.NA: "Không áp dụng"}
+ATTENDANCE_TEXT = {
+    Attendance.PRESENT: "Có mặt",
+    Attendance.LATE: "Đi muộn",
+    Attendance.ABSENT_EXCUSED: "Vắng có phép",
+    Attendance.ABSENT_UNEXCUSED: "Vắng không phép",
+    Attendance.ON_DUTY: "Đi công tác",
+}
+TEAM_ROLE_TEXT = {
+    TeamRole.LEAD: "Trưởng đoàn",
+    TeamRole.MEMBER: "Thành viên",
+    TeamRole.SECRETARY: "Thư ký",
+}
+
+
+# ---- signatures ----
+
+
+def _signature_png(data_url: str) -> bytes:
+    """Decode a signature pad's PNG data URL, refuse an empty pad, re-encode it."""
+    prefix = "data:image/png;base64,"
+    if not isinstance(data_url, str) or not data_url.startswith(prefix):
+        raise ServiceError(
+            str(_l("The signature was not saved.")),
+            {"image": str(_l("Send the drawn signature as a PNG data URL."))},
+        )
+    try:
+        raw = base64.b64decode(data_url[len(prefix) :], validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ServiceError(
+            str(_l("The signature was not saved.")), {"image": str(_l("Not valid base64."))}
+        ) from exc
+    if len(raw) > MAX_SIGNATURE_BYTES:
+        raise ServiceError(
+            str(_l("The signature was not saved.")), {"image": str(_l("The image is too large."))}
+        )
+    try:
+        image = Image.open(io.BytesIO(raw))
+        if image.format != "PNG" or image.width * image.height > 4_000_000:
+            raise ValueError("not a signature-sized PNG")
+        image.load()
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise ServiceError(
+            str(_l("The signature was not saved.")), {"image": str(_l("Not a PNG image."))}
+        ) from exc
+    rgba = image.convert("RGBA")
+    flat = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba).convert("L")
+    ink = ImageOps.invert(flat).point(lambda v: 255 if v > 60 else 0)
+    if sum(ink.histogram()[255:]) < MIN_INK_PIXELS:
+        raise ServiceError(
+            str(_l("The signature was not saved.")),
+            {"image": str(_l("The signature pad is empty: sign with your finger first."))},
+        )
+    box = ink.getbbox()
+    buffer = io.BytesIO()
+    rgba.crop(box).save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def record_signature(
+    actor: audit.Actor,
+    inspection: Inspection,
+    role: SignerRole | str,
+    *,
+    name: str,
+    position: str = "",
+    image: str | None = None,
+    refused: bool = False,
+    reason: str = "",
+) -> Signature:
+    """Store a signature (or, for the unit's representative, a refusal with its reason).
+
+    Signing again replaces the earlier signature of that role.
+    """
+    visits.ensure_editable(inspection)
+    try:
+        role = SignerRole(role)
+    except ValueError as exc:
+        raise NotFound(str(_l("Not found."))) from exc
+    fields = {}
+    name, position, reason = (name or "").strip(), (position or "").strip(), (reason or "").strip()
+    if not name or len(name) > 120:
+        fields["name"] = str(_l("Enter the signer's full name."))
+    if len(position) > 120:
+        fields["position"] = str(_l("At most %(n)d characters.", n=120))
+    if refused and role is not SignerRole.UNIT_REP:
+        fields["refused"] = str(_l("Only the unit's representative may refuse to sign."))
+    if refused and not reason:
+        fields["reason"] = str(_l("Give the reason for refusing."))
+    if fields:
+        raise ServiceError(str(_l("The signature was not saved.")), fields)
+    image_sha256 = None if refused else blobs.put(_signature_png(image), "image/png").sha256
+    signature = db.session.scalar(
+        select(Signature).filter_by(inspection_id=inspection.id, role=role)
+    )
+    if signature is None:
+        signature = Signature(inspection_id=inspection.id, role=role)
+        db.session.add(signature)
+    signature.signer_name, signature.signer_position = name, position
+    signature.image_sha256, signature.refused = image_sha256, refused
+    signature.refusal_reason = reason if refused else ""
+    signature.signed_at, signature.recorded_by_id = utcnow(), actor.user_id
+    inspection.updated_at = utcnow()
+    db.session.flush()
+    audit.record(actor, "signature_refused" if refused else "signed", signature, role=role.value)
+    return signature
+
+
+def signatures_of(inspection: Inspection) -> dict[SignerRole, Signature]:
+    rows = db.session.scalars(select(Signature).filter_by(inspection_id=inspection.id))
+    return {s.role: s for s in rows}
+
+
+def signing_defaults(inspection: Inspection) -> dict[SignerRole, dict]:
+    """Return the names and positions to prefill: the team's lead and secretary."""
+    defaults = {role: {"name": "", "position": ""} for role in SignerRole}
+    for member in inspection.team:
+        role = {TeamRole.LEAD: SignerRole.LEAD, TeamRole.SECRETARY: SignerRole.SECRETARY}.get(
+            member.role
+        )
+        if role:
+            defaults[role] = {"name": member.user.full_name, "position": member.user.position}
+    for role, signature in signatures_of(inspection).items():
+        defaults[role] = {"name": signature.signer_name, "position": signature.signer_position}
+    return defaults
+
+
+def missing_for_finalize(inspection: Inspection, locale: str = "vi") -> dict[str, str]:
+    """Return what stops the visit from being finalized, by field; empty when ready."""
+    fields = {}
+    for entry in results.summary(inspection, locale)["missing"]:
+        fields[entry["anchor"]] = "; ".join(
+            filter(None, [fields.get(entry["anchor"]), entry["label"]])
+        )
+    signed = signatures_of(inspection)
+    if SignerRole.LEAD not in signed:
+        fields["signature.lead"] = str(_l("The team lead has not signed."))
+    if SignerRole.UNIT_REP not in signed:
+        fields["signature.unit_rep"] = str(
+            _l("The unit's representative has neither signed nor refused.")
+        )
+    return fields
+
+
+# ---- numbers ----
+
+
+def next_number(issuing_abbr: str, year: int) -> int:
+    """Take the next minutes number of the year for an issuing body.
+
+    The counter row is updated in place, so concurrent finalizes queue on its lock and
+    never share a number; a number is only used if its transaction commits.
+    """
+    number = db.session.execute(
+        update(MinutesCounter)
+        .where(MinutesCounter.issuing_abbr == issuing_abbr, MinutesCounter.year == year)
+        .values(last_number=MinutesCounter.last_number + 1)
+        .returning(MinutesCounter.last_number)
+    ).scalar()
+    if number is not None:
+        return number
+    try:
+        with db.session.begin_nested():
+            db.session.add(MinutesCounter(issuing_abbr=issuing_abbr, year=year, last_number=1))
+    except IntegrityError:
+        return next_number(issuing_abbr, year)  # the year's first finalize raced us
+    return 1
+
+
+def display_number(number: int, abbr: str) -> str:
+    return f"{number:02d}/BB-{abbr}"
+
+
+# ---- the document ----
+
+
+def vn_date_words(moment: datetime, place: str) -> str:
+    """'Bình Xuyên, ngày 05 tháng 10 năm 2018': days under 10 and months 1-2 padded."""
+    month = f"{moment.month:02d}" if moment.month < 3 else str(moment.month)
+    return f"{place}, ngày {moment.day:02d} tháng {month} năm {moment.year}"
+
+
+def vn_time_words(moment: datetime) -> str:
+    return f"{moment.hour:02d} giờ {moment.minute:02d} phút"
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _qr_data_uri(url: str) -> str:
+    return segno.make(url, error="m").svg_data_uri(border=0)
+
+
+def document_data(
+    inspection: Inspection,
+    *,
+    number: str,
+    verify_code: str,
+    verify_url: str,
+    finished_at: datetime,
+    supersedes: Minutes | None = None,
+) -> dict:
+    """Return the plain data the minutes template renders."""
+    settings = org.get_settings()
+    started = inspection.started_at.astimezone(LOCAL_TZ)
+    ended = finished_at.astimezone(LOCAL_TZ)
+    summary = results.summary(inspection, "vi")
+    items = inspection.checklist_version.items
+    unit_rows = {r.item_id: r for r in inspection.unit_results}
+    person_checks = results.person_checks(items)
+    kind_text = "đột xuất" if inspection.kind is InspectionKind.SURPRISE else "thường xuyên"
+    issuing_body_text = settings.issuing_body[:1] + settings.issuing_body[1:].lower()
+    signed = signatures_of(inspection)
+
+    def signer(role):
+        signature = signed.get(role)
+        if signature is None:
+            return None
+        return {
+            "name": signature.signer_name,
+            "position": signature.signer_position,
+            "refused": signature.refused,
+            "src": f"{render.BASE}blob/{signature.image_sha256}" if signature.image_sha256 else "",
+        }
+
+    unit_items = []
+    for item in results.unit_checks(items):
+        row = unit_rows.get(item.id)
+        number_value = row.number_value if row else None
+        unit_items.append(
+            {
+                "label": item.label_vi,
+                "outcome": OUTCOME_TEXT.get(row.outcome, "") if row else "",
+                "failed": bool(row and row.outcome is Outcome.FAIL),
+                "note": row.note if row else "",
+                "number": f"{item.number_label_vi}: {number_value.normalize():f}".replace(".", ",")
+                if number_value is not None
+                else "",
+            }
+        )
+    people = []
+    for person in inspection.people:
+        rows = {r.item_id: r for r in person.items}
+        outcomes = []
+        for item in person_checks:
+            row = rows.get(item.id)
+            outcome = row.outcome if row else None
+            outcomes.append(
+                {"text": OUTCOME_SHORT.get(outcome, ""), "failed": outcome is Outcome.FAIL}
+            )
+        people.append(
+            {
+                "name": person.full_name,
+                "position": person.position,
+                "attendance": ATTENDANCE_TEXT.get(person.attendance, ""),
+                "attendance_failed": person.attendance
+                in (Attendance.LATE, Attendance.ABSENT_UNEXCUSED),
+                "outcomes": outcomes,
+                "note": person.note,
+            }
+        )
+    photos = []
+    people_by_id = {p.id: p for p in inspection.people}
+    for photo in summary["photos"]:
+        about = []
+        if photo.item_id:
+            item = next(i for i in items if i.id == photo.item_id)
+            about.append(item.label_vi.rstrip("."))
+        if photo.person_result_id in people_by_id:
+            about.append(people_by_id[photo.person_result_id].full_name)
+        taken = (photo.captured_at or photo.uploaded_at).astimezone(LOCAL_TZ)
+        photos.append(
+            {
+                "caption": f"{' – '.join(about) or 'Toàn cảnh'}; chụp lúc "
+                f"{taken.strftime('%H:%M %d/%m/%Y')}",
+                "src": f"{render.BASE}blob/{photo.blob_sha256}",
+            }
+        )
+    headcount = {status.value: summary["headcount"].get(status, 0) for status in Attendance}
+    headcount["total"] = summary["headcount"]["total"]
+    refusal = signed.get(SignerRole.UNIT_REP)
+    unit_reps = [signer(SignerRole.UNIT_REP)] if refusal else []
+    return {
+        "org": {
+            "parent_body": settings.parent_body,
+            "issuing_body": settings.issuing_body,
+            "issuing_body_text": issuing_body_text,
+            "office_text": settings.office_name or settings.org_name,
+            "legal_basis": settings.legal_basis,
+        },
+        "number": number,
+        "date_line": vn_date_words(ended, settings.place_name),
+        "summary_line": f"Kiểm tra {kind_text} việc thực hiện kỷ luật, kỷ cương hành chính "
+        f"tại {inspection.unit.name}",
+        "supersedes": {
+            "number": supersedes.display_number,
+            "date": format_date_vn(supersedes.created_at),
+        }
+        if supersedes
+        else None,
+        "kind_text": kind_text,
+        "unit": {"name": inspection.unit.name, "address": inspection.unit.address},
+        "started": f"{vn_time_words(started)}, {vn_date_words(started, '').lstrip(', ')}",
+        "ended": vn_time_words(ended),
+        "team": [
+            {
+                "name": m.user.full_name,
+                "position": m.user.position,
+                "role_text": TEAM_ROLE_TEXT[m.role],
+            }
+            for m in sorted(inspection.team, key=lambda m: list(TeamRole).index(m.role))
+        ],
+        "unit_reps": unit_reps,
+        "headcount": headcount,
+        "names": {s.value: summary["names"][s] for s in Attendance},
+        "unit_items": unit_items,
+        "person_columns": [i.short_label_vi or i.code for i in person_checks],
+        "people": people,
+        "photos": photos,
+        "findings": _lines(inspection.findings),
+        "assessment": _lines(inspection.assessment),
+        "requests": _lines(inspection.requests),
+        "remediation_due": format_date_vn(inspection.remediation_due)
+        if inspection.remediation_due
+        else "",
+        "unit_comments": _lines(inspection.unit_comments),
+        "refusal": refusal.refusal_reason if refusal and refusal.refused else "",
+        "copies": "02",
+        "signatures": {role.value: signer(role) for role in SignerRole},
+        "seal": {
+            "issuing_body": settings.issuing_body,
+            "signed_at": ended.strftime("%H:%M %d/%m/%Y"),
+        },
+        "verify_code": verify_code,
+        "verify_url": verify_url,
+        "qr_src": _qr_data_uri(verify_url),
+    }
+
+
+# ---- finalizing ----
+
+
+def finalize(
+    actor: audit.Actor,
+    inspection: Inspection,
+    *,
+    signer,
+    base_url: str,
+    supersedes: Minutes | None = None,
+    locale: str = "vi",
+) -> Minutes:
+    """Issue the minutes: number, render, sign, store, and freeze the visit, all or nothing.
+
+    Raises Conflict (409) naming what is missing. The caller commits once; if anything
+    here fails the transaction rolls back and the number is not used.
+    """
+    visits.ensure_editable(inspection)
+    missing = missing_for_finalize(inspection, locale)
+    if missing:
+        raise Conflict(
+            str(_l("The minutes cannot be issued yet: %(n)d things are missing.", n=len(missing))),
+            missing,
+        )
+    settings = org.get_settings()
+    now = utcnow()
+    year = now.astimezone(LOCAL_TZ).year
+    number = next_number(settings.issuing_abbr, year)
+    code = secrets.token_urlsafe(9)
+    verify_url = f"{base_url.rstrip('/')}/verify/{code}"
+    display = display_number(number, settings.issuing_abbr)
+    html = render.render_html(
+        document_data(
+            inspection,
+            number=display,
+            verify_code=code,
+            verify_url=verify_url,
+            finished_at=now,
+            supersedes=supersedes,
+        )
+    )
+    pdf = signing.sign(
+        render.html_to_pdf(html),
+        signer,
+        reason=f"Biên bản số {display}",
+        location=settings.place_name,
+    )
+    blob = blobs.put(pdf, "application/pdf")
+    minutes = Minutes(
+        inspection_id=inspection.id,
+        number=number,
+        year=year,
+        issuing_abbr=settings.issuing_abbr,
+        verify_code=code,
+        pdf_sha256=blob.sha256,
+        supersedes_id=supersedes.id if supersedes else None,
+        created_by_id=actor.user_id,
+    )
+    db.session.add(minutes)
+    inspection.status = InspectionStatus.FINALIZED
+    inspection.finished_at = now
+    db.session.flush()
+    audit.record(actor, "minutes_issued", minutes, number=display, sha256=blob.sha256)
+    log.info("minutes %s issued for inspection %s", display, inspection.id)
+    return minutes
+
+
+# ---- reading ----
+
+
+def can_read(user: User, inspection: Inspection) -> bool:
+    """The team, the inspected unit, the office and the administrator read minutes."""
+    if user.role in (Role.ADMIN, Role.OFFICE):
+        return True
+    if user.role is Role.UNIT:
+        return user.unit_id == inspection.unit_id
+    return visits.can_edit(user, inspection)
+
+
+def readable(user: User, minutes_id: int) -> Minutes:
+    minutes = db.session.get(Minutes, minutes_id)
+    if minutes is None or not can_read(user, minutes.inspection):
+        raise NotFound(str(_l("Not found.")))
+    return minutes
+
+
+def current_for(inspection_id: int) -> Minutes | None:
+    """Return the visit's minutes in force (the newest; earlier ones are superseded)."""
+    return db.session.scalar(
+        select(Minutes).filter_by(inspection_id=inspection_id).order_by(Minutes.id.desc()).limit(1)
+    )
+
+
+def superseded_by(minutes: Minutes) -> Minutes | None:
+    return db.session.scalar(select(Minutes).filter_by(supersedes_id=minutes.id))
+
+
+def filename(minutes: Minutes) -> str:
+    return f"Bien-ban-{minutes.number:02d}-BB-{minutes.year}.pdf"
+
+
+def by_code(code: str) -> Minutes | None:
+    return db.session.scalar(select(Minutes).filter_by(verify_code=code))
+
+
+def verify(data: bytes, trusted) -> dict:
+    """Say whether an uploaded file is genuine minutes: byte-identical and signed intact."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    minutes = db.session.scalar(select(Minutes).filter_by(pdf_sha256=sha256))
+    if not data.startswith(b"%PDF-"):
+        check = signing.SignatureCheck(False, False, "", "not a PDF")
+    else:
+        check = signing.check(data, trusted)
+    valid = minutes is not None and check.valid
+    if valid:
+        reason = str(
+            _l(
+                "The file is identical to minutes issued by this office"
+                " and its signature is intact."
+            )
+        )
+    elif minutes is None and check.intact:
+        reason = str(
+            _l("The signature is intact, but this file is not one of the minutes issued here.")
+        )
+    elif minutes is None:
+        reason = str(
+            _l(
+                "This file does not match any minutes issued here:"
+                " it was changed or is not genuine."
+            )
+        )
+    else:
+        reason = str(_l("The file matches issued minutes but its signature does not validate."))
+    return {
+        "valid": valid,
+        "number": minutes.display_number if minutes else None,
+        "inspection_id": minutes.inspection_id if minutes else None,
+        "sha256": sha256,
+        "signature_intact": check.intact,
+        "reason": reason,
+        "minutes": minutes,
+    }

@@ -1,0 +1,45 @@
+"""Public verification of minutes: by the code printed on them, or by uploading the PDF."""
+
+from flask import Blueprint, abort, current_app, render_template, request
+
+from forms.signature import VerifyForm
+from inspection.extensions import db, limiter
+from inspection.pdf import signing
+from inspection.services import minutes as minutes_service
+
+bp = Blueprint("verify", __name__)
+
+
+def trusted() -> list:
+    return signing.trusted_certificates(signing.configured_signer(current_app.config))
+
+
+def check_upload(data: bytes) -> dict:
+    """Verify an uploaded file; the result is plain data for the page and the API."""
+    return minutes_service.verify(data, trusted())
+
+
+@bp.get("/verify/<code>")
+@limiter.limit("60/minute")
+def by_code(code: str):
+    minutes = minutes_service.by_code(code[:32])
+    if minutes is None:
+        abort(404)
+    return render_template(
+        "verify/minutes.html",
+        minutes=minutes,
+        superseded_by=minutes_service.superseded_by(minutes),
+        signers=minutes_service.signatures_of(minutes.inspection),
+        form=VerifyForm(),
+    )
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@limiter.limit("20/minute", methods=["POST"])
+def upload():
+    form = VerifyForm()
+    result = None
+    if form.validate_on_submit():
+        result = check_upload(request.files["file"].read())
+        db.session.rollback()  # verifying changes nothing
+    return render_template("verify/upload.html", form=form, result=result)
