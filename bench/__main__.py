@@ -1,0 +1,46 @@
+"""Run every benchmark, print one table, write bench/results.json.
+
+Timings are compared with a baseline measured in the same run (the machines are noisy),
+so budgets are ratios where possible.
+"""
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import minutes
+
+BENCHMARKS = [minutes.run]
+
+
+def main() -> int:
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        for benchmark in BENCHMARKS:
+            rows.extend(benchmark(Path(folder)))
+    width = max(len(r["figure"]) for r in rows)
+    print(
+        f"{'figure':<{width}}  {'value':>10}  {'baseline':>10}  {'ratio':>6}  {'budget':>10}  result"
+    )
+    for r in rows:
+        baseline = f"{r['baseline']:.1f}" if r.get("baseline") is not None else "-"
+        ratio = f"{r['ratio']:.2f}" if r.get("ratio") is not None else "-"
+        print(
+            f"{r['figure']:<{width}}  {r['value']:>10.1f}  {baseline:>10}  {ratio:>6}  "
+            f"{r['budget']:>10}  {'pass' if r['pass'] else 'FAIL'}"
+        )
+    out = Path(__file__).resolve().parent / "results.json"
+    out.write_text(json.dumps({"generated_at": time.time(), "rows": rows}, indent=2))
+    print(f"\nwritten to {out}")
+    return 0 if all(r["pass"] for r in rows) else 1
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+if __name__ == "__main__":
+    sys.exit(main())
