@@ -48,6 +48,7 @@ MATRIX = {
     "inspector.sign": {INSPECTOR},
     "inspector.save_signature": {INSPECTOR},
     "inspector.finalize": {INSPECTOR},
+    "inspector.amend": {INSPECTOR},
     "files.minutes_pdf": LOGGED_IN,
     "verify.by_code": EVERYONE,
     "verify.upload": EVERYONE,
@@ -70,6 +71,7 @@ MATRIX = {
     "api.submit_inspection": {INSPECTOR},
     "api.put_signature": {INSPECTOR},
     "api.finalize": {INSPECTOR},
+    "api.amend": {INSPECTOR},
     "api.minutes_pdf": LOGGED_IN,
     "api.verify_minutes": EVERYONE,
 }

@@ -131,7 +131,7 @@ def test_pdf_is_a4_with_embedded_fonts_and_the_decree_30_text(client, lead, app,
     fonts = poppler("pdffonts", data, tmp_path).splitlines()[2:]
     assert fonts and all(" yes yes yes " in line for line in fonts), fonts
     assert all("Minutes-Serif" in line for line in fonts)  # nothing from the host's fonts
-    text = " ".join(poppler("pdftotext", data, tmp_path, "-layout").split())
+    text = " ".join(poppler("pdftotext", data, tmp_path).split())
     for expected in (
         "UBND HUYỆN BÌNH XUYÊN",
         "ĐOÀN KIỂM TRA CÔNG VỤ",
@@ -386,3 +386,46 @@ def test_hostile_text_prints_as_text(client, lead, app, tmp_path):
     finalize(client, lead, inspection_id)
     text = poppler("pdftotext", pdf_of(client, lead, inspection_id), tmp_path)
     assert "<script>alert(1)</script>" in text and "DROP TABLE unit" in text
+
+
+def test_a_correction_issues_new_minutes_that_supersede_the_old(client, lead, app, tmp_path):
+    original = ready_visit(client, lead, app)
+    first = finalize(client, lead, original).json["minutes"]
+    response = client.post(f"/api/v1/inspections/{original}/amend", headers=bearer(lead))
+    assert response.status_code == 201
+    copy = response.json
+    assert copy["status"] == "draft" and copy["id"] != original
+    again = client.post(f"/api/v1/inspections/{original}/amend", headers=bearer(lead))
+    assert again.json["id"] == copy["id"]  # one open correction at a time
+    full = record(client, lead, copy["id"])
+    assert len(full["people"]) == 30 and len(full["unit_items"]) == 10
+    fixed = save(
+        client,
+        lead,
+        copy["id"],
+        {
+            "version": full["version"],
+            "unit_items": [{"code": full["unit_items"][1]["code"], "outcome": "pass", "note": ""}],
+        },
+    )
+    assert fixed.status_code == 200
+    assert finalize(client, lead, copy["id"]).status_code == 409  # must be signed again
+    for role in ("lead", "unit_rep"):
+        assert sign(client, lead, copy["id"], role).status_code == 200
+    second = finalize(client, lead, copy["id"]).json["minutes"]
+    assert second["number"] == "02/BB-ĐKT"
+    # The old minutes stay downloadable and unchanged, and say they are superseded.
+    old_pdf = pdf_of(client, lead, original)
+    import hashlib
+
+    assert hashlib.sha256(old_pdf).hexdigest() == first["sha256"]
+    old_code = first["verify_url"].rsplit("/", 1)[1]
+    page = client.get(f"/verify/{old_code}").get_data(as_text=True)
+    assert "Đã được thay thế bởi Biên bản số 02/BB-ĐKT" in page
+    assert (
+        client.post(f"/api/v1/inspections/{original}/amend", headers=bearer(lead)).status_code
+        == 409
+    )
+    if POPPLER:
+        text = " ".join(poppler("pdftotext", pdf_of(client, lead, copy["id"]), tmp_path).split())
+        assert "(Thay thế Biên bản số 01/BB-ĐKT ngày" in text

@@ -71,7 +71,7 @@ class Minutes(Base):
     acknowledged_at: Mapped[datetime | None]  # receipt acknowledged by the unit
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
-    inspection: Mapped[Inspection] = relationship()
+    inspection: Mapped[Inspection] = relationship(foreign_keys=[inspection_id])
 
     @property
     def display_number(self) -> str:

@@ -78,6 +78,10 @@ class Inspection(Base):
     requests: Mapped[str] = mapped_column(Text, default="")
     remediation_due: Mapped[date | None]
     unit_comments: Mapped[str] = mapped_column(Text, default="")
+    # Set on a correction: finalizing this visit issues minutes that supersede those.
+    amends_minutes_id: Mapped[int | None] = mapped_column(
+        ForeignKey("minutes.id", use_alter=True, name="fk_inspection_amends_minutes_id_minutes")
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -24,10 +24,15 @@ from inspection.models import (
     Minutes,
     MinutesCounter,
     Outcome,
+    PersonItemResult,
+    PersonResult,
+    Photo,
     Role,
     Signature,
     SignerRole,
+    TeamMember,
     TeamRole,
+    UnitItemResult,
     User,
     utcnow,
 )
@@ -398,6 +403,10 @@ def finalize(
     here fails the transaction rolls back and the number is not used.
     """
     visits.ensure_editable(inspection)
+    if supersedes is None and inspection.amends_minutes_id is not None:
+        supersedes = db.session.get(Minutes, inspection.amends_minutes_id)
+    if supersedes is not None and superseded_by(supersedes) is not None:
+        raise Conflict(str(_l("These minutes were already superseded.")))
     missing = missing_for_finalize(inspection, locale)
     if missing:
         raise Conflict(
@@ -523,3 +532,86 @@ def verify(data: bytes, trusted) -> dict:
         "reason": reason,
         "minutes": minutes,
     }
+
+
+# ---- corrections ----
+
+
+def start_amendment(actor: audit.Actor, user: User, inspection: Inspection) -> Inspection:
+    """Open a corrected copy of a finalized visit; its minutes will supersede the current ones.
+
+    The finalized visit and its minutes stay as they are. The copy keeps the answers,
+    people, texts and photos, and needs fresh signatures.
+    """
+    current = current_for(inspection.id)
+    if inspection.status is not InspectionStatus.FINALIZED or current is None:
+        raise Conflict(str(_l("Only issued minutes can be corrected.")))
+    if superseded_by(current) is not None:
+        raise Conflict(str(_l("These minutes were already superseded.")))
+    open_copy = db.session.scalar(
+        select(Inspection).where(
+            Inspection.amends_minutes_id == current.id,
+            Inspection.status.in_(visits.EDITABLE),
+        )
+    )
+    if open_copy is not None:
+        return open_copy
+    copy = Inspection(
+        unit_id=inspection.unit_id,
+        kind=inspection.kind,
+        status=InspectionStatus.DRAFT,
+        planned_date=inspection.planned_date,
+        started_at=inspection.started_at,
+        client_started_at=inspection.client_started_at,
+        latitude=inspection.latitude,
+        longitude=inspection.longitude,
+        location_accuracy_m=inspection.location_accuracy_m,
+        checklist_version_id=inspection.checklist_version_id,
+        created_by_id=user.id,
+        client_id=f"amend-{current.id}-{secrets.token_hex(4)}",
+        amends_minutes_id=current.id,
+        **{name: getattr(inspection, name) for name in (*results.TEXT_FIELDS, "remediation_due")},
+    )
+    copy.team = [TeamMember(user_id=m.user_id, role=m.role) for m in inspection.team]
+    copy.unit_results = [
+        UnitItemResult(
+            item_id=r.item_id, outcome=r.outcome, number_value=r.number_value, note=r.note
+        )
+        for r in inspection.unit_results
+    ]
+    people = {}
+    for person in inspection.people:
+        people[person.id] = PersonResult(
+            staff_id=person.staff_id,
+            full_name=person.full_name,
+            position=person.position,
+            client_id=person.client_id,
+            attendance=person.attendance,
+            note=person.note,
+            items=[
+                PersonItemResult(item_id=r.item_id, outcome=r.outcome, note=r.note)
+                for r in person.items
+            ],
+        )
+        copy.people.append(people[person.id])
+    db.session.add(copy)
+    db.session.flush()
+    for photo in results.photos_of(inspection.id):
+        db.session.add(
+            Photo(
+                inspection_id=copy.id,
+                blob_sha256=photo.blob_sha256,
+                thumb_sha256=photo.thumb_sha256,
+                item_id=photo.item_id,
+                person_result_id=people[photo.person_result_id].id
+                if photo.person_result_id in people
+                else None,
+                width=photo.width,
+                height=photo.height,
+                captured_at=photo.captured_at,
+                uploaded_by_id=photo.uploaded_by_id,
+            )
+        )
+    db.session.flush()
+    audit.record(actor, "amendment_started", copy, amends=current.display_number)
+    return copy

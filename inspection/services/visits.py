@@ -268,7 +268,7 @@ def unit_minutes(unit_id: int) -> list[Minutes]:
     """Return the minutes issued to a unit, newest first."""
     return db.session.scalars(
         select(Minutes)
-        .join(Inspection)
+        .join(Minutes.inspection)
         .where(Inspection.unit_id == unit_id)
         .options(selectinload(Minutes.inspection))
         .order_by(Minutes.created_at.desc())

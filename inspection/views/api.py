@@ -390,3 +390,14 @@ def verify_minutes():
     result = check_upload(upload.read())
     result.pop("minutes")
     return jsonify(result)
+
+
+@bp.post("/inspections/<int:inspection_id>/amend")
+@require(Role.INSPECTOR)
+def amend(inspection_id: int):
+    inspection = visits.get_visible(current_user, inspection_id)
+    if not visits.can_edit(current_user, inspection):
+        return json_error(404, "not_found", _("Not found."))
+    copy = minutes_service.start_amendment(actor(), current_user, inspection)
+    db.session.commit()
+    return jsonify(inspection_json(copy)), 201

@@ -29,7 +29,7 @@ from forms.checklist import (
 from forms.signature import SignatureForm
 from inspection.extensions import db
 from inspection.i18n import LOCAL_TZ
-from inspection.models import InspectionKind, Role, SignerRole, TeamRole
+from inspection.models import InspectionKind, Minutes, Role, SignerRole, TeamRole
 from inspection.pdf import signing
 from inspection.services import minutes, org, results, visits
 from inspection.services.errors import Conflict, ServiceError
@@ -258,10 +258,15 @@ def add_photo(inspection_id: int):
 @inspector_only
 def summary(inspection_id: int):
     inspection = visits.get_visible(current_user, inspection_id)
+    current = minutes.current_for(inspection.id)
     return render_template(
         "inspector/summary.html",
         inspection=inspection,
-        minutes=minutes.current_for(inspection.id),
+        minutes=current,
+        superseded_by=minutes.superseded_by(current) if current else None,
+        amends=db.session.get(Minutes, inspection.amends_minutes_id)
+        if inspection.amends_minutes_id
+        else None,
         summary=results.summary(inspection, _locale()),
         can_edit=visits.can_edit(current_user, inspection) and inspection.status in visits.EDITABLE,
         confirm=ConfirmForm(),
@@ -376,3 +381,24 @@ def finalize(inspection_id: int):
     db.session.commit()
     flash(_("Minutes No. %(number)s issued and signed.", number=issued.display_number), "success")
     return redirect(url_for("inspector.summary", inspection_id=inspection.id))
+
+
+@bp.post("/visits/<int:inspection_id>/amend")
+@inspector_only
+def amend(inspection_id: int):
+    """Open a correction of issued minutes: a copy of the visit, to sign and issue again."""
+    inspection = visits.get_visible(current_user, inspection_id)
+    if not visits.can_edit(current_user, inspection) or not ConfirmForm().validate_on_submit():
+        return redirect(url_for("inspector.summary", inspection_id=inspection.id))
+    try:
+        copy = minutes.start_amendment(actor(), current_user, inspection)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("inspector.summary", inspection_id=inspection.id))
+    db.session.commit()
+    flash(
+        _("Correct the answers, sign again and issue: the new minutes will replace the old."),
+        "success",
+    )
+    return redirect(url_for("inspector.visit", inspection_id=copy.id))

@@ -445,6 +445,18 @@ INSPECTION_PATHS = {
             },
         }
     },
+    "/api/v1/inspections/{inspection_id}/amend": {
+        "post": {
+            "summary": "Open a corrected copy of a finalized visit; its minutes will supersede",
+            "parameters": [_inspection_param()],
+            "responses": {
+                "201": _ok("Inspection", "The draft correction"),
+                **AUTH_ERRORS,
+                "404": NOT_YOURS,
+                "409": _error_response("Not finalized, or already superseded"),
+            },
+        }
+    },
     "/api/v1/minutes/verify": {
         "post": {
             "summary": "Check whether a PDF is genuine minutes issued here",
