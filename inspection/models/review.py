@@ -53,6 +53,8 @@ class Remediation(Base):
     due_date: Mapped[date]
     status: Mapped[RemediationStatus] = mapped_column(str_enum(RemediationStatus, "status"))
     response: Mapped[str] = mapped_column(Text, default="")
+    # The office's word when it accepts or reopens an answer.
+    office_comment: Mapped[str] = mapped_column(Text, default="", server_default="")
     responded_at: Mapped[datetime | None]
     responded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     closed_at: Mapped[datetime | None]
@@ -61,6 +63,9 @@ class Remediation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     inspection: Mapped[Inspection] = relationship(foreign_keys=[inspection_id])
+    evidence: Mapped[list["RemediationEvidence"]] = relationship(
+        order_by="RemediationEvidence.id", cascade="all, delete-orphan"
+    )
 
 
 class RemediationEvidence(Base):

@@ -1,5 +1,7 @@
 """The JSON API under /api/v1 (token auth; errors as DESIGN.md describes them)."""
 
+from datetime import date
+
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -8,7 +10,7 @@ from inspection.extensions import csrf, db, limiter
 from inspection.i18n import select_locale
 from inspection.models import Inspection, Photo, Role, StaffMember, TeamRole, Unit, User
 from inspection.pdf import signing
-from inspection.services import accounts, checklist, org, results, visits
+from inspection.services import accounts, checklist, org, results, review, visits
 from inspection.services import minutes as minutes_service
 from inspection.services.errors import ServiceError
 from inspection.views.access import ALL_ROLES, actor, check_unit, get_or_404, require
@@ -401,3 +403,101 @@ def amend(inspection_id: int):
     copy = minutes_service.start_amendment(actor(), current_user, inspection)
     db.session.commit()
     return jsonify(inspection_json(copy)), 201
+
+
+def remediation_json(row) -> dict:
+    return {
+        "id": row.id,
+        "inspection_id": row.inspection_id,
+        "unit_id": row.inspection.unit_id,
+        "item_code": next(
+            (i.code for i in row.inspection.checklist_version.items if i.id == row.item_id), None
+        ),
+        "request": row.request,
+        "due_date": row.due_date.isoformat(),
+        "status": row.status.value,
+        "overdue": review.is_overdue(row, date.today()),
+        "response": row.response,
+        "responded_at": _iso(row.responded_at),
+        "office_comment": row.office_comment,
+        "evidence": [
+            {"id": e.id, "filename": e.filename, "url": url_for("files.evidence", evidence_id=e.id)}
+            for e in row.evidence
+        ],
+        "follow_up_inspection_id": row.follow_up_inspection_id,
+    }
+
+
+@bp.post("/inspections/<int:inspection_id>/review")
+@require(Role.OFFICE, Role.ADMIN)
+def review_inspection(inspection_id: int):
+    inspection = visits.get_visible(current_user, inspection_id)
+    body = json_body()
+    due = body.get("due")
+    try:
+        due = date.fromisoformat(due) if due else None
+    except (TypeError, ValueError):
+        return json_error(422, "invalid", _("Some values are not valid."), {"due": "YYYY-MM-DD"})
+    codes = body.get("item_codes") or []
+    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+        return json_error(422, "invalid", _("Some values are not valid."), {"item_codes": "[...]"})
+    row = review.review(
+        actor(),
+        inspection,
+        decision=str(body.get("decision") or ""),
+        comment=body.get("comment") if isinstance(body.get("comment"), str) else "",
+        due=due,
+        item_codes=codes,
+        today=date.today(),
+    )
+    db.session.commit()
+    remediations = [r for r in review.list_remediations(current_user) if r.review_id == row.id]
+    return jsonify(
+        decision=row.decision.value, remediations=[remediation_json(r) for r in remediations]
+    ), 201
+
+
+@bp.get("/remediations")
+@require(Role.OFFICE, Role.ADMIN, Role.UNIT)
+def list_remediations():
+    rows = review.list_remediations(current_user, request.args.get("status") or None)
+    return jsonify(items=[remediation_json(r) for r in rows])
+
+
+@bp.post("/remediations/<int:remediation_id>/response")
+@require(Role.UNIT)
+def respond_remediation(remediation_id: int):
+    row = review.get_remediation(current_user, remediation_id)
+    files = [(f.filename or "", f.read()) for f in request.files.getlist("file") if f.filename]
+    review.respond(
+        actor(),
+        current_user,
+        row,
+        text=request.form.get("response", ""),
+        files=files,
+        max_bytes=current_app.config["PHOTO_MAX_BYTES"],
+    )
+    db.session.commit()
+    return jsonify(remediation_json(row))
+
+
+@bp.post("/remediations/<int:remediation_id>/decision")
+@require(Role.OFFICE, Role.ADMIN)
+def decide_remediation(remediation_id: int):
+    row = review.get_remediation(current_user, remediation_id)
+    body = json_body()
+    if not isinstance(body.get("accept"), bool):
+        return json_error(422, "invalid", _("Some values are not valid."), {"accept": "true|false"})
+    review.decide(actor(), row, accept=body["accept"], comment=str(body.get("comment") or ""))
+    db.session.commit()
+    return jsonify(remediation_json(row))
+
+
+@bp.post("/minutes/<int:minutes_id>/acknowledge")
+@require(Role.UNIT)
+def acknowledge_minutes(minutes_id: int):
+    row = review.acknowledge(
+        actor(), current_user, minutes_service.readable(current_user, minutes_id)
+    )
+    db.session.commit()
+    return jsonify(acknowledged_at=_iso(row.acknowledged_at))

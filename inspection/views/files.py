@@ -4,8 +4,8 @@ from flask import Blueprint, abort, make_response, request
 from flask_login import current_user
 
 from inspection.extensions import db
-from inspection.models import Photo
-from inspection.services import audit, blobs, visits
+from inspection.models import Photo, RemediationEvidence
+from inspection.services import audit, blobs, review, visits
 from inspection.services import minutes as minutes_service
 from inspection.services.errors import NotFound
 from inspection.views.access import ALL_ROLES, actor, require
@@ -66,3 +66,14 @@ def send_minutes(minutes):
 @require(*ALL_ROLES)
 def minutes_pdf(minutes_id: int):
     return send_minutes(minutes_service.readable(current_user, minutes_id))
+
+
+@bp.get("/evidence/<int:evidence_id>")
+@require(*ALL_ROLES)
+def evidence(evidence_id: int):
+    """A remediation's evidence file, for the office and the unit it belongs to."""
+    row = db.session.get(RemediationEvidence, evidence_id)
+    if row is None:
+        abort(404)
+    review.get_remediation(current_user, row.remediation_id)  # 404 when not theirs
+    return send_blob(row.blob_sha256, row.filename, "attachment")

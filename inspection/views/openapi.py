@@ -288,6 +288,54 @@ SCHEMAS.update(
 )
 
 
+REMEDIATION = obj(
+    {
+        "id": INTEGER,
+        "inspection_id": INTEGER,
+        "unit_id": INTEGER,
+        "item_code": nullable(STRING),
+        "request": STRING,
+        "due_date": {"type": "string", "format": "date"},
+        "status": enum("open", "answered", "accepted", "reopened"),
+        "overdue": {"type": "boolean"},
+        "response": STRING,
+        "responded_at": DATETIME,
+        "office_comment": STRING,
+        "evidence": {
+            "type": "array",
+            "items": obj({"id": INTEGER, "filename": STRING, "url": STRING}),
+        },
+        "follow_up_inspection_id": nullable(INTEGER),
+    }
+)
+SCHEMAS.update(
+    {
+        "Remediation": REMEDIATION,
+        "RemediationList": list_of({"$ref": "#/components/schemas/Remediation"}),
+        "ReviewRequest": obj(
+            {"decision": enum("accepted", "remediation_required")},
+            {
+                "comment": {"type": "string", "maxLength": 5000},
+                "due": {"type": "string", "format": "date"},
+                "item_codes": {"type": "array", "items": STRING},
+            },
+        ),
+        "ReviewDone": obj(
+            {
+                "decision": enum("accepted", "remediation_required"),
+                "remediations": {"type": "array", "items": REMEDIATION},
+            }
+        ),
+        "Decision": obj({"accept": {"type": "boolean"}}, {"comment": STRING}),
+        "Acknowledged": obj({"acknowledged_at": DATETIME}),
+    }
+)
+
+
+def _id_param(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": INTEGER}
+
+
 def _inspection_param() -> dict:
     return {"name": "inspection_id", "in": "path", "required": True, "schema": INTEGER}
 
@@ -454,6 +502,91 @@ INSPECTION_PATHS = {
                 **AUTH_ERRORS,
                 "404": NOT_YOURS,
                 "409": _error_response("Not finalized, or already superseded"),
+            },
+        }
+    },
+    "/api/v1/inspections/{inspection_id}/review": {
+        "post": {
+            "summary": "The office accepts a finalized visit or requires remediation",
+            "parameters": [_inspection_param()],
+            "requestBody": _json_body("ReviewRequest"),
+            "responses": {
+                "201": _ok("ReviewDone", "Reviewed"),
+                "400": _error_response("Not a JSON object"),
+                **AUTH_ERRORS,
+                "404": NOT_YOURS,
+                "409": _error_response("Not finalized, or reviewed already"),
+                "422": INVALID,
+            },
+        }
+    },
+    "/api/v1/remediations": {
+        "get": {
+            "summary": "Remediation requests (the office: all; a unit: its own)",
+            "parameters": [
+                {
+                    "name": "status",
+                    "in": "query",
+                    "schema": enum("open", "answered", "accepted", "reopened", "overdue"),
+                }
+            ],
+            "responses": {"200": _ok("RemediationList"), **AUTH_ERRORS},
+        }
+    },
+    "/api/v1/remediations/{remediation_id}/response": {
+        "post": {
+            "summary": "The unit reports its fix, with evidence (photos or PDF)",
+            "parameters": [_id_param("remediation_id")],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": obj(
+                            {"response": STRING},
+                            {
+                                "file": {
+                                    "type": "array",
+                                    "items": {"type": "string", "format": "binary"},
+                                }
+                            },
+                        )
+                    }
+                },
+            },
+            "responses": {
+                "200": _ok("Remediation"),
+                **AUTH_ERRORS,
+                "404": _error_response("No such request, or not the unit's"),
+                "409": _error_response("Not waiting for an answer"),
+                "413": _error_response("A file is too large"),
+                "415": _error_response("A file is neither a photo nor a PDF"),
+                "422": INVALID,
+            },
+        }
+    },
+    "/api/v1/remediations/{remediation_id}/decision": {
+        "post": {
+            "summary": "The office accepts an answer or reopens the request",
+            "parameters": [_id_param("remediation_id")],
+            "requestBody": _json_body("Decision"),
+            "responses": {
+                "200": _ok("Remediation"),
+                "400": _error_response("Not a JSON object"),
+                **AUTH_ERRORS,
+                "404": _error_response("No such request"),
+                "409": _error_response("Not answered"),
+                "422": INVALID,
+            },
+        }
+    },
+    "/api/v1/minutes/{minutes_id}/acknowledge": {
+        "post": {
+            "summary": "The inspected unit acknowledges receipt of its minutes",
+            "parameters": [_id_param("minutes_id")],
+            "responses": {
+                "200": _ok("Acknowledged"),
+                **AUTH_ERRORS,
+                "404": _error_response("No such minutes, or not the unit's"),
             },
         }
     },

@@ -1,17 +1,68 @@
-"""The inspected unit's portal."""
+"""The inspected unit's portal: its minutes, acknowledgements and remediation answers."""
 
-from flask import Blueprint, render_template
+from datetime import date
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
+from forms.auth import ConfirmForm
+from forms.review import ResponseForm
+from inspection.extensions import db
 from inspection.models import Role
-from inspection.services import visits
-from inspection.views.access import require
+from inspection.services import minutes, review, visits
+from inspection.services.errors import ServiceError
+from inspection.views.access import actor, require
 
 bp = Blueprint("unit", __name__, url_prefix="/unit")
+unit_only = require(Role.UNIT)
 
 
 @bp.get("/")
-@require(Role.UNIT)
+@unit_only
 def index():
-    minutes = visits.unit_minutes(current_user.unit_id)
-    return render_template("unit/home.html", unit=current_user.unit, minutes=minutes)
+    return render_template(
+        "unit/home.html",
+        unit=current_user.unit,
+        minutes=visits.unit_minutes(current_user.unit_id),
+        requests=review.list_remediations(current_user),
+        confirm=ConfirmForm(),
+        today=date.today(),
+    )
+
+
+@bp.post("/minutes/<int:minutes_id>/acknowledge")
+@unit_only
+def acknowledge(minutes_id: int):
+    row = minutes.readable(current_user, minutes_id)
+    if ConfirmForm().validate_on_submit():
+        review.acknowledge(actor(), current_user, row)
+        db.session.commit()
+        flash(_("Receipt acknowledged."), "success")
+    return redirect(url_for("unit.index"))
+
+
+@bp.route("/remediations/<int:remediation_id>", methods=["GET", "POST"])
+@unit_only
+def remediation(remediation_id: int):
+    row = review.get_remediation(current_user, remediation_id)
+    form = ResponseForm()
+    if form.validate_on_submit():
+        files = [(f.filename or "", f.read()) for f in request.files.getlist("files") if f.filename]
+        try:
+            review.respond(
+                actor(),
+                current_user,
+                row,
+                text=form.response.data,
+                files=files,
+                max_bytes=current_app.config["PHOTO_MAX_BYTES"],
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message + " " + " ".join(exc.fields.values()), "error")
+        else:
+            db.session.commit()
+            flash(_("Your answer was sent to the office."), "success")
+            return redirect(url_for("unit.remediation", remediation_id=row.id))
+    return render_template("unit/remediation.html", row=row, form=form, today=date.today())

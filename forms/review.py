@@ -1,0 +1,54 @@
+"""The office's review and decisions, and the unit's answer to a remediation request."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import (
+    DateField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from inspection.labels import choices
+from inspection.models import ReviewDecision
+
+
+class ReviewForm(FlaskForm):
+    decision = RadioField(
+        _l("Decision"), choices=choices(ReviewDecision), validators=[InputRequired()]
+    )
+    item_codes = SelectMultipleField(_l("Items to fix"), validators=[Optional()])
+    comment = TextAreaField(
+        _l("Comment, or what the unit must fix"), validators=[Optional(), Length(max=5000)]
+    )
+    due = DateField(_l("Deadline for the report"), validators=[Optional()])
+
+    def __init__(self, *args, failed=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.item_codes.choices = [SelectChoice(f["code"], f["label"]) for f in failed]
+
+
+class DecisionForm(FlaskForm):
+    comment = TextAreaField(_l("Comment to the unit"), validators=[Optional(), Length(max=5000)])
+    accept = SubmitField(_l("Accept the fix"))
+    reopen = SubmitField(_l("Reopen: not fixed yet"))
+
+
+class FollowUpForm(FlaskForm):
+    follow_up = SelectField(_l("Follow-up visit that checked the fix"), coerce=int)
+
+    def __init__(self, *args, visits=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.follow_up.choices = [SelectChoice(0, "—")] + [
+            SelectChoice(v.id, f"#{v.id} · {v.started_at:%d/%m/%Y}") for v in visits
+        ]
+
+
+class ResponseForm(FlaskForm):
+    response = TextAreaField(_l("What was fixed"), validators=[DataRequired(), Length(max=10000)])
+    files = MultipleFileField(_l("Evidence (photos or PDF)"))

@@ -1,0 +1,293 @@
+"""The office's review of finalized visits and the remediation loop with the unit.
+
+A remediation moves open -> answered -> accepted, or answered -> reopened -> answered...
+The unit answers; the office accepts or reopens.
+"""
+
+import io
+import logging
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from pyhanko.pdf_utils.reader import PdfFileReader
+from sqlalchemy import and_, exists, select
+from sqlalchemy.orm import selectinload
+
+from inspection.extensions import db
+from inspection.models import (
+    Inspection,
+    InspectionStatus,
+    Minutes,
+    Remediation,
+    RemediationEvidence,
+    RemediationStatus,
+    Review,
+    ReviewDecision,
+    Role,
+    User,
+    utcnow,
+)
+from inspection.services import audit, blobs, images, results
+from inspection.services.errors import Conflict, NotFound, ServiceError
+
+log = logging.getLogger(__name__)
+
+WAITING_FOR_UNIT = (RemediationStatus.OPEN, RemediationStatus.REOPENED)
+MAX_EVIDENCE_FILES = 10
+
+
+def inbox() -> list[Inspection]:
+    """Finalized visits that no one has reviewed yet, oldest first."""
+    reviewed = exists().where(Review.inspection_id == Inspection.id)
+    return list(
+        db.session.scalars(
+            select(Inspection)
+            .where(Inspection.status == InspectionStatus.FINALIZED, ~reviewed)
+            .options(selectinload(Inspection.unit))
+            .order_by(Inspection.finished_at)
+        )
+    )
+
+
+def review_of(inspection_id: int) -> Review | None:
+    return db.session.scalar(select(Review).filter_by(inspection_id=inspection_id))
+
+
+def failed_items(inspection: Inspection) -> list[dict]:
+    """The checklist items this visit found failing (unit or person), for the review form."""
+    summary = results.summary(inspection, "vi")
+    codes = {f["code"]: f["label"] for f in summary["failed_unit"]}
+    by_id = {i.id: i for i in inspection.checklist_version.items}
+    for person in inspection.people:
+        for row in person.items:
+            if row.outcome is not None and row.outcome.value == "fail":
+                item = by_id[row.item_id]
+                codes.setdefault(item.code, item.label_vi)
+    return [{"code": code, "label": label} for code, label in codes.items()]
+
+
+def review(
+    actor: audit.Actor,
+    inspection: Inspection,
+    *,
+    decision: ReviewDecision | str,
+    comment: str = "",
+    due: date | None = None,
+    item_codes: list[str] | None = None,
+    today: date,
+) -> Review:
+    """Accept a finalized visit, or require remediation of some items by a deadline."""
+    if inspection.status is not InspectionStatus.FINALIZED:
+        raise Conflict(str(_l("Only visits with issued minutes are reviewed.")))
+    if review_of(inspection.id) is not None:
+        raise Conflict(str(_l("This visit was already reviewed.")))
+    fields = {}
+    try:
+        decision = ReviewDecision(decision)
+    except ValueError:
+        fields["decision"] = str(_l("Choose accepted or remediation_required."))
+    comment = (comment or "").strip()
+    if len(comment) > 5000:
+        fields["comment"] = str(_l("At most %(n)d characters.", n=5000))
+    items = {i.code: i for i in inspection.checklist_version.items}
+    item_codes = list(dict.fromkeys(item_codes or []))
+    if decision == ReviewDecision.REMEDIATION_REQUIRED:
+        if due is None or due <= today:
+            fields["due"] = str(_l("Give a deadline after today."))
+        unknown = [c for c in item_codes if c not in items]
+        if unknown:
+            fields["item_codes"] = str(
+                _l("Unknown item codes: %(codes)s", codes=", ".join(unknown))
+            )
+        if not comment:
+            fields["comment"] = str(_l("Tell the unit what to fix."))
+    if fields:
+        raise ServiceError(str(_l("The review was not saved.")), fields)
+    row = Review(
+        inspection_id=inspection.id,
+        reviewer_id=actor.user_id,
+        decision=decision,
+        comment=comment,
+    )
+    db.session.add(row)
+    db.session.flush()
+    if decision is ReviewDecision.REMEDIATION_REQUIRED:
+        for code in item_codes or [None]:
+            item = items.get(code)
+            request = f"{item.label_vi}: {comment}" if item else comment
+            db.session.add(
+                Remediation(
+                    inspection_id=inspection.id,
+                    review_id=row.id,
+                    item_id=item.id if item else None,
+                    request=request,
+                    due_date=due,
+                    status=RemediationStatus.OPEN,
+                )
+            )
+    db.session.flush()
+    audit.record(actor, "visit_reviewed", row, decision=decision.value, items=item_codes)
+    return row
+
+
+def visible_remediations(user: User):
+    """SELECT of the remediations ``user`` may see: the office all, a unit its own."""
+    query = select(Remediation).join(Remediation.inspection)
+    if user.role in (Role.ADMIN, Role.OFFICE):
+        return query
+    if user.role is Role.UNIT:
+        return query.where(Inspection.unit_id == user.unit_id)
+    return query.where(False)
+
+
+def list_remediations(user: User, status: str | None = None) -> list[Remediation]:
+    query = visible_remediations(user).options(
+        selectinload(Remediation.inspection).selectinload(Inspection.unit),
+        selectinload(Remediation.evidence),
+    )
+    if status == "overdue":
+        query = query.where(
+            Remediation.status.in_(WAITING_FOR_UNIT), Remediation.due_date < date.today()
+        )
+    elif status:
+        query = query.where(Remediation.status == status)
+    return list(db.session.scalars(query.order_by(Remediation.due_date, Remediation.id)))
+
+
+def get_remediation(user: User, remediation_id: int) -> Remediation:
+    row = db.session.scalar(visible_remediations(user).where(Remediation.id == remediation_id))
+    if row is None:
+        raise NotFound(str(_l("Not found.")))
+    return row
+
+
+def is_overdue(remediation: Remediation, today: date) -> bool:
+    return remediation.status in WAITING_FOR_UNIT and remediation.due_date < today
+
+
+def _evidence(data: bytes, filename: str, max_bytes: int) -> tuple[bytes, str, str]:
+    """Validate one evidence file: a photo (re-encoded like visit photos) or a real PDF."""
+    if data.startswith(b"%PDF-"):
+        if len(data) > max_bytes:
+            raise images.ImageTooLarge(str(_l("The file is too large.")))
+        try:
+            PdfFileReader(io.BytesIO(data), strict=False).root  # noqa: B018 - parse or fail
+        except Exception as exc:  # a broken or hostile PDF may fail in many ways
+            raise images.NotAnImage(str(_l("This file is not a readable PDF."))) from exc
+        return data, "application/pdf", filename
+    processed = images.process_photo(data, max_bytes)
+    stem = filename.rsplit(".", 1)[0] if "." in filename else filename
+    return processed.jpeg, "image/jpeg", f"{stem}.jpg"
+
+
+def respond(
+    actor: audit.Actor,
+    user: User,
+    remediation: Remediation,
+    *,
+    text: str,
+    files: list[tuple[str, bytes]],
+    max_bytes: int,
+) -> Remediation:
+    """The unit reports its fix, with evidence files (photos or PDFs)."""
+    if remediation.status not in WAITING_FOR_UNIT:
+        raise Conflict(str(_l("This request is not waiting for an answer.")))
+    text = (text or "").strip()
+    fields = {}
+    if not text:
+        fields["response"] = str(_l("Describe what was fixed."))
+    elif len(text) > 10000:
+        fields["response"] = str(_l("At most %(n)d characters.", n=10000))
+    if len(files) > MAX_EVIDENCE_FILES:
+        fields["file"] = str(_l("At most %(n)d files.", n=MAX_EVIDENCE_FILES))
+    if fields:
+        raise ServiceError(str(_l("The answer was not sent.")), fields)
+    stored = [_evidence(data, name[:150] or "file", max_bytes) for name, data in files]
+    for data, content_type, name in stored:
+        remediation.evidence.append(
+            RemediationEvidence(
+                blob_sha256=blobs.put(data, content_type).sha256,
+                filename=name,
+                uploaded_by_id=user.id,
+            )
+        )
+    remediation.response = text
+    remediation.responded_at = utcnow()
+    remediation.responded_by_id = user.id
+    remediation.status = RemediationStatus.ANSWERED
+    db.session.flush()
+    audit.record(actor, "remediation_answered", remediation, files=len(stored))
+    return remediation
+
+
+def decide(
+    actor: audit.Actor, remediation: Remediation, *, accept: bool, comment: str = ""
+) -> Remediation:
+    """The office accepts an answer (closing the request) or reopens it with a comment."""
+    if remediation.status is not RemediationStatus.ANSWERED:
+        raise Conflict(str(_l("Only answered requests can be accepted or reopened.")))
+    comment = (comment or "").strip()
+    if not accept and not comment:
+        raise ServiceError(
+            str(_l("The decision was not saved.")),
+            {"comment": str(_l("Say what is still missing."))},
+        )
+    remediation.office_comment = comment
+    if accept:
+        remediation.status = RemediationStatus.ACCEPTED
+        remediation.closed_at = utcnow()
+    else:
+        remediation.status = RemediationStatus.REOPENED
+    db.session.flush()
+    audit.record(actor, "remediation_accepted" if accept else "remediation_reopened", remediation)
+    return remediation
+
+
+def link_follow_up(
+    actor: audit.Actor, remediation: Remediation, inspection_id: int | None
+) -> Remediation:
+    """Link a later visit of the same unit that checked this fix (None unlinks)."""
+    if inspection_id is not None:
+        visit = db.session.get(Inspection, inspection_id)
+        if (
+            visit is None
+            or visit.unit_id != remediation.inspection.unit_id
+            or visit.id == remediation.inspection_id
+        ):
+            raise ServiceError(
+                str(_l("The link was not saved.")),
+                {"follow_up": str(_l("Choose a later visit of the same unit."))},
+            )
+    remediation.follow_up_inspection_id = inspection_id
+    db.session.flush()
+    audit.record(actor, "remediation_follow_up", remediation, inspection_id=inspection_id)
+    return remediation
+
+
+def follow_up_candidates(remediation: Remediation) -> list[Inspection]:
+    return list(
+        db.session.scalars(
+            select(Inspection)
+            .where(
+                and_(
+                    Inspection.unit_id == remediation.inspection.unit_id,
+                    Inspection.id != remediation.inspection_id,
+                    Inspection.status != InspectionStatus.PLANNED,
+                )
+            )
+            .order_by(Inspection.started_at.desc())
+            .limit(20)
+        )
+    )
+
+
+def acknowledge(actor: audit.Actor, user: User, minutes: Minutes) -> Minutes:
+    """The inspected unit acknowledges receipt of its minutes (once; later calls keep it)."""
+    if user.role is not Role.UNIT or minutes.inspection.unit_id != user.unit_id:
+        raise NotFound(str(_l("Not found.")))
+    if minutes.acknowledged_at is None:
+        minutes.acknowledged_at = utcnow()
+        minutes.acknowledged_by_id = user.id
+        db.session.flush()
+        audit.record(actor, "minutes_acknowledged", minutes)
+    return minutes
