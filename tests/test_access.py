@@ -61,6 +61,8 @@ MATRIX = {
     "office.visit": {OFFICE, ADMIN},
     "office.remediations": {OFFICE, ADMIN},
     "office.remediation": {OFFICE, ADMIN},
+    "office.dashboard": {OFFICE, ADMIN},
+    "office.person": {OFFICE},
     "files.evidence": LOGGED_IN,
     "api.create_token": EVERYONE,
     "api.openapi": EVERYONE,
@@ -83,6 +85,7 @@ MATRIX = {
     "api.respond_remediation": {UNIT},
     "api.decide_remediation": {OFFICE, ADMIN},
     "api.acknowledge_minutes": {UNIT},
+    "api.get_stats": {OFFICE, ADMIN},
     "api.minutes_pdf": LOGGED_IN,
     "api.verify_minutes": EVERYONE,
 }

@@ -10,7 +10,7 @@ from inspection.extensions import csrf, db, limiter
 from inspection.i18n import select_locale
 from inspection.models import Inspection, Photo, Role, StaffMember, TeamRole, Unit, User
 from inspection.pdf import signing
-from inspection.services import accounts, checklist, org, results, review, visits
+from inspection.services import accounts, checklist, org, results, review, stats, visits
 from inspection.services import minutes as minutes_service
 from inspection.services.errors import ServiceError
 from inspection.views.access import ALL_ROLES, actor, check_unit, get_or_404, require
@@ -501,3 +501,48 @@ def acknowledge_minutes(minutes_id: int):
     )
     db.session.commit()
     return jsonify(acknowledged_at=_iso(row.acknowledged_at))
+
+
+@bp.get("/stats")
+@require(Role.OFFICE, Role.ADMIN)
+def get_stats():
+    try:
+        filters = stats.Filters(
+            date_from=date.fromisoformat(request.args["from"])
+            if request.args.get("from")
+            else None,
+            date_to=date.fromisoformat(request.args["to"]) if request.args.get("to") else None,
+            unit_id=request.args.get("unit_id", type=int),
+        )
+    except ValueError:
+        return json_error(422, "invalid", _("Some values are not valid."), {"from": "YYYY-MM-DD"})
+    figures = stats.compliance(filters)
+    total = (stats.attendance(filters) or [{}])[0]
+    return jsonify(
+        by_category=[
+            {
+                "category": r["key"],
+                "checked": r["checked"],
+                "failed": r["failed"],
+                "compliance_rate": r["compliance_rate"],
+            }
+            for r in figures["by_category"]
+        ],
+        by_unit=[
+            {
+                "unit_id": r["key"],
+                "checked": r["checked"],
+                "failed": r["failed"],
+                "compliance_rate": r["compliance_rate"],
+            }
+            for r in figures["by_unit"]
+        ],
+        attendance={
+            "rostered": total.get("rostered", 0),
+            "present": total.get("present", 0),
+            "late": total.get("late", 0),
+            "absent_excused": total.get("absent_excused", 0),
+            "absent_unexcused": total.get("absent_unexcused", 0),
+            "away_on_duty": total.get("on_duty", 0),
+        },
+    )

@@ -6,12 +6,14 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from forms.dashboard import DashboardFilters
 from forms.review import DecisionForm, FollowUpForm, ReviewForm
 from inspection.extensions import db
-from inspection.models import Role
-from inspection.services import minutes, results, review, visits
+from inspection.labels import label
+from inspection.models import Role, StaffMember
+from inspection.services import minutes, org, results, review, stats, visits
 from inspection.services.errors import ServiceError
-from inspection.views.access import actor, require
+from inspection.views.access import actor, get_or_404, require
 
 bp = Blueprint("office", __name__, url_prefix="/office")
 office_only = require(Role.OFFICE, Role.ADMIN)
@@ -115,4 +117,95 @@ def remediation(remediation_id: int):
             return redirect(url_for("office.remediation", remediation_id=row.id))
     return render_template(
         "office/remediation.html", row=row, form=form, link=link, today=date.today()
+    )
+
+
+def filters_from(args, units) -> tuple[DashboardFilters, stats.Filters]:
+    form = DashboardFilters(args, units=units)
+    form.validate()
+    return form, stats.Filters(
+        date_from=form.date_from.data,
+        date_to=form.date_to.data,
+        unit_kind=form.kind.data or None,
+        unit_id=form.unit.data or None,
+    )
+
+
+def _percent(value) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%".replace(".", ",")
+
+
+def _compliance_rows(rows, name) -> list[dict]:
+    return [
+        {
+            "label": name(r["key"]),
+            "value": r["compliance_rate"],
+            "text": _percent(r["compliance_rate"]),
+            "bad": r["compliance_rate"] is not None and r["compliance_rate"] < 0.9,
+            "extra": f"{r['failed']}/{r['checked']}",
+            "extra_head": _("failed / checked"),
+        }
+        for r in rows
+    ]
+
+
+@bp.get("/dashboard")
+@office_only
+def dashboard():
+    units = org.list_units()
+    names = {u.id: u.name for u in units}
+    form, filters = filters_from(request.args, units)
+    figures = stats.compliance(filters)
+    attendance_total = (stats.attendance(filters) or [None])[0]
+    attendance_units = stats.attendance(filters, by="unit")
+    attendance_months = stats.attendance(filters, by="month")
+    return render_template(
+        "office/dashboard.html",
+        form=form,
+        by_category=_compliance_rows(figures["by_category"], label),
+        by_unit=_compliance_rows(figures["by_unit"], lambda k: names.get(k, k)),
+        trend=[
+            {
+                "label": r["key"],
+                "value": r["compliance_rate"],
+                "text": _percent(r["compliance_rate"]),
+            }
+            for r in figures["by_month"]
+        ],
+        late_trend=[
+            {"label": r["key"], "value": r["late_rate"], "text": _percent(r["late_rate"])}
+            for r in attendance_months
+        ],
+        attendance=attendance_total,
+        attendance_units=[
+            {
+                "label": names.get(r["key"], r["key"]),
+                "value": r["late_rate"] + r["absent_rate"],
+                "text": f"{_percent(r['late_rate'])} / {_percent(r['absent_rate'])}",
+                "bad": r["absent_unexcused"] > 0,
+            }
+            for r in attendance_units
+        ],
+        one_stop=[
+            {
+                "label": names.get(r["unit_id"]),
+                "value": r["rate"] / 100,
+                "text": f"{r['rate']:.1f}%".replace(".", ","),
+            }
+            for r in stats.one_stop(filters)
+        ],
+        remediation=stats.remediation_counts(filters, date.today()),
+        repeat=stats.repeat_findings(filters) if current_user.role is Role.OFFICE else None,
+        names=names,
+        percent=_percent,
+    )
+
+
+@bp.get("/people/<int:staff_id>")
+@require(Role.OFFICE)
+def person(staff_id: int):
+    """A person's history across visits (personal data: the office only)."""
+    staff = get_or_404(StaffMember, staff_id)
+    return render_template(
+        "office/person.html", staff=staff, history=stats.person_history(staff.id)
     )

@@ -328,6 +328,45 @@ SCHEMAS.update(
         ),
         "Decision": obj({"accept": {"type": "boolean"}}, {"comment": STRING}),
         "Acknowledged": obj({"acknowledged_at": DATETIME}),
+        "Stats": obj(
+            {
+                "by_category": {
+                    "type": "array",
+                    "items": obj(
+                        {
+                            "category": STRING,
+                            "checked": INTEGER,
+                            "failed": INTEGER,
+                            "compliance_rate": nullable({"type": "number"}),
+                        }
+                    ),
+                },
+                "by_unit": {
+                    "type": "array",
+                    "items": obj(
+                        {
+                            "unit_id": INTEGER,
+                            "checked": INTEGER,
+                            "failed": INTEGER,
+                            "compliance_rate": nullable({"type": "number"}),
+                        }
+                    ),
+                },
+                "attendance": obj(
+                    {
+                        name: INTEGER
+                        for name in (
+                            "rostered",
+                            "present",
+                            "late",
+                            "absent_excused",
+                            "absent_unexcused",
+                            "away_on_duty",
+                        )
+                    }
+                ),
+            }
+        ),
     }
 )
 
@@ -588,6 +627,17 @@ INSPECTION_PATHS = {
                 **AUTH_ERRORS,
                 "404": _error_response("No such minutes, or not the unit's"),
             },
+        }
+    },
+    "/api/v1/stats": {
+        "get": {
+            "summary": "Compliance by category and unit, and attendance, for a period",
+            "parameters": [
+                {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+                {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
+                {"name": "unit_id", "in": "query", "schema": INTEGER},
+            ],
+            "responses": {"200": _ok("Stats"), **AUTH_ERRORS, "422": INVALID},
         }
     },
     "/api/v1/minutes/verify": {

@@ -1,0 +1,103 @@
+"""Figures against a hand-computed fixture; the dashboard's charts; a person's history."""
+
+import pytest
+from sqlalchemy import select
+
+from inspection.extensions import db
+from inspection.models import Inspection, InspectionStatus
+from tests.visit_helpers import bearer, complete_answers, record, save, start
+
+
+def _visit(client, secret, app, *, badge_fail_index=4, finalize=True):
+    """A TTHCC visit: 27 present, 2 late, 1 absent without leave; SMOKE-SIGN and PREM-SIGNS
+    fail; one person fails BADGE-WORN. Marked finalized directly (the PDF is not under test)."""
+    visit = start(client, secret, app)
+    full = record(client, secret, visit["id"])
+    checklist = client.get("/api/v1/checklists/current", headers=bearer(secret)).json
+    answers = complete_answers(full, checklist)
+    for entry in answers["unit_items"]:
+        if entry["code"] in ("SMOKE-SIGN", "PREM-SIGNS"):
+            entry["outcome"] = "fail"
+    answers["people"][2]["attendance"] = "late"
+    answers["people"][7]["attendance"] = "late"
+    answers["people"][12] = {
+        "person_id": answers["people"][12]["person_id"],
+        "attendance": "absent_unexcused",
+    }
+    for item in answers["people"][badge_fail_index]["items"]:
+        if item["code"] == "BADGE-WORN":
+            item["outcome"] = "fail"
+    assert save(client, secret, visit["id"], answers).status_code == 200
+    if finalize:
+        with app.app_context():
+            db.session.get(Inspection, visit["id"]).status = InspectionStatus.FINALIZED
+            db.session.commit()
+    return visit["id"]
+
+
+@pytest.fixture
+def figures(client, token, app):
+    lead = token("truongdoan")
+    first = _visit(client, lead, app)
+    _visit(client, lead, app, finalize=False)  # a draft never counts
+    return first
+
+
+def test_stats_match_the_hand_computed_fixture(client, token, figures):
+    body = client.get("/api/v1/stats", headers=bearer(token("noivu"))).json
+    categories = {r["category"]: r for r in body["by_category"]}
+    # smoking: SMOKE-NONE pass, SMOKE-SIGN fail
+    assert (categories["smoking"]["checked"], categories["smoking"]["failed"]) == (2, 1)
+    assert categories["smoking"]["compliance_rate"] == 0.5
+    # attendance, derived per person: 27 pass, 2 late + 1 absent without leave fail
+    assert (categories["attendance"]["checked"], categories["attendance"]["failed"]) == (30, 3)
+    # badge: two items for each of the 29 people at their post, one failure
+    assert (categories["badge"]["checked"], categories["badge"]["failed"]) == (58, 1)
+    assert (categories["premises"]["checked"], categories["premises"]["failed"]) == (2, 1)
+    [unit] = body["by_unit"]
+    assert unit["checked"] == 10 + 30 + 29 * 4 and unit["failed"] == 2 + 3 + 1
+    assert body["attendance"] == {
+        "rostered": 30,
+        "present": 27,
+        "late": 2,
+        "absent_excused": 0,
+        "absent_unexcused": 1,
+        "away_on_duty": 0,
+    }
+
+
+def test_stats_filters(client, token, figures):
+    office = bearer(token("noivu"))
+    assert (
+        client.get("/api/v1/stats?from=2000-01-01&to=2000-12-31", headers=office).json["by_unit"]
+        == []
+    )
+    assert client.get("/api/v1/stats?unit_id=1", headers=office).json["by_unit"] == []
+    assert client.get("/api/v1/stats?from=yesterday", headers=office).status_code == 422
+    assert client.get("/api/v1/stats", headers=bearer(token("donvi1"))).status_code == 403
+
+
+def test_dashboard_draws_charts_with_tables(client, auth, figures):
+    auth.login("noivu")
+    page = client.get("/office/dashboard").get_data(as_text=True)
+    assert page.count("<svg") == 6 and page.count('class="data"') >= 6
+    assert "Tuân thủ theo nhóm tiêu chí" in page and "Thuốc lá" in page and "50,0%" in page
+    assert "Trung tâm Hành chính công huyện" in page
+    narrowed = client.get("/office/dashboard?date_from=2000-01-01&date_to=2000-01-31")
+    assert "Không có số liệu trong kỳ này." in narrowed.get_data(as_text=True)
+
+
+def test_repeat_findings_and_a_persons_history(client, token, auth, app):
+    lead = token("truongdoan")
+    first = _visit(client, lead, app)
+    _visit(client, lead, app)  # the same person fails BADGE-WORN again
+    person = record(client, lead, first)["people"][4]
+    auth.login("noivu")
+    page = client.get("/office/dashboard").get_data(as_text=True)
+    assert person["full_name"] in page and f"/office/people/{person['staff_id']}" in page
+    history = client.get(f"/office/people/{person['staff_id']}").get_data(as_text=True)
+    assert history.count("Đeo thẻ") == 2
+    admin = app.test_client()
+    admin.post("/login", data={"username": "admin", "password": "kiemtra2018"})
+    assert person["full_name"] not in admin.get("/office/dashboard").get_data(as_text=True)
+    assert admin.get(f"/office/people/{person['staff_id']}").status_code == 403
