@@ -1,7 +1,6 @@
 """Figures against a hand-computed fixture; the dashboard's charts; a person's history."""
 
 import pytest
-from sqlalchemy import select
 
 from inspection.extensions import db
 from inspection.models import Inspection, InspectionStatus
