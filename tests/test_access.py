@@ -63,6 +63,7 @@ MATRIX = {
     "office.remediation": {OFFICE, ADMIN},
     "office.dashboard": {OFFICE, ADMIN},
     "office.person": {OFFICE},
+    "office.export": {OFFICE, ADMIN},
     "files.evidence": LOGGED_IN,
     "api.create_token": EVERYONE,
     "api.openapi": EVERYONE,
@@ -122,6 +123,8 @@ def cases(template_dbs):
             "remediation_id": 1,
             "evidence_id": 1,
             "role": "lead",
+            "kind": "visits",
+            "fmt": "csv",
         }
         db.session.remove()
         db.engine.dispose()

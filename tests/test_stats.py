@@ -1,6 +1,7 @@
 """Figures against a hand-computed fixture; the dashboard's charts; a person's history."""
 
 import pytest
+from sqlalchemy import select
 
 from inspection.extensions import db
 from inspection.models import Inspection, InspectionStatus
@@ -100,3 +101,43 @@ def test_repeat_findings_and_a_persons_history(client, token, auth, app):
     admin.post("/login", data={"username": "admin", "password": "kiemtra2018"})
     assert person["full_name"] not in admin.get("/office/dashboard").get_data(as_text=True)
     assert admin.get(f"/office/people/{person['staff_id']}").status_code == 403
+
+
+def test_exports_csv_and_xlsx_with_vietnamese_headers(client, auth, figures, app):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    with app.app_context():
+        from inspection.models import PersonResult
+
+        person = db.session.scalar(select(PersonResult).filter_by(inspection_id=figures))
+        person.note = '=HYPERLINK("http://evil")'
+        db.session.commit()
+    auth.login("noivu")
+    visits = client.get("/office/export/visits.csv")
+    assert visits.status_code == 200 and visits.mimetype == "text/csv"
+    text = visits.get_data(as_text=True)
+    assert text.startswith("\ufeffMã cuộc kiểm tra,Mã đơn vị,Đơn vị")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert len(rows) == 2  # the finalized visit only, not the draft
+    assert rows[1][8:14] == ["30", "27", "2", "0", "1", "0"]
+    people = client.get("/office/export/person_results.xlsx")
+    assert people.status_code == 200
+    sheet = load_workbook(io.BytesIO(people.data), read_only=True).active
+    table = list(sheet.iter_rows(values_only=True))
+    assert table[0][:6] == (
+        "Mã cuộc kiểm tra",
+        "Ngày kiểm tra",
+        "Mã đơn vị",
+        "Đơn vị",
+        "Họ và tên",
+        "Chức vụ",
+    )
+    assert len(table) == 1 + 29 * 5 + 1  # at post: 5 results each; the absent one: 1
+    notes = [r[11] for r in table[1:] if r[11]]
+    assert notes and all(n.startswith("'=") for n in notes)  # never a live formula
+    units = client.get("/office/export/unit_results.csv?kind=school")
+    assert len(units.get_data(as_text=True).strip().splitlines()) == 1  # header only
+    assert client.get("/office/export/secrets.csv").status_code == 404

@@ -44,7 +44,7 @@ def _local_month(column):
     return func.to_char(column + timedelta(hours=UTC_OFFSET_HOURS), "YYYY-MM")
 
 
-def _visits(filters: Filters):
+def selected_visits(filters: Filters):
     """The finalized visits the filters select, as a subquery of (id, unit_id, month)."""
     query = (
         select(
@@ -125,7 +125,7 @@ def _grouped(answers, key) -> list[dict]:
 
 def compliance(filters: Filters) -> dict[str, list[dict]]:
     """Compliance by category, by unit and by month."""
-    answers = _answers(_visits(filters))
+    answers = _answers(selected_visits(filters))
     return {
         "by_category": _grouped(answers, answers.c.category),
         "by_unit": _grouped(answers, answers.c.unit_id),
@@ -135,7 +135,7 @@ def compliance(filters: Filters) -> dict[str, list[dict]]:
 
 def attendance(filters: Filters, by: str | None = None) -> list[dict]:
     """Attendance counts, overall (by=None), per unit ('unit') or per month ('month')."""
-    visits = _visits(filters)
+    visits = selected_visits(filters)
     columns = [func.count(PersonResult.id).label("rostered")]
     for status in Attendance:
         columns.append(
@@ -164,7 +164,7 @@ def attendance(filters: Filters, by: str | None = None) -> list[dict]:
 
 def one_stop(filters: Filters) -> list[dict]:
     """The average recorded on-time rate of items that record a number, per unit."""
-    visits = _visits(filters)
+    visits = selected_visits(filters)
     rows = db.session.execute(
         select(
             visits.c.unit_id,
@@ -182,7 +182,7 @@ def one_stop(filters: Filters) -> list[dict]:
 
 
 def remediation_counts(filters: Filters, today: date) -> dict:
-    visits = _visits(filters)
+    visits = selected_visits(filters)
     waiting = Remediation.status.in_([RemediationStatus.OPEN, RemediationStatus.REOPENED])
     row = db.session.execute(
         select(
@@ -200,7 +200,7 @@ def remediation_counts(filters: Filters, today: date) -> dict:
 
 def repeat_findings(filters: Filters, minimum: int = 2) -> list[dict]:
     """Staff members who failed the same item on ``minimum`` or more visits (personal data)."""
-    visits = _visits(filters)
+    visits = selected_visits(filters)
     times = func.count(distinct(visits.c.id))
     rows = db.session.execute(
         select(

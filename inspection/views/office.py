@@ -1,8 +1,20 @@
 """The Home Affairs office: the review inbox, remediation tracking."""
 
+import tempfile
 from datetime import date
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -11,7 +23,7 @@ from forms.review import DecisionForm, FollowUpForm, ReviewForm
 from inspection.extensions import db
 from inspection.labels import label
 from inspection.models import Role, StaffMember
-from inspection.services import minutes, org, results, review, stats, visits
+from inspection.services import audit, exports, minutes, org, results, review, stats, visits
 from inspection.services.errors import ServiceError
 from inspection.views.access import actor, get_or_404, require
 
@@ -209,3 +221,40 @@ def person(staff_id: int):
     return render_template(
         "office/person.html", staff=staff, history=stats.person_history(staff.id)
     )
+
+
+def _in_app_context(generator, *args):
+    """Run a streaming generator in an app context of its own, after the view returned."""
+    app = current_app._get_current_object()
+
+    def stream():
+        with app.app_context():
+            yield from generator(*args)
+
+    return stream()
+
+
+@bp.get("/export/<kind>.<fmt>")
+@office_only
+def export(kind: str, fmt: str):
+    """Visits or results of the filtered period as CSV (streamed) or XLSX."""
+    if kind not in exports.COLUMNS or fmt not in ("csv", "xlsx"):
+        abort(404)
+    _form, filters = filters_from(request.args, org.list_units())
+    audit.record(
+        actor(), "export", object_type="export", kind=kind, format=fmt, filters=repr(filters)
+    )
+    db.session.commit()
+    name = f"kiem-tra-{kind}-{date.today():%Y%m%d}.{fmt}"
+    if fmt == "csv":
+        response = Response(_in_app_context(exports.csv_lines, kind, filters), mimetype="text/csv")
+    else:
+        spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - send_file closes it
+        exports.xlsx_file(kind, filters, spool)
+        spool.seek(0)
+        response = send_file(
+            spool,
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -1,0 +1,247 @@
+"""Exports of visits and results for a period, one row per result, Vietnamese headers.
+
+Rows come from the database in batches (yield_per), so a CSV export streams in constant
+memory whatever the period. The column order is part of the contract (README).
+"""
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import datetime
+
+from openpyxl import Workbook
+from sqlalchemy import Integer, case, func, select
+from sqlalchemy.orm import aliased
+
+from inspection.extensions import db
+from inspection.i18n import LOCAL_TZ
+from inspection.models import (
+    Attendance,
+    ChecklistItem,
+    Inspection,
+    Minutes,
+    PersonItemResult,
+    PersonResult,
+    Unit,
+    UnitItemResult,
+)
+from inspection.services.minutes import ATTENDANCE_TEXT, OUTCOME_TEXT
+from inspection.services.stats import Filters, selected_visits
+
+KIND_TEXT = {"surprise": "Đột xuất", "scheduled": "Thường xuyên"}
+BATCH = 2000
+
+COLUMNS = {
+    "visits": [
+        "Mã cuộc kiểm tra",
+        "Mã đơn vị",
+        "Đơn vị",
+        "Loại đơn vị",
+        "Hình thức",
+        "Bắt đầu",
+        "Kết thúc",
+        "Số biên bản",
+        "Tổng số theo danh sách",
+        "Có mặt",
+        "Đi muộn",
+        "Vắng có phép",
+        "Vắng không phép",
+        "Đi công tác",
+    ],
+    "unit_results": [
+        "Mã cuộc kiểm tra",
+        "Ngày kiểm tra",
+        "Mã đơn vị",
+        "Đơn vị",
+        "Mã tiêu chí",
+        "Nhóm tiêu chí",
+        "Nội dung",
+        "Kết quả",
+        "Số liệu",
+        "Ghi chú",
+    ],
+    "person_results": [
+        "Mã cuộc kiểm tra",
+        "Ngày kiểm tra",
+        "Mã đơn vị",
+        "Đơn vị",
+        "Họ và tên",
+        "Chức vụ",
+        "Giờ giấc",
+        "Mã tiêu chí",
+        "Nội dung",
+        "Kết quả",
+        "Ghi chú",
+        "Ghi chú về người",
+    ],
+}
+
+
+def _local(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    return value.astimezone(LOCAL_TZ).strftime(fmt) if value else ""
+
+
+def _visit_rows(filters: Filters) -> Iterator[list]:
+    visits = selected_visits(filters)
+    counts = [func.count(PersonResult.id)]
+    counts += [
+        func.sum(case((PersonResult.attendance == s.value, 1), else_=0)).cast(Integer)
+        for s in Attendance
+    ]
+    people = (
+        select(
+            PersonResult.inspection_id.label("id"),
+            *[c.label(f"c{n}") for n, c in enumerate(counts)],
+        )
+        .group_by(PersonResult.inspection_id)
+        .subquery("people")
+    )
+    latest = aliased(Minutes)
+    number = (
+        select(func.max(latest.id))
+        .where(latest.inspection_id == Inspection.id)
+        .correlate(Inspection)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(Inspection, Unit, Minutes, people)
+        .join(visits, visits.c.id == Inspection.id)
+        .join(Unit, Unit.id == Inspection.unit_id)
+        .outerjoin(Minutes, Minutes.id == number)
+        .outerjoin(people, people.c.id == Inspection.id)
+        .order_by(Inspection.started_at, Inspection.id)
+    )
+    for inspection, unit, minutes, *figures in db.session.execute(stmt).yield_per(BATCH):
+        yield [
+            inspection.id,
+            unit.code,
+            unit.name,
+            unit.kind.value,
+            KIND_TEXT[inspection.kind.value],
+            _local(inspection.started_at),
+            _local(inspection.finished_at),
+            minutes.display_number if minutes else "",
+            *[int(f or 0) for f in figures[1:]],
+        ]
+
+
+def _unit_result_rows(filters: Filters) -> Iterator[list]:
+    visits = selected_visits(filters)
+    stmt = (
+        select(
+            Inspection.id,
+            Inspection.started_at,
+            Unit.code,
+            Unit.name,
+            ChecklistItem,
+            UnitItemResult.outcome,
+            UnitItemResult.number_value,
+            UnitItemResult.note,
+        )
+        .join(visits, visits.c.id == Inspection.id)
+        .join(Unit, Unit.id == Inspection.unit_id)
+        .join(UnitItemResult, UnitItemResult.inspection_id == Inspection.id)
+        .join(ChecklistItem, ChecklistItem.id == UnitItemResult.item_id)
+        .order_by(Inspection.started_at, Inspection.id, ChecklistItem.position)
+    )
+    for visit_id, started, code, name, item, outcome, number, note in db.session.execute(
+        stmt
+    ).yield_per(BATCH):
+        yield [
+            visit_id,
+            _local(started, "%d/%m/%Y"),
+            code,
+            name,
+            item.code,
+            item.category.value,
+            item.label_vi,
+            OUTCOME_TEXT.get(outcome, ""),
+            "" if number is None else float(number),
+            note,
+        ]
+
+
+def _person_result_rows(filters: Filters) -> Iterator[list]:
+    visits = selected_visits(filters)
+    stmt = (
+        select(
+            Inspection.id,
+            Inspection.started_at,
+            Unit.code,
+            Unit.name,
+            PersonResult.full_name,
+            PersonResult.position,
+            PersonResult.attendance,
+            ChecklistItem.code,
+            ChecklistItem.label_vi,
+            PersonItemResult.outcome,
+            PersonItemResult.note,
+            PersonResult.note,
+        )
+        .join(visits, visits.c.id == Inspection.id)
+        .join(Unit, Unit.id == Inspection.unit_id)
+        .join(PersonResult, PersonResult.inspection_id == Inspection.id)
+        .join(PersonItemResult, PersonItemResult.person_result_id == PersonResult.id)
+        .join(ChecklistItem, ChecklistItem.id == PersonItemResult.item_id)
+        .order_by(Inspection.started_at, Inspection.id, PersonResult.id, ChecklistItem.position)
+    )
+    for row in db.session.execute(stmt).yield_per(BATCH):
+        started, attendance, outcome = row[1], row[6], row[9]
+        yield [
+            row[0],
+            _local(started, "%d/%m/%Y"),
+            *row[2:6],
+            ATTENDANCE_TEXT.get(attendance, ""),
+            row[7],
+            row[8],
+            OUTCOME_TEXT.get(outcome, ""),
+            row[10],
+            row[11],
+        ]
+
+
+ROWS = {
+    "visits": _visit_rows,
+    "unit_results": _unit_result_rows,
+    "person_results": _person_result_rows,
+}
+
+
+def safe_cell(value):
+    """Keep spreadsheets from running a cell as a formula (=, +, -, @ at the start)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def rows(kind: str, filters: Filters) -> Iterator[list]:
+    """The export's rows (without the header), in a stable order, safe for spreadsheets."""
+    for row in ROWS[kind](filters):
+        yield [safe_cell(value) for value in row]
+
+
+def csv_lines(kind: str, filters: Filters) -> Iterator[str]:
+    """The export as CSV text, UTF-8 with a BOM so Excel reads the Vietnamese right."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS[kind])
+    yield "\ufeff" + buffer.getvalue()
+    for n, row in enumerate(rows(kind, filters), 1):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(row)
+        yield buffer.getvalue()
+        if n % BATCH == 0:
+            db.session.expunge_all()  # keep the session's identity map from growing
+
+
+def xlsx_file(kind: str, filters: Filters, target) -> None:
+    """Write the export as an XLSX workbook (write-only mode) to a binary file object."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(kind)
+    sheet.append(COLUMNS[kind])
+    for n, row in enumerate(rows(kind, filters), 1):
+        sheet.append(row)
+        if n % BATCH == 0:
+            db.session.expunge_all()
+    workbook.save(target)
