@@ -25,6 +25,11 @@ def select_locale() -> str:
     return languages[0]
 
 
+def local_today() -> date:
+    """Today's date in the organisation's time zone (the server's clock may run on UTC)."""
+    return datetime.now(LOCAL_TZ).date()
+
+
 def local(value: datetime) -> datetime:
     """Return ``value`` (aware, UTC) in the organisation's time zone."""
     return value.astimezone(LOCAL_TZ)

@@ -13,6 +13,7 @@ from inspection.models.checklist import (
 )
 from inspection.models.minutes import Minutes, MinutesCounter, Signature, SignerRole
 from inspection.models.org import OrgSettings, StaffCategory, StaffMember, Unit, UnitKind
+from inspection.models.planning import VisitPlan
 from inspection.models.review import (
     Remediation,
     RemediationEvidence,
@@ -71,5 +72,6 @@ __all__ = [
     "UnitItemResult",
     "UnitKind",
     "User",
+    "VisitPlan",
     "utcnow",
 ]

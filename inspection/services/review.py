@@ -14,6 +14,7 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import selectinload
 
 from inspection.extensions import db
+from inspection.i18n import local_today
 from inspection.models import (
     Inspection,
     InspectionStatus,
@@ -147,7 +148,7 @@ def list_remediations(user: User, status: str | None = None) -> list[Remediation
     )
     if status == "overdue":
         query = query.where(
-            Remediation.status.in_(WAITING_FOR_UNIT), Remediation.due_date < date.today()
+            Remediation.status.in_(WAITING_FOR_UNIT), Remediation.due_date < local_today()
         )
     elif status:
         query = query.where(Remediation.status == status)

@@ -90,7 +90,7 @@ def inspectors() -> list[User]:
     )
 
 
-def _check_team(team: list[tuple[int, TeamRole]]) -> list[tuple[int, TeamRole]]:
+def check_team(team: list[tuple[int, TeamRole]]) -> list[tuple[int, TeamRole]]:
     ids = [user_id for user_id, _ in team]
     if len(ids) != len(set(ids)):
         raise ServiceError(
@@ -164,7 +164,7 @@ def start_inspection(
         fields["client_id"] = str(_l("A client_id of at most 64 characters is required."))
     if fields:
         raise ServiceError(str(_l("The visit was not started.")), fields)
-    team = _check_team(default_team(creator, team))
+    team = check_team(default_team(creator, team))
     inspection = Inspection(
         unit_id=unit.id,
         kind=kind,
@@ -197,11 +197,13 @@ def start_inspection(
 
 def _set_location(inspection, latitude, longitude, accuracy_m) -> None:
     """Keep the phone's position only when it is complete and plausible."""
+    if latitude is None or longitude is None:
+        return
     try:
         lat, lon = Decimal(str(latitude)), Decimal(str(longitude))
     except (ArithmeticError, ValueError, TypeError):
         return
-    if latitude is None or longitude is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         return
     inspection.latitude, inspection.longitude = round(lat, 6), round(lon, 6)
     if accuracy_m is not None and 0 <= float(accuracy_m) < 1e6:
@@ -209,7 +211,13 @@ def _set_location(inspection, latitude, longitude, accuracy_m) -> None:
 
 
 def begin_planned(
-    actor: audit.Actor, user: User, inspection: Inspection, client_started_at=None, **location
+    actor: audit.Actor,
+    user: User,
+    inspection: Inspection,
+    client_started_at=None,
+    latitude=None,
+    longitude=None,
+    accuracy_m=None,
 ) -> Inspection:
     """Start a planned visit the user is on the team of."""
     if inspection.status is not InspectionStatus.PLANNED:
@@ -218,7 +226,7 @@ def begin_planned(
     inspection.started_at = utcnow()
     inspection.client_started_at = client_started_at
     inspection.checklist_version_id = checklist.current_version().id
-    _set_location(inspection, **location)
+    _set_location(inspection, latitude, longitude, accuracy_m)
     _snapshot_roster(inspection)
     db.session.flush()
     audit.record(actor, "inspection_started", inspection, unit_id=inspection.unit_id)

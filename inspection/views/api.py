@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from inspection.extensions import csrf, db, limiter
-from inspection.i18n import select_locale
+from inspection.i18n import local_today, select_locale
 from inspection.models import Inspection, Photo, Role, StaffMember, TeamRole, Unit, User
 from inspection.pdf import signing
 from inspection.services import accounts, checklist, org, results, review, stats, visits
@@ -416,7 +416,7 @@ def remediation_json(row) -> dict:
         "request": row.request,
         "due_date": row.due_date.isoformat(),
         "status": row.status.value,
-        "overdue": review.is_overdue(row, date.today()),
+        "overdue": review.is_overdue(row, local_today()),
         "response": row.response,
         "responded_at": _iso(row.responded_at),
         "office_comment": row.office_comment,
@@ -448,7 +448,7 @@ def review_inspection(inspection_id: int):
         comment=body.get("comment") if isinstance(body.get("comment"), str) else "",
         due=due,
         item_codes=codes,
-        today=date.today(),
+        today=local_today(),
     )
     db.session.commit()
     remediations = [r for r in review.list_remediations(current_user) if r.review_id == row.id]

@@ -28,7 +28,7 @@ from forms.checklist import (
 )
 from forms.signature import SignatureForm
 from inspection.extensions import db
-from inspection.i18n import LOCAL_TZ
+from inspection.i18n import LOCAL_TZ, local_today
 from inspection.models import InspectionKind, Minutes, Role, SignerRole, TeamRole
 from inspection.pdf import signing
 from inspection.services import minutes, org, results, visits
@@ -62,7 +62,7 @@ def _locale() -> str:
 @bp.get("/")
 @inspector_only
 def index():
-    lists = visits.inspector_home(current_user, datetime.now(LOCAL_TZ).date())
+    lists = visits.inspector_home(current_user, local_today())
     return render_template("inspector/home.html", confirm=ConfirmForm(), **lists)
 
 

@@ -1,7 +1,6 @@
 """The Home Affairs office: the review inbox, remediation tracking."""
 
 import tempfile
-from datetime import date
 
 from flask import (
     Blueprint,
@@ -18,12 +17,25 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from forms.auth import ConfirmForm
 from forms.dashboard import DashboardFilters
+from forms.planning import ScheduleForm, make_plan_form
 from forms.review import DecisionForm, FollowUpForm, ReviewForm
 from inspection.extensions import db
+from inspection.i18n import local_today
 from inspection.labels import label
-from inspection.models import Role, StaffMember
-from inspection.services import audit, exports, minutes, org, results, review, stats, visits
+from inspection.models import Role, StaffMember, TeamRole
+from inspection.services import (
+    audit,
+    exports,
+    minutes,
+    org,
+    planning,
+    results,
+    review,
+    stats,
+    visits,
+)
 from inspection.services.errors import ServiceError
 from inspection.views.access import actor, get_or_404, require
 
@@ -59,7 +71,7 @@ def visit(inspection_id: int):
                 comment=form.comment.data or "",
                 due=form.due.data,
                 item_codes=form.item_codes.data or [],
-                today=date.today(),
+                today=local_today(),
             )
         except ServiceError as exc:
             db.session.rollback()
@@ -92,7 +104,7 @@ def remediations():
         "office/remediations.html",
         rows=review.list_remediations(current_user, status),
         status=status,
-        today=date.today(),
+        today=local_today(),
     )
 
 
@@ -128,7 +140,7 @@ def remediation(remediation_id: int):
             flash(_("Decision saved."), "success")
             return redirect(url_for("office.remediation", remediation_id=row.id))
     return render_template(
-        "office/remediation.html", row=row, form=form, link=link, today=date.today()
+        "office/remediation.html", row=row, form=form, link=link, today=local_today()
     )
 
 
@@ -206,7 +218,7 @@ def dashboard():
             }
             for r in stats.one_stop(filters)
         ],
-        remediation=stats.remediation_counts(filters, date.today()),
+        remediation=stats.remediation_counts(filters, local_today()),
         repeat=stats.repeat_findings(filters) if current_user.role is Role.OFFICE else None,
         names=names,
         percent=_percent,
@@ -245,7 +257,7 @@ def export(kind: str, fmt: str):
         actor(), "export", object_type="export", kind=kind, format=fmt, filters=repr(filters)
     )
     db.session.commit()
-    name = f"kiem-tra-{kind}-{date.today():%Y%m%d}.{fmt}"
+    name = f"kiem-tra-{kind}-{local_today():%Y%m%d}.{fmt}"
     if fmt == "csv":
         response = Response(_in_app_context(exports.csv_lines, kind, filters), mimetype="text/csv")
     else:
@@ -258,3 +270,90 @@ def export(kind: str, fmt: str):
         )
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@bp.route("/plan", methods=["GET", "POST"])
+@office_only
+def plan():
+    """The annual plan by unit and quarter, with what was done, and the planned visits."""
+    year = request.args.get("year", type=int) or local_today().year
+    rows = planning.plan_rows(year)
+    form = make_plan_form([r["unit"] for r in rows])(
+        data={
+            f"u{r['unit'].id}_q{n + 1}": count for r in rows for n, count in enumerate(r["planned"])
+        }
+    )
+    if form.validate_on_submit():
+        counts = {
+            r["unit"].id: [form[f"u{r['unit'].id}_q{n}"].data or 0 for n in range(1, 5)]
+            for r in rows
+        }
+        try:
+            planning.save_plan(actor(), year, counts)
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Plan saved."), "success")
+            return redirect(url_for("office.plan", year=year))
+    return render_template(
+        "office/plan.html",
+        year=year,
+        rows=rows,
+        form=form,
+        planned=planning.planned_visits(),
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.route("/plan/visits/new", methods=["GET", "POST"])
+@office_only
+def schedule():
+    form = ScheduleForm(units=org.list_units(active_only=True), inspectors=visits.inspectors())
+    if request.method == "GET" and request.args.get("unit_id", type=int):
+        form.unit_id.data = request.args.get("unit_id", type=int)
+        form.kind.data = request.args.get("kind") or form.kind.data
+    if form.validate_on_submit():
+        team = [(form.lead.data, TeamRole.LEAD)]
+        if form.secretary.data and form.secretary.data != form.lead.data:
+            team.append((form.secretary.data, TeamRole.SECRETARY))
+        team += [
+            (m, TeamRole.MEMBER) for m in form.members.data or [] if m not in {t[0] for t in team}
+        ]
+        try:
+            planning.schedule_visit(
+                actor(),
+                current_user,
+                unit_id=form.unit_id.data,
+                kind=form.kind.data,
+                planned_date=form.planned_date.data,
+                team=team,
+                today=local_today(),
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message + " " + " ".join(exc.fields.values()), "error")
+        else:
+            db.session.commit()
+            flash(_("Visit planned."), "success")
+            return redirect(url_for("office.plan"))
+    return render_template("office/schedule.html", form=form)
+
+
+@bp.post("/plan/draw")
+@office_only
+def draw():
+    """Draw a unit for a surprise visit: longest unvisited and open requests weigh more."""
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("office.plan"))
+    unit = planning.draw_surprise(actor(), local_today())
+    db.session.commit()
+    flash(
+        _(
+            "Drawn for a surprise visit: %(unit)s. Plan it now; only the team will see it.",
+            unit=unit.name,
+        ),
+        "success",
+    )
+    return redirect(url_for("office.schedule", unit_id=unit.id, kind="surprise"))

@@ -1,7 +1,5 @@
 """The inspected unit's portal: its minutes, acknowledgements and remediation answers."""
 
-from datetime import date
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -9,6 +7,7 @@ from flask_login import current_user
 from forms.auth import ConfirmForm
 from forms.review import ResponseForm
 from inspection.extensions import db
+from inspection.i18n import local_today
 from inspection.models import Role
 from inspection.services import minutes, review, visits
 from inspection.services.errors import ServiceError
@@ -27,7 +26,7 @@ def index():
         minutes=visits.unit_minutes(current_user.unit_id),
         requests=review.list_remediations(current_user),
         confirm=ConfirmForm(),
-        today=date.today(),
+        today=local_today(),
     )
 
 
@@ -65,4 +64,4 @@ def remediation(remediation_id: int):
             db.session.commit()
             flash(_("Your answer was sent to the office."), "success")
             return redirect(url_for("unit.remediation", remediation_id=row.id))
-    return render_template("unit/remediation.html", row=row, form=form, today=date.today())
+    return render_template("unit/remediation.html", row=row, form=form, today=local_today())
