@@ -10,9 +10,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import minutes
+from bench import minutes, scale
 
-BENCHMARKS = [minutes.run]
+BENCHMARKS = [minutes.run, scale.run]
 
 
 def main() -> int:

@@ -67,6 +67,8 @@ MATRIX = {
     "office.plan": {OFFICE, ADMIN},
     "office.schedule": {OFFICE, ADMIN},
     "office.draw": {OFFICE, ADMIN},
+    "office.report": {OFFICE, ADMIN},
+    "office.report_pdf": {OFFICE, ADMIN},
     "files.evidence": LOGGED_IN,
     "api.create_token": EVERYONE,
     "api.openapi": EVERYONE,

@@ -141,3 +141,19 @@ def test_exports_csv_and_xlsx_with_vietnamese_headers(client, auth, figures, app
     units = client.get("/office/export/unit_results.csv?kind=school")
     assert len(units.get_data(as_text=True).strip().splitlines()) == 1  # header only
     assert client.get("/office/export/secrets.csv").status_code == 404
+
+
+def test_printable_report_and_its_pdf(client, auth, figures, tmp_path):
+    import shutil
+    import subprocess
+
+    auth.login("noivu")
+    page = client.get("/office/report").get_data(as_text=True)
+    assert "Tuân thủ theo nhóm tiêu chí" in page and "/static/css/report.css" in page
+    pdf = client.get("/office/report.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
+    if shutil.which("pdftotext"):
+        path = tmp_path / "report.pdf"
+        path.write_bytes(pdf.data)
+        text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
+        assert "Trung tâm Hành chính công huyện" in text and "Thuốc lá" in text

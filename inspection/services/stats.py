@@ -101,6 +101,11 @@ def _answers(visits):
     return union_all(unit_side, person_side).subquery("a")
 
 
+def visit_count(filters: Filters) -> int:
+    visits = selected_visits(filters)
+    return db.session.scalar(select(func.count()).select_from(visits)) or 0
+
+
 def _rate(checked: int, failed: int) -> float | None:
     return round((checked - failed) / checked, 4) if checked else None
 

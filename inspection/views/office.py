@@ -8,6 +8,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -22,9 +23,10 @@ from forms.dashboard import DashboardFilters
 from forms.planning import ScheduleForm, make_plan_form
 from forms.review import DecisionForm, FollowUpForm, ReviewForm
 from inspection.extensions import db
-from inspection.i18n import local_today
+from inspection.i18n import format_date_vn, local_today
 from inspection.labels import label
 from inspection.models import Role, StaffMember, TeamRole
+from inspection.pdf import render
 from inspection.services import (
     audit,
     exports,
@@ -223,6 +225,47 @@ def dashboard():
         names=names,
         percent=_percent,
     )
+
+
+def _report(pdf: bool):
+    units = org.list_units()
+    names = {u.id: u.name for u in units}
+    _form, filters = filters_from(request.args, units)
+    figures = stats.compliance(filters)
+    settings = org.get_settings()
+    period = " – ".join(format_date_vn(d) for d in (filters.date_from, filters.date_to) if d) or _(
+        "all periods"
+    )
+    return render_template(
+        "office/report.html",
+        pdf=pdf,
+        css_href="static/css/report.css" if pdf else url_for("static", filename="css/report.css"),
+        title=_("Report on public-service discipline inspections"),
+        org_name=settings.org_name if settings else "",
+        period=period,
+        visits=stats.visit_count(filters),
+        by_category=_compliance_rows(figures["by_category"], label),
+        by_unit=_compliance_rows(figures["by_unit"], lambda k: names.get(k, k)),
+        attendance=(stats.attendance(filters) or [None])[0],
+        remediation=stats.remediation_counts(filters, local_today()),
+    )
+
+
+@bp.get("/report")
+@office_only
+def report():
+    """A printable report of the filtered period (the browser's print stylesheet)."""
+    return _report(pdf=False)
+
+
+@bp.get("/report.pdf")
+@office_only
+def report_pdf():
+    """The same report as a PDF, through the minutes' WeasyPrint path."""
+    response = make_response(render.html_to_pdf(_report(pdf=True)))
+    response.mimetype = "application/pdf"
+    response.headers["Content-Disposition"] = 'attachment; filename="bao-cao-kiem-tra.pdf"'
+    return response
 
 
 @bp.get("/people/<int:staff_id>")
