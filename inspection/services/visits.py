@@ -109,6 +109,15 @@ def check_team(team: list[tuple[int, TeamRole]]) -> list[tuple[int, TeamRole]]:
     return team
 
 
+def team_of(lead: int, secretary: int | None, members: list[int]) -> list[tuple[int, TeamRole]]:
+    """Return the team as (user id, role) pairs from a form's lead, secretary and members."""
+    team = [(lead, TeamRole.LEAD)]
+    if secretary and secretary != lead:
+        team.append((secretary, TeamRole.SECRETARY))
+    taken = {user_id for user_id, _ in team}
+    return team + [(m, TeamRole.MEMBER) for m in dict.fromkeys(members or []) if m not in taken]
+
+
 def default_team(creator: User, team: list[tuple[int, TeamRole]] | None):
     """Return ``team`` with the creator in it; by default the creator alone, as lead."""
     team = list(team or [(creator.id, TeamRole.LEAD)])

@@ -29,7 +29,7 @@ from forms.checklist import (
 from forms.signature import SignatureForm
 from inspection.extensions import db
 from inspection.i18n import LOCAL_TZ, local_today
-from inspection.models import InspectionKind, Minutes, Role, SignerRole, TeamRole
+from inspection.models import InspectionKind, Minutes, Role, SignerRole
 from inspection.pdf import signing
 from inspection.services import minutes, org, results, visits
 from inspection.services.errors import Conflict, ServiceError
@@ -77,14 +77,7 @@ def start():
         form.lead.data = current_user.id
         form.secretary.data = 0
     if form.validate_on_submit():
-        chosen = [(form.lead.data, TeamRole.LEAD)]
-        if form.secretary.data and form.secretary.data != form.lead.data:
-            chosen.append((form.secretary.data, TeamRole.SECRETARY))
-        chosen += [
-            (uid, TeamRole.MEMBER)
-            for uid in form.members.data or []
-            if uid not in {c[0] for c in chosen}
-        ]
+        chosen = visits.team_of(form.lead.data, form.secretary.data, form.members.data)
         try:
             inspection, _created = visits.start_inspection(
                 actor(),

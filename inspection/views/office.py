@@ -25,7 +25,7 @@ from forms.review import DecisionForm, FollowUpForm, ReviewForm
 from inspection.extensions import db
 from inspection.i18n import format_date_vn, local_today
 from inspection.labels import label
-from inspection.models import Role, StaffMember, TeamRole
+from inspection.models import Role, StaffMember
 from inspection.pdf import render
 from inspection.services import (
     audit,
@@ -358,12 +358,7 @@ def schedule():
         form.unit_id.data = request.args.get("unit_id", type=int)
         form.kind.data = request.args.get("kind") or form.kind.data
     if form.validate_on_submit():
-        team = [(form.lead.data, TeamRole.LEAD)]
-        if form.secretary.data and form.secretary.data != form.lead.data:
-            team.append((form.secretary.data, TeamRole.SECRETARY))
-        team += [
-            (m, TeamRole.MEMBER) for m in form.members.data or [] if m not in {t[0] for t in team}
-        ]
+        team = visits.team_of(form.lead.data, form.secretary.data, form.members.data)
         try:
             planning.schedule_visit(
                 actor(),
