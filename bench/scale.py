@@ -95,8 +95,11 @@ def _fill(app, target_rows: int) -> dict:
             )
             rows += len(unit_rows) + len(person_rows)
         cur.execute("COMMIT")
-        cur.execute("ANALYZE")
         raw.close()
+        stats.rebuild()  # the figures that issuing each visit's minutes would have written
+        db.session.commit()
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
         return {"visits": visit_id - 1_000_000, "result_rows": rows}
 
 

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from inspection.extensions import db
 from inspection.models import Inspection, InspectionStatus
+from inspection.services import stats
 from tests.visit_helpers import bearer, complete_answers, record, save, start
 
 
@@ -31,6 +32,8 @@ def _visit(client, secret, app, *, badge_fail_index=4, finalize=True):
     if finalize:
         with app.app_context():
             db.session.get(Inspection, visit["id"]).status = InspectionStatus.FINALIZED
+            db.session.flush()
+            stats.materialize(visit["id"])  # as issuing the minutes does
             db.session.commit()
     return visit["id"]
 
@@ -157,3 +160,24 @@ def test_printable_report_and_its_pdf(client, auth, figures, tmp_path):
         path.write_bytes(pdf.data)
         text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
         assert "Trung tâm Hành chính công huyện" in text and "Thuốc lá" in text
+
+
+def test_rebuild_gives_the_figures_that_finalizing_wrote(client, token, figures, app):
+    office = bearer(token("noivu"))
+    before = client.get("/api/v1/stats", headers=office).json
+    with app.app_context():
+        stats.rebuild()
+        db.session.commit()
+    assert client.get("/api/v1/stats", headers=office).json == before
+
+
+def test_issuing_minutes_writes_the_figures(client, token, app):
+    from tests.test_minutes import finalize, ready_visit
+
+    lead = token("truongdoan")
+    inspection_id = ready_visit(client, lead, app)
+    office = bearer(token("noivu"))
+    assert client.get("/api/v1/stats", headers=office).json["by_unit"] == []
+    assert finalize(client, lead, inspection_id).status_code == 201
+    [unit] = client.get("/api/v1/stats", headers=office).json["by_unit"]
+    assert unit["checked"] > 0 and unit["failed"] >= 2  # a failed unit item and a late person

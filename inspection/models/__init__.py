@@ -21,6 +21,7 @@ from inspection.models.review import (
     Review,
     ReviewDecision,
 )
+from inspection.models.stats import PersonFailure, VisitAttendanceStat, VisitCategoryStat
 from inspection.models.visit import (
     Attendance,
     Inspection,
@@ -53,6 +54,7 @@ __all__ = [
     "MinutesCounter",
     "OrgSettings",
     "Outcome",
+    "PersonFailure",
     "PersonItemResult",
     "PersonResult",
     "Photo",
@@ -72,6 +74,8 @@ __all__ = [
     "UnitItemResult",
     "UnitKind",
     "User",
+    "VisitAttendanceStat",
+    "VisitCategoryStat",
     "VisitPlan",
     "utcnow",
 ]

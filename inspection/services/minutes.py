@@ -37,7 +37,7 @@ from inspection.models import (
     utcnow,
 )
 from inspection.pdf import render, signing
-from inspection.services import audit, blobs, org, results, visits
+from inspection.services import audit, blobs, org, results, stats, visits
 from inspection.services.errors import Conflict, NotFound, ServiceError
 
 log = logging.getLogger(__name__)
@@ -451,6 +451,7 @@ def finalize(
     inspection.status = InspectionStatus.FINALIZED
     inspection.finished_at = now
     db.session.flush()
+    stats.materialize(inspection.id)
     audit.record(actor, "minutes_issued", minutes, number=display, sha256=blob.sha256)
     log.info("minutes %s issued for inspection %s", display, inspection.id)
     return minutes

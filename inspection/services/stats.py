@@ -1,29 +1,31 @@
 """Figures across units and over time, computed by the database (aggregates, no row loops).
 
 Only visits with issued minutes count. "checked" counts pass and fail answers (not N/A);
-the compliance rate is (checked - failed) / checked.
+the compliance rate is (checked - failed) / checked. The dashboard reads the per-visit
+counts written when minutes are issued (models/stats.py), not the millions of answers.
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Integer, case, distinct, func, literal, select, union_all
+from sqlalchemy import case, delete, distinct, func, literal, select, text
 
 from inspection.extensions import db
 from inspection.i18n import LOCAL_TZ
 from inspection.models import (
-    Attendance,
     ChecklistItem,
     Inspection,
     InspectionStatus,
     Outcome,
-    PersonItemResult,
+    PersonFailure,
     PersonResult,
     Remediation,
     RemediationStatus,
     StaffMember,
     Unit,
     UnitItemResult,
+    VisitAttendanceStat,
+    VisitCategoryStat,
 )
 
 UTC_OFFSET_HOURS = 7  # Asia/Ho_Chi_Minh has no daylight saving time
@@ -69,98 +71,84 @@ def selected_visits(filters: Filters):
     return query.subquery("v")
 
 
-def _answers(visits):
-    """Every pass/fail answer of the selected visits: (visit, unit, month, category, failed)."""
-    unit_side = (
-        select(
-            visits.c.id,
-            visits.c.unit_id,
-            visits.c.month,
-            ChecklistItem.category.label("category"),
-            ChecklistItem.code.label("code"),
-            UnitItemResult.outcome.label("outcome"),
+def _filtered(table, filters: Filters):
+    """Rows of a per-visit figures table that the filters select."""
+    query = select(table).join(Unit, Unit.id == table.unit_id)
+    if filters.date_from:
+        query = query.where(
+            table.started_at >= datetime.combine(filters.date_from, time.min, LOCAL_TZ)
         )
-        .join(UnitItemResult, UnitItemResult.inspection_id == visits.c.id)
-        .join(ChecklistItem, ChecklistItem.id == UnitItemResult.item_id)
-        .where(UnitItemResult.outcome.in_([Outcome.PASS, Outcome.FAIL]))
-    )
-    person_side = (
-        select(
-            visits.c.id,
-            visits.c.unit_id,
-            visits.c.month,
-            ChecklistItem.category.label("category"),
-            ChecklistItem.code.label("code"),
-            PersonItemResult.outcome.label("outcome"),
-        )
-        .join(PersonResult, PersonResult.inspection_id == visits.c.id)
-        .join(PersonItemResult, PersonItemResult.person_result_id == PersonResult.id)
-        .join(ChecklistItem, ChecklistItem.id == PersonItemResult.item_id)
-        .where(PersonItemResult.outcome.in_([Outcome.PASS, Outcome.FAIL]))
-    )
-    return union_all(unit_side, person_side).subquery("a")
+    if filters.date_to:
+        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, LOCAL_TZ)
+        query = query.where(table.started_at < end)
+    if filters.unit_kind:
+        query = query.where(Unit.kind == filters.unit_kind)
+    if filters.unit_id:
+        query = query.where(table.unit_id == filters.unit_id)
+    return query.subquery("f")
 
 
 def visit_count(filters: Filters) -> int:
-    visits = selected_visits(filters)
-    return db.session.scalar(select(func.count()).select_from(visits)) or 0
+    """Finalized visits in the filters (every visit answers unit items, so has a row here)."""
+    rows = _filtered(VisitCategoryStat, filters)
+    return db.session.scalar(select(func.count(distinct(rows.c.inspection_id)))) or 0
 
 
 def _rate(checked: int, failed: int) -> float | None:
     return round((checked - failed) / checked, 4) if checked else None
 
 
-def _grouped(answers, key) -> list[dict]:
-    failed = func.sum(case((answers.c.outcome == Outcome.FAIL.value, 1), else_=0))
-    rows = db.session.execute(
-        select(key.label("key"), func.count().label("checked"), failed.label("failed"))
-        .group_by(key)
-        .order_by(key)
-    ).all()
-    return [
-        {
-            "key": r.key,
-            "checked": r.checked,
-            "failed": int(r.failed or 0),
-            "compliance_rate": _rate(r.checked, int(r.failed or 0)),
-        }
-        for r in rows
-    ]
-
-
 def compliance(filters: Filters) -> dict[str, list[dict]]:
     """Compliance by category, by unit and by month."""
-    answers = _answers(selected_visits(filters))
-    return {
-        "by_category": _grouped(answers, answers.c.category),
-        "by_unit": _grouped(answers, answers.c.unit_id),
-        "by_month": _grouped(answers, answers.c.month),
-    }
+    rows = _filtered(VisitCategoryStat, filters)
+    result = {}
+    for name, key in (
+        ("by_category", rows.c.category),
+        ("by_unit", rows.c.unit_id),
+        ("by_month", _local_month(rows.c.started_at)),
+    ):
+        grouped = db.session.execute(
+            select(
+                key.label("key"),
+                func.sum(rows.c.checked).label("checked"),
+                func.sum(rows.c.failed).label("failed"),
+            )
+            .group_by(key)
+            .order_by(key)
+        ).all()
+        result[name] = [
+            {
+                "key": r.key,
+                "checked": int(r.checked),
+                "failed": int(r.failed),
+                "compliance_rate": _rate(int(r.checked), int(r.failed)),
+            }
+            for r in grouped
+        ]
+    return result
+
+
+ATTENDANCE_COLUMNS = ("present", "late", "absent_excused", "absent_unexcused", "on_duty")
 
 
 def attendance(filters: Filters, by: str | None = None) -> list[dict]:
     """Attendance counts, overall (by=None), per unit ('unit') or per month ('month')."""
-    visits = selected_visits(filters)
-    columns = [func.count(PersonResult.id).label("rostered")]
-    for status in Attendance:
-        columns.append(
-            func.sum(case((PersonResult.attendance == status.value, 1), else_=0))
-            .cast(Integer)
-            .label(status.value)
+    rows = _filtered(VisitAttendanceStat, filters)
+    key = {"unit": rows.c.unit_id, "month": _local_month(rows.c.started_at)}.get(by, literal("all"))
+    grouped = db.session.execute(
+        select(
+            key.label("key"),
+            func.sum(rows.c.rostered).label("rostered"),
+            *[func.sum(rows.c[name]).label(name) for name in ATTENDANCE_COLUMNS],
         )
-    key = {"unit": visits.c.unit_id, "month": visits.c.month}.get(by, literal("all"))
-    rows = db.session.execute(
-        select(key.label("key"), *columns)
-        .select_from(visits)
-        .join(PersonResult, PersonResult.inspection_id == visits.c.id)
         .group_by(key)
         .order_by(key)
     ).all()
     result = []
-    for r in rows:
-        row = {"key": r.key, "rostered": r.rostered}
-        row.update({status.value: int(getattr(r, status.value) or 0) for status in Attendance})
-        rostered = r.rostered or 1
+    for r in grouped:
+        row = {"key": r.key, "rostered": int(r.rostered or 0)}
+        row.update({name: int(getattr(r, name) or 0) for name in ATTENDANCE_COLUMNS})
+        rostered = row["rostered"] or 1
         row["late_rate"] = round(row["late"] / rostered, 4)
         row["absent_rate"] = round((row["absent_excused"] + row["absent_unexcused"]) / rostered, 4)
         result.append(row)
@@ -205,30 +193,23 @@ def remediation_counts(filters: Filters, today: date) -> dict:
 
 def repeat_findings(filters: Filters, minimum: int = 2) -> list[dict]:
     """Staff members who failed the same item on ``minimum`` or more visits (personal data)."""
-    visits = selected_visits(filters)
-    times = func.count(distinct(visits.c.id))
-    rows = db.session.execute(
+    rows = _filtered(PersonFailure, filters)
+    times = func.count(distinct(rows.c.inspection_id))
+    found = db.session.execute(
         select(
-            PersonResult.staff_id,
+            rows.c.staff_id,
             StaffMember.full_name,
             StaffMember.unit_id,
-            ChecklistItem.code,
+            rows.c.item_code.label("code"),
             times.label("times"),
         )
-        .select_from(visits)
-        .join(PersonResult, PersonResult.inspection_id == visits.c.id)
-        .join(StaffMember, StaffMember.id == PersonResult.staff_id)
-        .join(PersonItemResult, PersonItemResult.person_result_id == PersonResult.id)
-        .join(ChecklistItem, ChecklistItem.id == PersonItemResult.item_id)
-        .where(PersonItemResult.outcome == Outcome.FAIL)
-        .group_by(
-            PersonResult.staff_id, StaffMember.full_name, StaffMember.unit_id, ChecklistItem.code
-        )
+        .join(StaffMember, StaffMember.id == rows.c.staff_id)
+        .group_by(rows.c.staff_id, StaffMember.full_name, StaffMember.unit_id, rows.c.item_code)
         .having(times >= minimum)
         .order_by(times.desc(), StaffMember.full_name)
         .limit(200)
     ).all()
-    return [r._asdict() for r in rows]
+    return [r._asdict() for r in found]
 
 
 def person_history(staff_id: int) -> list[dict]:
@@ -255,3 +236,63 @@ def person_history(staff_id: int) -> list[dict]:
             }
         )
     return history
+
+
+# The same statements as migration 0006; {only} narrows them to one visit.
+REBUILD_SQL = (
+    """
+    INSERT INTO visit_category_stat (inspection_id, category, unit_id, started_at, checked, failed)
+    SELECT a.inspection_id, a.category, i.unit_id, i.started_at, COUNT(*),
+           SUM(CASE WHEN a.outcome = 'fail' THEN 1 ELSE 0 END)
+    FROM (
+        SELECT u.inspection_id AS inspection_id, c.category AS category, u.outcome AS outcome
+        FROM unit_item_result u JOIN checklist_item c ON c.id = u.item_id
+        WHERE u.outcome IN ('pass', 'fail')
+        UNION ALL
+        SELECT p.inspection_id, c.category, r.outcome
+        FROM person_item_result r
+        JOIN person_result p ON p.id = r.person_result_id
+        JOIN checklist_item c ON c.id = r.item_id
+        WHERE r.outcome IN ('pass', 'fail')
+    ) a
+    JOIN inspection i ON i.id = a.inspection_id
+    WHERE i.status = 'finalized' {only}
+    GROUP BY a.inspection_id, a.category, i.unit_id, i.started_at
+    """,
+    """
+    INSERT INTO visit_attendance_stat (inspection_id, unit_id, started_at, rostered, present,
+                                       late, absent_excused, absent_unexcused, on_duty)
+    SELECT i.id, i.unit_id, i.started_at, COUNT(p.id),
+           SUM(CASE WHEN p.attendance = 'present' THEN 1 ELSE 0 END),
+           SUM(CASE WHEN p.attendance = 'late' THEN 1 ELSE 0 END),
+           SUM(CASE WHEN p.attendance = 'absent_excused' THEN 1 ELSE 0 END),
+           SUM(CASE WHEN p.attendance = 'absent_unexcused' THEN 1 ELSE 0 END),
+           SUM(CASE WHEN p.attendance = 'on_duty' THEN 1 ELSE 0 END)
+    FROM inspection i JOIN person_result p ON p.inspection_id = i.id
+    WHERE i.status = 'finalized' {only}
+    GROUP BY i.id, i.unit_id, i.started_at
+    """,
+    """
+    INSERT INTO person_failure (inspection_id, unit_id, started_at, staff_id, item_code)
+    SELECT i.id, i.unit_id, i.started_at, p.staff_id, c.code
+    FROM inspection i
+    JOIN person_result p ON p.inspection_id = i.id
+    JOIN person_item_result r ON r.person_result_id = p.id
+    JOIN checklist_item c ON c.id = r.item_id
+    WHERE i.status = 'finalized' AND r.outcome = 'fail' AND p.staff_id IS NOT NULL {only}
+    """,
+)
+
+
+def materialize(inspection_id: int) -> None:
+    """Write the figures of a visit that has just been finalized."""
+    for statement in REBUILD_SQL:
+        db.session.execute(text(statement.format(only="AND i.id = :id")), {"id": inspection_id})
+
+
+def rebuild() -> None:
+    """Recompute the figures of every finalized visit (after a bulk load or a repair)."""
+    for table in (VisitCategoryStat, VisitAttendanceStat, PersonFailure):
+        db.session.execute(delete(table))
+    for statement in REBUILD_SQL:
+        db.session.execute(text(statement.format(only="")))
