@@ -73,7 +73,7 @@ def selected_visits(filters: Filters):
 
 def _filtered(table, filters: Filters):
     """Rows of a per-visit figures table that the filters select."""
-    query = select(table).join(Unit, Unit.id == table.unit_id)
+    query = select(table)
     if filters.date_from:
         query = query.where(
             table.started_at >= datetime.combine(filters.date_from, time.min, LOCAL_TZ)
@@ -82,7 +82,8 @@ def _filtered(table, filters: Filters):
         end = datetime.combine(filters.date_to + timedelta(days=1), time.min, LOCAL_TZ)
         query = query.where(table.started_at < end)
     if filters.unit_kind:
-        query = query.where(Unit.kind == filters.unit_kind)
+        kind_units = select(Unit.id).where(Unit.kind == filters.unit_kind)
+        query = query.where(table.unit_id.in_(kind_units))
     if filters.unit_id:
         query = query.where(table.unit_id == filters.unit_id)
     return query.subquery("f")
@@ -98,34 +99,38 @@ def _rate(checked: int, failed: int) -> float | None:
     return round((checked - failed) / checked, 4) if checked else None
 
 
+def _rows(totals: dict) -> list[dict]:
+    return [
+        {"key": key, "checked": c, "failed": f, "compliance_rate": _rate(c, f)}
+        for key, (c, f) in sorted(totals.items(), key=lambda kv: str(kv[0]))
+    ]
+
+
 def compliance(filters: Filters) -> dict[str, list[dict]]:
-    """Compliance by category, by unit and by month."""
+    """Compliance by category, by unit and by month (two scans of the per-visit figures)."""
     rows = _filtered(VisitCategoryStat, filters)
-    result = {}
-    for name, key in (
-        ("by_category", rows.c.category),
-        ("by_unit", rows.c.unit_id),
-        ("by_month", _local_month(rows.c.started_at)),
+    by_category, by_unit = {}, {}
+    # One pass grouped by (unit, category) gives both breakdowns: at most units x categories.
+    for unit_id, category, checked, failed in db.session.execute(
+        select(
+            rows.c.unit_id, rows.c.category, func.sum(rows.c.checked), func.sum(rows.c.failed)
+        ).group_by(rows.c.unit_id, rows.c.category)
     ):
-        grouped = db.session.execute(
-            select(
-                key.label("key"),
-                func.sum(rows.c.checked).label("checked"),
-                func.sum(rows.c.failed).label("failed"),
-            )
-            .group_by(key)
-            .order_by(key)
-        ).all()
-        result[name] = [
-            {
-                "key": r.key,
-                "checked": int(r.checked),
-                "failed": int(r.failed),
-                "compliance_rate": _rate(int(r.checked), int(r.failed)),
-            }
-            for r in grouped
-        ]
-    return result
+        for totals, key in ((by_category, category), (by_unit, unit_id)):
+            c, f = totals.get(key, (0, 0))
+            totals[key] = (c + int(checked), f + int(failed))
+    month = rows.c.month
+    by_month = {
+        key: (int(c), int(f))
+        for key, c, f in db.session.execute(
+            select(month, func.sum(rows.c.checked), func.sum(rows.c.failed)).group_by(month)
+        )
+    }
+    return {
+        "by_category": _rows(by_category),
+        "by_unit": _rows(by_unit),
+        "by_month": _rows(by_month),
+    }
 
 
 ATTENDANCE_COLUMNS = ("present", "late", "absent_excused", "absent_unexcused", "on_duty")
@@ -134,7 +139,7 @@ ATTENDANCE_COLUMNS = ("present", "late", "absent_excused", "absent_unexcused", "
 def attendance(filters: Filters, by: str | None = None) -> list[dict]:
     """Attendance counts, overall (by=None), per unit ('unit') or per month ('month')."""
     rows = _filtered(VisitAttendanceStat, filters)
-    key = {"unit": rows.c.unit_id, "month": _local_month(rows.c.started_at)}.get(by, literal("all"))
+    key = {"unit": rows.c.unit_id, "month": rows.c.month}.get(by, literal("all"))
     grouped = db.session.execute(
         select(
             key.label("key"),
@@ -194,19 +199,23 @@ def remediation_counts(filters: Filters, today: date) -> dict:
 def repeat_findings(filters: Filters, minimum: int = 2) -> list[dict]:
     """Staff members who failed the same item on ``minimum`` or more visits (personal data)."""
     rows = _filtered(PersonFailure, filters)
-    times = func.count(distinct(rows.c.inspection_id))
+    # One row per visit, person and item, so counting rows counts visits.
+    repeated = (
+        select(rows.c.staff_id, rows.c.item_code, func.count().label("times"))
+        .group_by(rows.c.staff_id, rows.c.item_code)
+        .having(func.count() >= minimum)
+        .subquery("r")
+    )
     found = db.session.execute(
         select(
-            rows.c.staff_id,
+            repeated.c.staff_id,
             StaffMember.full_name,
             StaffMember.unit_id,
-            rows.c.item_code.label("code"),
-            times.label("times"),
+            repeated.c.item_code.label("code"),
+            repeated.c.times,
         )
-        .join(StaffMember, StaffMember.id == rows.c.staff_id)
-        .group_by(rows.c.staff_id, StaffMember.full_name, StaffMember.unit_id, rows.c.item_code)
-        .having(times >= minimum)
-        .order_by(times.desc(), StaffMember.full_name)
+        .join(StaffMember, StaffMember.id == repeated.c.staff_id)
+        .order_by(repeated.c.times.desc(), StaffMember.full_name)
         .limit(200)
     ).all()
     return [r._asdict() for r in found]
@@ -241,8 +250,9 @@ def person_history(staff_id: int) -> list[dict]:
 # The same statements as migration 0006; {only} narrows them to one visit.
 REBUILD_SQL = (
     """
-    INSERT INTO visit_category_stat (inspection_id, category, unit_id, started_at, checked, failed)
-    SELECT a.inspection_id, a.category, i.unit_id, i.started_at, COUNT(*),
+    INSERT INTO visit_category_stat (inspection_id, category, unit_id, started_at, month,
+                                     checked, failed)
+    SELECT a.inspection_id, a.category, i.unit_id, i.started_at, {month}, COUNT(*),
            SUM(CASE WHEN a.outcome = 'fail' THEN 1 ELSE 0 END)
     FROM (
         SELECT u.inspection_id AS inspection_id, c.category AS category, u.outcome AS outcome
@@ -260,9 +270,9 @@ REBUILD_SQL = (
     GROUP BY a.inspection_id, a.category, i.unit_id, i.started_at
     """,
     """
-    INSERT INTO visit_attendance_stat (inspection_id, unit_id, started_at, rostered, present,
-                                       late, absent_excused, absent_unexcused, on_duty)
-    SELECT i.id, i.unit_id, i.started_at, COUNT(p.id),
+    INSERT INTO visit_attendance_stat (inspection_id, unit_id, started_at, month, rostered,
+                                       present, late, absent_excused, absent_unexcused, on_duty)
+    SELECT i.id, i.unit_id, i.started_at, {month}, COUNT(p.id),
            SUM(CASE WHEN p.attendance = 'present' THEN 1 ELSE 0 END),
            SUM(CASE WHEN p.attendance = 'late' THEN 1 ELSE 0 END),
            SUM(CASE WHEN p.attendance = 'absent_excused' THEN 1 ELSE 0 END),
@@ -284,15 +294,26 @@ REBUILD_SQL = (
 )
 
 
+def month_sql(dialect: str) -> str:
+    """SQL for the Hà Nội month (YYYY-MM) of inspection i's start."""
+    if dialect == "sqlite":
+        return "strftime('%Y-%m', i.started_at, '+7 hours')"
+    return "to_char(i.started_at + interval '7 hours', 'YYYY-MM')"
+
+
 def materialize(inspection_id: int) -> None:
     """Write the figures of a visit that has just been finalized."""
+    month = month_sql(db.engine.dialect.name)
     for statement in REBUILD_SQL:
-        db.session.execute(text(statement.format(only="AND i.id = :id")), {"id": inspection_id})
+        db.session.execute(
+            text(statement.format(only="AND i.id = :id", month=month)), {"id": inspection_id}
+        )
 
 
 def rebuild() -> None:
     """Recompute the figures of every finalized visit (after a bulk load or a repair)."""
     for table in (VisitCategoryStat, VisitAttendanceStat, PersonFailure):
         db.session.execute(delete(table))
+    month = month_sql(db.engine.dialect.name)
     for statement in REBUILD_SQL:
-        db.session.execute(text(statement.format(only="")))
+        db.session.execute(text(statement.format(only="", month=month)))

@@ -17,8 +17,9 @@ depends_on = None
 
 REBUILD_SQL = (
     """
-    INSERT INTO visit_category_stat (inspection_id, category, unit_id, started_at, checked, failed)
-    SELECT a.inspection_id, a.category, i.unit_id, i.started_at, COUNT(*),
+    INSERT INTO visit_category_stat (inspection_id, category, unit_id, started_at, month,
+                                     checked, failed)
+    SELECT a.inspection_id, a.category, i.unit_id, i.started_at, {month}, COUNT(*),
            SUM(CASE WHEN a.outcome = 'fail' THEN 1 ELSE 0 END)
     FROM (
         SELECT u.inspection_id AS inspection_id, c.category AS category, u.outcome AS outcome
@@ -36,9 +37,9 @@ REBUILD_SQL = (
     GROUP BY a.inspection_id, a.category, i.unit_id, i.started_at
     """,
     """
-    INSERT INTO visit_attendance_stat (inspection_id, unit_id, started_at, rostered, present,
-                                       late, absent_excused, absent_unexcused, on_duty)
-    SELECT i.id, i.unit_id, i.started_at, COUNT(p.id),
+    INSERT INTO visit_attendance_stat (inspection_id, unit_id, started_at, month, rostered,
+                                       present, late, absent_excused, absent_unexcused, on_duty)
+    SELECT i.id, i.unit_id, i.started_at, {month}, COUNT(p.id),
            SUM(CASE WHEN p.attendance = 'present' THEN 1 ELSE 0 END),
            SUM(CASE WHEN p.attendance = 'late' THEN 1 ELSE 0 END),
            SUM(CASE WHEN p.attendance = 'absent_excused' THEN 1 ELSE 0 END),
@@ -83,6 +84,7 @@ def upgrade():
     sa.Column('inspection_id', sa.Integer(), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=False),
     sa.Column('started_at', sa.DateTime(), nullable=False),
+    sa.Column('month', sa.String(length=7), nullable=False),
     sa.Column('rostered', sa.Integer(), nullable=False),
     sa.Column('present', sa.Integer(), nullable=False),
     sa.Column('late', sa.Integer(), nullable=False),
@@ -95,12 +97,14 @@ def upgrade():
     )
     with op.batch_alter_table('visit_attendance_stat', schema=None) as batch_op:
         batch_op.create_index('ix_visit_attendance_stat_started_unit', ['started_at', 'unit_id'], unique=False)
+        batch_op.create_index('ix_visit_attendance_stat_month', ['month'], unique=False)
 
     op.create_table('visit_category_stat',
     sa.Column('inspection_id', sa.Integer(), nullable=False),
     sa.Column('category', sa.String(length=20), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=False),
     sa.Column('started_at', sa.DateTime(), nullable=False),
+    sa.Column('month', sa.String(length=7), nullable=False),
     sa.Column('checked', sa.Integer(), nullable=False),
     sa.Column('failed', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['inspection_id'], ['inspection.id'], name=op.f('fk_visit_category_stat_inspection_id_inspection'), ondelete='CASCADE'),
@@ -109,10 +113,16 @@ def upgrade():
     )
     with op.batch_alter_table('visit_category_stat', schema=None) as batch_op:
         batch_op.create_index('ix_visit_category_stat_started_unit', ['started_at', 'unit_id'], unique=False)
+        batch_op.create_index('ix_visit_category_stat_unit_sums', ['unit_id', 'category', 'checked', 'failed'], unique=False)
+        batch_op.create_index('ix_visit_category_stat_month_sums', ['month', 'checked', 'failed'], unique=False)
 
     # Backfill the visits finalized before this migration (frozen copy of the service's SQL).
+    if op.get_bind().dialect.name == "sqlite":
+        month = "strftime('%Y-%m', i.started_at, '+7 hours')"
+    else:
+        month = "to_char(i.started_at + interval '7 hours', 'YYYY-MM')"
     for statement in REBUILD_SQL:
-        op.execute(statement.format(only=""))
+        op.execute(statement.format(only="", month=month))
 
     # ### end Alembic commands ###
 
