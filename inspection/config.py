@@ -53,7 +53,6 @@ class Config:
         "image/svg+xml",
     ]
     COMPRESS_MIN_SIZE = 500
-    COMPRESS_STREAMS = False  # exports stream in constant memory; do not buffer them
     ROSTER_IMPORT_MAX_ROWS = 2000
     PHOTO_MAX_BYTES = int(os.environ.get("PHOTO_MAX_BYTES", 10 * 1024 * 1024))
 

@@ -93,3 +93,10 @@ def test_security_headers(client):
     assert "unsafe-inline" not in headers["Content-Security-Policy"]
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert "camera=(self)" in headers["Permissions-Policy"]
+
+
+def test_pages_and_static_files_are_compressed(client):
+    css = client.get("/static/css/app.css", headers={"Accept-Encoding": "br, gzip"})
+    assert css.status_code == 200 and css.headers["Content-Encoding"] in ("br", "gzip")
+    page = client.get("/login", headers={"Accept-Encoding": "gzip"})
+    assert page.headers["Content-Encoding"] == "gzip"

@@ -119,8 +119,9 @@ def test_exports_csv_and_xlsx_with_vietnamese_headers(client, auth, figures, app
         person.note = '=HYPERLINK("http://evil")'
         db.session.commit()
     auth.login("noivu")
-    visits = client.get("/office/export/visits.csv")
+    visits = client.get("/office/export/visits.csv", headers={"Accept-Encoding": "br, gzip"})
     assert visits.status_code == 200 and visits.mimetype == "text/csv"
+    assert visits.is_streamed and "Content-Encoding" not in visits.headers  # never buffered
     text = visits.get_data(as_text=True)
     assert text.startswith("\ufeffMã cuộc kiểm tra,Mã đơn vị,Đơn vị")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))

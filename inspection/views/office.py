@@ -303,6 +303,8 @@ def export(kind: str, fmt: str):
     name = f"kiem-tra-{kind}-{local_today():%Y%m%d}.{fmt}"
     if fmt == "csv":
         response = Response(_in_app_context(exports.csv_lines, kind, filters), mimetype="text/csv")
+        # Flask-Compress would buffer the whole export to compress it: keep it streaming.
+        response.direct_passthrough = True
     else:
         spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - send_file closes it
         exports.xlsx_file(kind, filters, spool)
