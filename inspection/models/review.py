@@ -7,6 +7,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inspection.models.base import Base, str_enum, utcnow
+from inspection.models.checklist import ChecklistItem
 from inspection.models.visit import Inspection
 
 
@@ -63,6 +64,7 @@ class Remediation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     inspection: Mapped[Inspection] = relationship(foreign_keys=[inspection_id])
+    item: Mapped[ChecklistItem | None] = relationship()
     evidence: Mapped[list["RemediationEvidence"]] = relationship(
         order_by="RemediationEvidence.id", cascade="all, delete-orphan"
     )

@@ -170,8 +170,9 @@ class PersonResult(Base):
 
     inspection: Mapped[Inspection] = relationship(back_populates="people")
     staff: Mapped[StaffMember | None] = relationship()
+    # Loaded with the people, in one query for all of them: every reader of a visit needs them.
     items: Mapped[list["PersonItemResult"]] = relationship(
-        back_populates="person", cascade="all, delete-orphan"
+        back_populates="person", cascade="all, delete-orphan", lazy="selectin"
     )
 
 

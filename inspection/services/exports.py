@@ -125,50 +125,49 @@ def _visit_rows(filters: Filters) -> Iterator[list]:
         ]
 
 
-def _unit_result_rows(filters: Filters) -> Iterator[list]:
+def _results(filters: Filters, *columns):
+    """Rows of the selected visits: visit id, start, unit code and name, then ``columns``."""
     visits = selected_visits(filters)
+    return (
+        select(Inspection.id, Inspection.started_at, Unit.code, Unit.name, *columns)
+        .join(visits, visits.c.id == Inspection.id)
+        .join(Unit, Unit.id == Inspection.unit_id)
+    )
+
+
+def _unit_result_rows(filters: Filters) -> Iterator[list]:
     stmt = (
-        select(
-            Inspection.id,
-            Inspection.started_at,
-            Unit.code,
-            Unit.name,
-            ChecklistItem,
+        _results(
+            filters,
+            ChecklistItem.code,
+            ChecklistItem.category,
+            ChecklistItem.label_vi,
             UnitItemResult.outcome,
             UnitItemResult.number_value,
             UnitItemResult.note,
         )
-        .join(visits, visits.c.id == Inspection.id)
-        .join(Unit, Unit.id == Inspection.unit_id)
         .join(UnitItemResult, UnitItemResult.inspection_id == Inspection.id)
         .join(ChecklistItem, ChecklistItem.id == UnitItemResult.item_id)
         .order_by(Inspection.started_at, Inspection.id, ChecklistItem.position)
     )
-    for visit_id, started, code, name, item, outcome, number, note in db.session.execute(
-        stmt
-    ).yield_per(BATCH):
+    for row in db.session.execute(stmt).yield_per(BATCH):
+        number = row[8]
         yield [
-            visit_id,
-            _local(started, "%d/%m/%Y"),
-            code,
-            name,
-            item.code,
-            item.category.value,
-            item.label_vi,
-            OUTCOME_TEXT.get(outcome, ""),
+            row[0],
+            _local(row[1], "%d/%m/%Y"),
+            *row[2:5],
+            row[5].value,
+            row[6],
+            OUTCOME_TEXT.get(row[7], ""),
             "" if number is None else float(number),
-            note,
+            row[9],
         ]
 
 
 def _person_result_rows(filters: Filters) -> Iterator[list]:
-    visits = selected_visits(filters)
     stmt = (
-        select(
-            Inspection.id,
-            Inspection.started_at,
-            Unit.code,
-            Unit.name,
+        _results(
+            filters,
             PersonResult.full_name,
             PersonResult.position,
             PersonResult.attendance,
@@ -178,23 +177,20 @@ def _person_result_rows(filters: Filters) -> Iterator[list]:
             PersonItemResult.note,
             PersonResult.note,
         )
-        .join(visits, visits.c.id == Inspection.id)
-        .join(Unit, Unit.id == Inspection.unit_id)
         .join(PersonResult, PersonResult.inspection_id == Inspection.id)
         .join(PersonItemResult, PersonItemResult.person_result_id == PersonResult.id)
         .join(ChecklistItem, ChecklistItem.id == PersonItemResult.item_id)
         .order_by(Inspection.started_at, Inspection.id, PersonResult.id, ChecklistItem.position)
     )
     for row in db.session.execute(stmt).yield_per(BATCH):
-        started, attendance, outcome = row[1], row[6], row[9]
         yield [
             row[0],
-            _local(started, "%d/%m/%Y"),
+            _local(row[1], "%d/%m/%Y"),
             *row[2:6],
-            ATTENDANCE_TEXT.get(attendance, ""),
+            ATTENDANCE_TEXT.get(row[6], ""),
             row[7],
             row[8],
-            OUTCOME_TEXT.get(outcome, ""),
+            OUTCOME_TEXT.get(row[9], ""),
             row[10],
             row[11],
         ]

@@ -155,6 +155,15 @@ def list_remediations(user: User, status: str | None = None) -> list[Remediation
     return list(db.session.scalars(query.order_by(Remediation.due_date, Remediation.id)))
 
 
+def remediations_of(inspection_id: int) -> list[Remediation]:
+    """The requests made after reviewing one visit."""
+    return list(
+        db.session.scalars(
+            select(Remediation).filter_by(inspection_id=inspection_id).order_by(Remediation.id)
+        )
+    )
+
+
 def get_remediation(user: User, remediation_id: int) -> Remediation:
     row = db.session.scalar(visible_remediations(user).where(Remediation.id == remediation_id))
     if row is None:

@@ -39,54 +39,31 @@ class Filters:
     unit_id: int | None = None
 
 
-def _local_month(column):
-    """The visit's month in Hà Nội time, 'YYYY-MM', on SQLite and PostgreSQL."""
-    if db.engine.dialect.name == "sqlite":
-        return func.strftime("%Y-%m", column, f"+{UTC_OFFSET_HOURS} hours")
-    return func.to_char(column + timedelta(hours=UTC_OFFSET_HOURS), "YYYY-MM")
+def _where(query, filters: Filters, started_at, unit_id):
+    """Narrow ``query`` to the filters' period (Hà Nội days), kind of unit and unit."""
+    if filters.date_from:
+        query = query.where(started_at >= datetime.combine(filters.date_from, time.min, LOCAL_TZ))
+    if filters.date_to:
+        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, LOCAL_TZ)
+        query = query.where(started_at < end)
+    if filters.unit_kind:
+        query = query.where(unit_id.in_(select(Unit.id).where(Unit.kind == filters.unit_kind)))
+    if filters.unit_id:
+        query = query.where(unit_id == filters.unit_id)
+    return query
 
 
 def selected_visits(filters: Filters):
-    """The finalized visits the filters select, as a subquery of (id, unit_id, month)."""
-    query = (
-        select(
-            Inspection.id.label("id"),
-            Inspection.unit_id.label("unit_id"),
-            _local_month(Inspection.started_at).label("month"),
-        )
-        .join(Unit, Unit.id == Inspection.unit_id)
-        .where(Inspection.status == InspectionStatus.FINALIZED)
+    """The finalized visits the filters select, as a subquery of (id, unit_id)."""
+    query = select(Inspection.id.label("id"), Inspection.unit_id.label("unit_id")).where(
+        Inspection.status == InspectionStatus.FINALIZED
     )
-    if filters.date_from:
-        query = query.where(
-            Inspection.started_at >= datetime.combine(filters.date_from, time.min, LOCAL_TZ)
-        )
-    if filters.date_to:
-        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, LOCAL_TZ)
-        query = query.where(Inspection.started_at < end)
-    if filters.unit_kind:
-        query = query.where(Unit.kind == filters.unit_kind)
-    if filters.unit_id:
-        query = query.where(Inspection.unit_id == filters.unit_id)
-    return query.subquery("v")
+    return _where(query, filters, Inspection.started_at, Inspection.unit_id).subquery("v")
 
 
 def _filtered(table, filters: Filters):
     """Rows of a per-visit figures table that the filters select."""
-    query = select(table)
-    if filters.date_from:
-        query = query.where(
-            table.started_at >= datetime.combine(filters.date_from, time.min, LOCAL_TZ)
-        )
-    if filters.date_to:
-        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, LOCAL_TZ)
-        query = query.where(table.started_at < end)
-    if filters.unit_kind:
-        kind_units = select(Unit.id).where(Unit.kind == filters.unit_kind)
-        query = query.where(table.unit_id.in_(kind_units))
-    if filters.unit_id:
-        query = query.where(table.unit_id == filters.unit_id)
-    return query.subquery("f")
+    return _where(select(table), filters, table.started_at, table.unit_id).subquery("f")
 
 
 def visit_count(filters: Filters) -> int:

@@ -5,7 +5,7 @@ from functools import wraps
 from flask import abort, request
 from flask_login import current_user
 
-from inspection.extensions import login_manager
+from inspection.extensions import db, login_manager
 from inspection.models import Role
 from inspection.services.audit import Actor
 
@@ -46,8 +46,6 @@ def actor() -> Actor:
 
 
 def get_or_404(model, ident):
-    from inspection.extensions import db
-
     obj = db.session.get(model, ident)
     if obj is None:
         abort(404)

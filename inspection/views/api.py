@@ -410,9 +410,7 @@ def remediation_json(row) -> dict:
         "id": row.id,
         "inspection_id": row.inspection_id,
         "unit_id": row.inspection.unit_id,
-        "item_code": next(
-            (i.code for i in row.inspection.checklist_version.items if i.id == row.item_id), None
-        ),
+        "item_code": row.item.code if row.item else None,
         "request": row.request,
         "due_date": row.due_date.isoformat(),
         "status": row.status.value,
@@ -451,7 +449,7 @@ def review_inspection(inspection_id: int):
         today=local_today(),
     )
     db.session.commit()
-    remediations = [r for r in review.list_remediations(current_user) if r.review_id == row.id]
+    remediations = review.remediations_of(inspection.id)
     return jsonify(
         decision=row.decision.value, remediations=[remediation_json(r) for r in remediations]
     ), 201

@@ -7,7 +7,6 @@ from inspection.extensions import db
 from inspection.models import Photo, RemediationEvidence
 from inspection.services import audit, blobs, review, visits
 from inspection.services import minutes as minutes_service
-from inspection.services.errors import NotFound
 from inspection.views.access import ALL_ROLES, actor, require
 
 bp = Blueprint("files", __name__)
@@ -35,10 +34,7 @@ def _photo(photo_id: int) -> Photo:
     photo = db.session.get(Photo, photo_id)
     if photo is None:
         abort(404)
-    try:
-        visits.get_visible(current_user, photo.inspection_id)
-    except NotFound:
-        abort(404)
+    visits.get_visible(current_user, photo.inspection_id)  # NotFound when not theirs
     return photo
 
 

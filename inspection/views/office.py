@@ -92,9 +92,7 @@ def visit(inspection_id: int):
         minutes=minutes.current_for(inspection.id),
         done=done,
         form=form,
-        remediations=[
-            r for r in review.list_remediations(current_user) if r.inspection_id == inspection.id
-        ],
+        remediations=review.remediations_of(inspection.id),
     )
 
 
