@@ -31,8 +31,14 @@ run: $(VENV)/.runtime translations
 	$(FLASK) make-cert --if-missing
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
+# The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL names one
+# (.ci/run starts the machine's PostgreSQL and sets it).
 test: $(VENV)/.dev translations
-	$(BIN)/python -m pytest -q
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -q
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== the same suite on PostgreSQL"; \
+		$(BIN)/python -m pytest -q -p no:cacheprovider; \
+	fi
 
 bench: $(VENV)/.dev translations
 	$(BIN)/python -m bench

@@ -1,9 +1,9 @@
 """Public-service discipline inspections: the Flask application factory."""
 
-import logging
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from inspection.config import Config
 
@@ -18,13 +18,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     app.config.update(Config.load(Path(app.instance_path), test_config))
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    for noisy in ("alembic", "weasyprint", "fontTools"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-
-    from inspection import cli, extensions, i18n, web
+    from inspection import cli, extensions, i18n, logs, web
     from inspection.views import register_blueprints
 
+    logs.configure()
+    if proxies := app.config["TRUSTED_PROXIES"]:
+        # Behind nginx: trust its X-Forwarded-For/-Proto/-Host, so the audit log records
+        # the phone's address and url_for builds https links.
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies
+        )
+    logs.init_app(app)
     extensions.init_app(app)
     i18n.init_app(app)
     web.init_app(app)

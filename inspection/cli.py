@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from inspection.extensions import db
 from inspection.models import Role, Unit, User
 from inspection.pdf import signing
-from inspection.services import accounts, demo, org
+from inspection.services import accounts, backups, demo, org
 from inspection.services.audit import SYSTEM
 from inspection.services.errors import ServiceError
 
@@ -91,6 +91,39 @@ def make_cert(if_missing: bool) -> None:
     click.echo(f"Self-signed signing certificate written to {path} (not for production).")
 
 
+def _summary(counts: dict[str, int]) -> str:
+    return f"{len(counts)} tables, {sum(counts.values()):,} rows"
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path: Path) -> None:
+    """Write a consistent copy of the whole database (blobs included) to PATH."""
+    try:
+        counts = backups.backup(path)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Backup written to {path}: {_summary(counts)}, {path.stat().st_size:,} bytes.")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore_command(path: Path, yes: bool) -> None:
+    """Replace the whole database with the backup at PATH (stop the app first)."""
+    if not yes:
+        click.confirm(
+            f"Replace every row of {db.engine.url.render_as_string()} with {path}?", abort=True
+        )
+    try:
+        counts = backups.restore(path)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Restored from {path}: {_summary(counts)}.")
+
+
 def init_app(app: Flask) -> None:
-    for command in (init_db, seed_demo, create_user, make_cert):
+    for command in (init_db, seed_demo, create_user, make_cert, backup_command, restore_command):
         app.cli.add_command(command)

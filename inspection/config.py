@@ -34,7 +34,17 @@ class Config:
     LANGUAGES = ("vi", "en")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    # Secure cookies when the public address is https (override with SESSION_COOKIE_SECURE).
+    SESSION_COOKIE_SECURE = (
+        os.environ.get(
+            "SESSION_COOKIE_SECURE",
+            "1" if os.environ.get("PUBLIC_BASE_URL", "").startswith("https://") else "0",
+        )
+        == "1"
+    )
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # How many reverse proxies (nginx) sit in front of the app; 0 trusts no X-Forwarded-*.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 0))
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)

@@ -1,6 +1,6 @@
 """Languages (Vietnamese by default, English a tap away) and Vietnamese formatting."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_request_context, request, session
@@ -28,6 +28,11 @@ def select_locale() -> str:
 def local_today() -> date:
     """Today's date in the organisation's time zone (the server's clock may run on UTC)."""
     return datetime.now(LOCAL_TZ).date()
+
+
+def local_midnight(day: date) -> datetime:
+    """The start of ``day`` in the organisation's time zone (aware)."""
+    return datetime.combine(day, time.min, LOCAL_TZ)
 
 
 def local(value: datetime) -> datetime:

@@ -8,10 +8,10 @@ from flask import current_app
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-# Keep the app's loggers: migrations also run inside the app (tests, init-db).
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+# Migrations run inside the app (init-db, restore, tests), which has already set up its
+# JSON logs: only a bare `alembic` run takes the .ini's logging configuration.
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 

@@ -62,6 +62,8 @@ MATRIX = {
     "office.remediations": {OFFICE, ADMIN},
     "office.remediation": {OFFICE, ADMIN},
     "office.dashboard": {OFFICE, ADMIN},
+    "office.audit_log": {ADMIN, OFFICE},
+    "office.audit_export": {ADMIN, OFFICE},
     "office.person": {OFFICE},
     "office.export": {OFFICE, ADMIN},
     "office.plan": {OFFICE, ADMIN},

@@ -57,13 +57,13 @@ def test_badge_number_unique_within_a_unit_only(ctx):
 
 def test_enum_columns_are_checked_by_the_database(ctx):
     _fails("UPDATE unit SET kind = 'castle' WHERE id = (SELECT min(id) FROM unit)")
-    _fails("UPDATE user SET role = 'root' WHERE id = (SELECT min(id) FROM user)")
+    _fails('UPDATE "user" SET role = \'root\' WHERE id = (SELECT min(id) FROM "user")')
 
 
 def test_foreign_keys_are_enforced(ctx):
     _fails(
         "INSERT INTO staff_member (unit_id, full_name, position, category, active, created_at)"
-        " VALUES (999999, 'X', '', 'can_bo', 1, CURRENT_TIMESTAMP)"
+        " VALUES (999999, 'X', '', 'can_bo', TRUE, CURRENT_TIMESTAMP)"
     )
 
 
@@ -104,8 +104,9 @@ def test_minutes_numbers_unique_per_body_and_year(ctx):
     db.session.execute(
         text(
             "INSERT INTO blob (sha256, content_type, size, data, created_at)"
-            " VALUES ('ab', 'application/pdf', 1, x'00', CURRENT_TIMESTAMP)"
-        )
+            " VALUES ('ab', 'application/pdf', 1, :data, CURRENT_TIMESTAMP)"
+        ),
+        {"data": b"\x00"},
     )
 
     def minutes(number, year, code):

@@ -68,7 +68,7 @@ def authenticate(username: str, password: str, actor: audit.Actor) -> User | Non
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
-    audit.record(actor, "login", user)
+    audit.record(audit.Actor(user.id, actor.ip), "login", user)  # the actor is now known
     return user
 
 

@@ -1,10 +1,18 @@
 """Recording audit events. Events are only ever inserted, never updated or deleted."""
 
+import csv
+import io
+import json
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import event, select
 
 from inspection.extensions import db
-from inspection.models import AuditEvent
+from inspection.i18n import LOCAL_TZ, local_midnight
+from inspection.models import AuditEvent, User
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +37,7 @@ def record(
         object_id = str(getattr(obj, "id", None) or getattr(obj, "sha256", ""))
     else:
         object_id = None
-    event = AuditEvent(
+    row = AuditEvent(
         user_id=actor.user_id,
         action=action,
         object_type=object_type,
@@ -37,6 +45,85 @@ def record(
         ip=actor.ip,
         detail=detail,
     )
-    db.session.add(event)
+    db.session.add(row)
     log.info("audit %s %s:%s by user %s", action, object_type, object_id, actor.user_id)
-    return event
+    return row
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """What the audit log page and its export select; empty fields select everything."""
+
+    action: str | None = None
+    username: str | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def actions() -> list[str]:
+    """The actions on record, for the filter's choices."""
+    return list(db.session.scalars(select(AuditEvent.action).distinct().order_by("action")))
+
+
+def object_types() -> list[str]:
+    query = select(AuditEvent.object_type).where(AuditEvent.object_type.is_not(None))
+    return list(db.session.scalars(query.distinct().order_by("object_type")))
+
+
+def _select(filters: AuditFilters):
+    query = select(AuditEvent, User.username).outerjoin(User, User.id == AuditEvent.user_id)
+    if filters.action:
+        query = query.where(AuditEvent.action == filters.action)
+    if filters.username:
+        query = query.where(User.username == filters.username)
+    if filters.object_type:
+        query = query.where(AuditEvent.object_type == filters.object_type)
+    if filters.object_id:
+        query = query.where(AuditEvent.object_id == filters.object_id)
+    if filters.date_from:
+        query = query.where(AuditEvent.created_at >= local_midnight(filters.date_from))
+    if filters.date_to:
+        query = query.where(
+            AuditEvent.created_at < local_midnight(filters.date_to + timedelta(days=1))
+        )
+    return query.order_by(AuditEvent.id.desc())
+
+
+def search(filters: AuditFilters, page: int = 1, per_page: int = 100) -> tuple[list, bool]:
+    """One page of events, newest first, and whether an older page exists."""
+    rows = db.session.execute(
+        _select(filters).offset((page - 1) * per_page).limit(per_page + 1)
+    ).all()
+    return rows[:per_page], len(rows) > per_page
+
+
+CSV_COLUMNS = ["Mã sự kiện", "Thời gian", "Tài khoản", "Hành động", "Đối tượng", "Mã đối tượng",
+               "Địa chỉ IP", "Chi tiết"]  # fmt: skip
+
+
+def csv_lines(filters: AuditFilters) -> Iterator[str]:
+    """The selected events as CSV (UTF-8 with BOM), streamed in batches."""
+    from inspection.services.exports import safe_cell
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    yield "\ufeff" + buffer.getvalue()
+    for row, username in db.session.execute(_select(filters).execution_options(yield_per=2000)):
+        buffer.seek(0)
+        buffer.truncate()
+        local = row.created_at.astimezone(LOCAL_TZ)
+        values = [row.id, f"{local:%d/%m/%Y %H:%M:%S}", username or "", row.action,
+                  row.object_type or "", row.object_id or "", row.ip or "",
+                  json.dumps(row.detail or {}, ensure_ascii=False, sort_keys=True)]  # fmt: skip
+        writer.writerow([safe_cell(value) for value in values])
+        yield buffer.getvalue()
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _append_only(_mapper, _connection, target) -> None:
+    """No code path may change or remove an event (the database refuses it too)."""
+    raise RuntimeError(f"audit event {target.id} is append-only")

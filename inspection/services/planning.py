@@ -8,10 +8,10 @@ import logging
 import random
 import secrets
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, case, func, select
+from sqlalchemy import Integer, case, func, literal_column, select
 
 from inspection.extensions import db
 from inspection.i18n import LOCAL_TZ
@@ -41,8 +41,9 @@ def _quarter(column):
     if db.engine.dialect.name == "sqlite":
         month = func.cast(func.strftime("%m", column, f"+{UTC_OFFSET_HOURS} hours"), Integer)
     else:
-        month = func.extract("month", column + timedelta(hours=UTC_OFFSET_HOURS))
-    return (month - 1) / 3 + 1
+        shifted = column + literal_column(f"interval '{UTC_OFFSET_HOURS} hours'")
+        month = func.cast(func.extract("month", shifted), Integer)
+    return (month - 1) // 3 + 1
 
 
 def plan_rows(year: int) -> list[dict]:

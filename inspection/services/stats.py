@@ -6,12 +6,12 @@ counts written when minutes are issued (models/stats.py), not the millions of an
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import case, delete, distinct, func, literal, select, text
 
 from inspection.extensions import db
-from inspection.i18n import LOCAL_TZ
+from inspection.i18n import local_midnight
 from inspection.models import (
     ChecklistItem,
     Inspection,
@@ -42,9 +42,9 @@ class Filters:
 def _where(query, filters: Filters, started_at, unit_id):
     """Narrow ``query`` to the filters' period (Hà Nội days), kind of unit and unit."""
     if filters.date_from:
-        query = query.where(started_at >= datetime.combine(filters.date_from, time.min, LOCAL_TZ))
+        query = query.where(started_at >= local_midnight(filters.date_from))
     if filters.date_to:
-        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, LOCAL_TZ)
+        end = local_midnight(filters.date_to + timedelta(days=1))
         query = query.where(started_at < end)
     if filters.unit_kind:
         query = query.where(unit_id.in_(select(Unit.id).where(Unit.kind == filters.unit_kind)))

@@ -187,9 +187,10 @@ def start_inspection(
     _set_location(inspection, latitude, longitude, accuracy_m)
     inspection.team = [TeamMember(user_id=uid, role=role) for uid, role in team]
     _snapshot_roster(inspection)
-    db.session.add(inspection)
     try:
         with db.session.begin_nested():
+            # Added inside the savepoint: a failed insert is expunged with it.
+            db.session.add(inspection)
             db.session.flush()
     except IntegrityError:
         # The same request raced itself (a double tap on a slow link): return the winner.

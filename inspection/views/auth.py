@@ -17,7 +17,7 @@ from flask_login import current_user, login_user, logout_user
 
 from forms.auth import ConfirmForm, LoginForm, PasswordForm
 from inspection.extensions import db, limiter
-from inspection.services import accounts
+from inspection.services import accounts, audit
 from inspection.services.errors import ServiceError
 from inspection.views.access import ALL_ROLES, actor, require
 from inspection.views.main import home_url
@@ -70,6 +70,8 @@ def login():
 @require(*ALL_ROLES)
 def logout():
     if ConfirmForm().validate_on_submit():
+        audit.record(actor(), "logout", current_user._get_current_object())
+        db.session.commit()
         lang = session.get("lang")
         logout_user()
         session.clear()
@@ -103,7 +105,9 @@ def account():
                 form.new_password.errors.extend(exc.fields.values())
             else:
                 db.session.commit()
-                login_user(current_user)  # the new epoch: keep this session, end the others
+                login_user(
+                    current_user._get_current_object()
+                )  # the new epoch: keep this session, end the others
                 flash(_("Password changed. Your other sessions were logged out."), "success")
                 return redirect(url_for("auth.account"))
     return render_template(
@@ -126,6 +130,7 @@ def revoke_token(token_id: int):
 def logout_everywhere():
     if ConfirmForm().validate_on_submit():
         accounts.end_sessions(current_user)
+        audit.record(actor(), "logout_everywhere", current_user._get_current_object())
         db.session.commit()
         logout_user()
         session.clear()

@@ -18,6 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from forms.audit import AuditFilters
 from forms.auth import ConfirmForm
 from forms.dashboard import DashboardFilters
 from forms.planning import ScheduleForm, make_plan_form
@@ -395,3 +396,39 @@ def draw():
         "success",
     )
     return redirect(url_for("office.schedule", unit_id=unit.id, kind="surprise"))
+
+
+def _audit_filters(args) -> tuple[AuditFilters, audit.AuditFilters]:
+    form = AuditFilters(args, actions=audit.actions(), object_types=audit.object_types())
+    form.validate()
+    values = {
+        name: None if field.errors else (field.data or None) for name, field in form._fields.items()
+    }
+    return form, audit.AuditFilters(**values)
+
+
+@bp.get("/audit")
+@office_only
+def audit_log():
+    """Every recorded event, newest first, filtered; read-only."""
+    form, filters = _audit_filters(request.args)
+    page = max(request.args.get("page", 1, type=int), 1)
+    events, more = audit.search(filters, page)
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template(
+        "office/audit.html", form=form, events=events, page=page, more=more, args=args
+    )
+
+
+@bp.get("/audit.csv")
+@office_only
+def audit_export():
+    """The filtered audit log as CSV (streamed); the export itself is audited."""
+    _form, filters = _audit_filters(request.args)
+    audit.record(actor(), "export", object_type="export", kind="audit", filters=repr(filters))
+    db.session.commit()
+    response = Response(_in_app_context(audit.csv_lines, filters), mimetype="text/csv")
+    response.direct_passthrough = True
+    name = f"nhat-ky-{local_today():%Y%m%d}.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
