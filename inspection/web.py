@@ -2,10 +2,11 @@
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from inspection.extensions import db, login_manager
 from inspection.models import User
@@ -89,8 +90,14 @@ def handle_http_error(exc: HTTPException):
     status = exc.code or 500
     message = _messages().get(status, exc.description)
     if wants_json():
-        return json_error(status, ERROR_CODES.get(status, "error"), message)
-    return render_template("error.html", status=status, message=message), status
+        body, status = json_error(status, ERROR_CODES.get(status, "error"), message)
+    else:
+        body = make_response(render_template("error.html", status=status, message=message))
+    # Keep the exception's own headers (Allow on a 405, Retry-After on a 429).
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            body.headers[name] = value
+    return body, status
 
 
 def handle_service_error(exc: ServiceError):
@@ -127,7 +134,15 @@ def security_headers(response):
     return response
 
 
+class DatabaseInt(IntegerConverter):
+    """An id in a URL: larger than the database's INTEGER is simply not found (404)."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = DatabaseInt
     login_manager.anonymous_user = Anonymous
     login_manager.login_view = "auth.login"
     login_manager.login_message = None

@@ -58,3 +58,11 @@ class Base(DeclarativeBase):
         metadata=MetaData(naming_convention=NAMING_CONVENTION),
         type_annotation_map={datetime: UTCDateTime()},
     )
+
+
+MAX_ID = 2**31 - 1  # INTEGER primary keys on PostgreSQL
+
+
+def valid_id(value) -> bool:
+    """Whether ``value`` can be a row id (a client may send any JSON number)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID

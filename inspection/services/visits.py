@@ -25,6 +25,7 @@ from inspection.models import (
     User,
     utcnow,
 )
+from inspection.models.base import valid_id
 from inspection.services import audit, checklist
 from inspection.services.errors import Conflict, NotFound, ServiceError
 
@@ -162,7 +163,7 @@ def start_inspection(
     if existing is not None:
         return existing, False
     fields = {}
-    unit = db.session.get(Unit, unit_id) if isinstance(unit_id, int) else None
+    unit = db.session.get(Unit, unit_id) if valid_id(unit_id) else None
     if unit is None or not unit.active:
         fields["unit_id"] = str(_l("No such active unit."))
     try:

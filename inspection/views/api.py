@@ -8,7 +8,18 @@ from flask_login import current_user
 
 from inspection.extensions import csrf, db, limiter
 from inspection.i18n import local_today, select_locale
-from inspection.models import Inspection, Photo, Role, StaffMember, TeamRole, Unit, User
+from inspection.models import (
+    Inspection,
+    InspectionStatus,
+    Photo,
+    RemediationStatus,
+    Role,
+    StaffMember,
+    TeamRole,
+    Unit,
+    User,
+)
+from inspection.models.base import valid_id
 from inspection.pdf import signing
 from inspection.services import accounts, checklist, org, results, review, stats, visits
 from inspection.services import minutes as minutes_service
@@ -219,6 +230,17 @@ def inspection_json(inspection: Inspection, full: bool = False) -> dict:
     return body
 
 
+def _choice_arg(name: str, allowed: list[str]) -> str | None:
+    """A query argument that must be one of ``allowed`` (422 otherwise); None when absent."""
+    value = request.args.get(name) or None
+    if value is not None and value not in allowed:
+        raise ServiceError(
+            _("Some values are not valid."),
+            {name: _("One of: %(values)s.", values=", ".join(allowed))},
+        )
+    return value
+
+
 def _team(body: dict) -> list[tuple[int, TeamRole]] | None:
     team = body.get("team")
     if team is None:
@@ -257,7 +279,9 @@ def create_inspection():
 @require(*ALL_ROLES)
 def list_inspections():
     unit_id = request.args.get("unit_id", type=int)
-    status = request.args.get("status") or None
+    status = _choice_arg("status", [s.value for s in InspectionStatus])
+    if unit_id is not None and not valid_id(unit_id):
+        return jsonify(items=[])
     items = visits.list_for(current_user, status=status, unit_id=unit_id)
     return jsonify(items=[inspection_json(i) for i in items])
 
@@ -458,7 +482,8 @@ def review_inspection(inspection_id: int):
 @bp.get("/remediations")
 @require(Role.OFFICE, Role.ADMIN, Role.UNIT)
 def list_remediations():
-    rows = review.list_remediations(current_user, request.args.get("status") or None)
+    status = _choice_arg("status", [*(s.value for s in RemediationStatus), "overdue"])
+    rows = review.list_remediations(current_user, status)
     return jsonify(items=[remediation_json(r) for r in rows])
 
 

@@ -41,8 +41,10 @@ inspector_only = require(Role.INSPECTOR)
 
 def parse_client_time(value: str | None) -> datetime | None:
     """Return the phone's ISO 8601 time, or None when absent or unreadable."""
+    if not isinstance(value, str):
+        return None
     try:
-        parsed = datetime.fromisoformat((value or "").replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_TZ)

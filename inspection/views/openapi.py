@@ -406,10 +406,14 @@ INSPECTION_PATHS = {
         "get": {
             "summary": "Visits the user may see",
             "parameters": [
-                {"name": "status", "in": "query", "schema": STRING},
+                {
+                    "name": "status",
+                    "in": "query",
+                    "schema": enum("planned", "draft", "submitted", "finalized", "cancelled"),
+                },
                 {"name": "unit_id", "in": "query", "schema": INTEGER},
             ],
-            "responses": {"200": _ok("InspectionList"), **AUTH_ERRORS},
+            "responses": {"200": _ok("InspectionList"), **AUTH_ERRORS, "422": INVALID},
         },
     },
     "/api/v1/inspections/{inspection_id}": {
@@ -569,7 +573,7 @@ INSPECTION_PATHS = {
                     "schema": enum("open", "answered", "accepted", "reopened", "overdue"),
                 }
             ],
-            "responses": {"200": _ok("RemediationList"), **AUTH_ERRORS},
+            "responses": {"200": _ok("RemediationList"), **AUTH_ERRORS, "422": INVALID},
         }
     },
     "/api/v1/remediations/{remediation_id}/response": {
