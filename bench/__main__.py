@@ -10,9 +10,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import minutes, scale
+from bench import load, minutes, pages, scale
 
-BENCHMARKS = [minutes.run, scale.run]
+BENCHMARKS = [pages.run, load.run, minutes.run, scale.run]
 
 
 def main() -> int:

@@ -25,8 +25,9 @@ OUTCOMES = ("pass",) * 17 + ("fail", "na")
 ATTENDANCE = ("present",) * 16 + ("late", "absent_excused", "absent_unexcused", "on_duty")
 
 
-def _fill(app, target_rows: int) -> dict:
-    rng = random.Random(2018)
+def _fill(app, target_rows: int, part: int = 0) -> dict:
+    """Add about ``target_rows`` answers; ``part`` numbers successive fills (ids, seed)."""
+    rng = random.Random(2018 + part)
     with app.app_context():
         version = checklist.current_version()
         unit_items = [i.id for i in version.items if i.scope.value == "unit"]
@@ -38,22 +39,24 @@ def _fill(app, target_rows: int) -> dict:
         raw = db.engine.raw_connection()
         cur = raw.cursor()
         cur.execute("BEGIN")
-        cur.executemany(
-            "INSERT INTO unit (id, code, name, kind, address, active, created_at) "
-            "VALUES (?, ?, ?, 'commune', '', 1, '2020-01-01')",
-            [(100000 + u, f"S{u}", f"Ủy ban nhân dân xã Thử {u}") for u in range(UNITS)],
-        )
-        cur.executemany(
-            "INSERT INTO staff_member (id, unit_id, full_name, position, category, active, "
-            "created_at) VALUES (?, ?, ?, 'Công chức', 'cong_chuc', 1, '2020-01-01')",
-            [
-                (1_000_000 + u * PEOPLE + p, 100000 + u, f"Người {u}-{p}")
-                for u in range(UNITS)
-                for p in range(PEOPLE)
-            ],
-        )
+        if part == 0:
+            cur.executemany(
+                "INSERT INTO unit (id, code, name, kind, address, active, created_at) "
+                "VALUES (?, ?, ?, 'commune', '', 1, '2020-01-01')",
+                [(100000 + u, f"S{u}", f"Ủy ban nhân dân xã Thử {u}") for u in range(UNITS)],
+            )
+            cur.executemany(
+                "INSERT INTO staff_member (id, unit_id, full_name, position, category, active, "
+                "created_at) VALUES (?, ?, ?, 'Công chức', 'cong_chuc', 1, '2020-01-01')",
+                [
+                    (1_000_000 + u * PEOPLE + p, 100000 + u, f"Người {u}-{p}")
+                    for u in range(UNITS)
+                    for p in range(PEOPLE)
+                ],
+            )
         start = datetime(2021, 1, 1, 1, tzinfo=UTC)
-        visit_id, person_id, rows = 1_000_000, 10_000_000, 0
+        first_visit = visit_id = 1_000_000 * (part + 1)
+        person_id, rows = 100_000_000 * (part + 1), 0
         for u in range(UNITS):
             visits, unit_rows, people, person_rows = [], [], [], []
             for _ in range(visits_per_unit):  # spread over the five years
@@ -100,7 +103,7 @@ def _fill(app, target_rows: int) -> dict:
         db.session.commit()
         db.session.execute(text("ANALYZE"))
         db.session.commit()
-        return {"visits": visit_id - 1_000_000, "result_rows": rows}
+        return {"visits": visit_id - first_visit, "result_rows": rows}
 
 
 def _time(fn, runs=3) -> float:
@@ -124,6 +127,24 @@ def _export_peak(app, filters) -> tuple[float, int, float]:
     return elapsed, count - 1, peak
 
 
+def _row(figure, value, baseline=None, budget="-", ok=True) -> dict:
+    return {
+        "figure": figure,
+        "value": value,
+        "baseline": baseline,
+        "ratio": value / baseline if baseline else None,
+        "budget": budget,
+        "pass": bool(ok),
+    }
+
+
+PAGES = {
+    "dashboard, all 5 years": "/office/dashboard",
+    "dashboard, one year": "/office/dashboard?date_from=2023-01-01&date_to=2023-12-31",
+    "dashboard, one unit": "/office/dashboard?unit=100007",
+}
+
+
 def run(folder: Path) -> list[dict]:
     app = create_app(
         {
@@ -137,41 +158,43 @@ def run(folder: Path) -> list[dict]:
         upgrade()
         demo.seed()
         db.session.commit()
-    started = time.perf_counter()
-    size = _fill(app, TARGET_ROWS)
-    fill_s = time.perf_counter() - started
-
     client = app.test_client()
     client.post("/login", data={"username": "noivu", "password": demo.DEMO_PASSWORD})
-    pages = {
-        "dashboard, all 5 years": "/office/dashboard",
-        "dashboard, one year": "/office/dashboard?date_from=2023-01-01&date_to=2023-12-31",
-        "dashboard, one unit": "/office/dashboard?unit=100007",
-    }
-    rows = [
-        {
-            "figure": f"scale: {size['result_rows']:,} result rows, {size['visits']:,} visits "
-            f"(fill s)",
-            "value": fill_s,
-            "baseline": None,
-            "ratio": None,
-            "budget": "-",
-            "pass": True,
-        }
-    ]
-    for name, url in pages.items():
-        assert client.get(url).status_code == 200
-        ms = _time(lambda url=url: client.get(url))
-        rows.append(
-            {
-                "figure": f"{name} (ms, median of 3)",
-                "value": ms,
-                "baseline": None,
-                "ratio": None,
-                "budget": "<500",
-                "pass": ms < 500,
-            }
-        )
+
+    # Growth: fill to 0.5M, 1M and 2M answers, timing the dashboard at each size.
+    rows, total_rows, total_visits, fill_s, previous = [], 0, 0, 0.0, None
+    for part, add in enumerate((TARGET_ROWS // 4, TARGET_ROWS // 4, TARGET_ROWS // 2)):
+        started = time.perf_counter()
+        size = _fill(app, add, part)
+        fill_s += time.perf_counter() - started
+        total_rows += size["result_rows"]
+        total_visits += size["visits"]
+        timings = {}
+        for name, url in PAGES.items():
+            assert client.get(url).status_code == 200
+            timings[name] = _time(lambda url=url: client.get(url))
+        label = f"{total_rows / 1e6:.1f}M rows"
+        if previous is None:
+            rows.append(
+                _row(
+                    f"growth: dashboard all years, {label} (ms)", timings["dashboard, all 5 years"]
+                )
+            )
+        else:
+            prev_rows, prev_ms = previous
+            limit = total_rows / prev_rows * 1.1
+            ms = timings["dashboard, all 5 years"]
+            rows.append(
+                _row(f"growth: dashboard all years, {label} (ms; baseline {prev_rows / 1e6:.1f}M)",
+                     ms, prev_ms, f"ratio<={limit:.1f}", ms / prev_ms <= limit)
+            )  # fmt: skip
+        previous = (total_rows, timings["dashboard, all 5 years"])
+    rows.insert(
+        0,
+        _row(f"scale: {total_rows:,} result rows, {total_visits:,} visits (fill s)", fill_s),
+    )
+    for name, ms in timings.items():
+        rows.append(_row(f"{name} (ms, median of 3)", ms, budget="<500", ok=ms < 500))
     month = stats.Filters(
         date_from=datetime(2023, 1, 1).date(), date_to=datetime(2023, 1, 31).date()
     )
@@ -181,29 +204,10 @@ def run(folder: Path) -> list[dict]:
     small_ms, small_rows, small_peak = _export_peak(app, month)
     large_ms, large_rows, large_peak = _export_peak(app, year)
     rows += [
-        {
-            "figure": f"CSV export, 1 month: {small_rows:,} rows (ms)",
-            "value": small_ms,
-            "baseline": None,
-            "ratio": None,
-            "budget": "-",
-            "pass": True,
-        },
-        {
-            "figure": f"CSV export, 1 year: {large_rows:,} rows (ms)",
-            "value": large_ms,
-            "baseline": None,
-            "ratio": None,
-            "budget": "-",
-            "pass": True,
-        },
-        {
-            "figure": "CSV export peak memory, 1 year (MB)",
-            "value": large_peak,
-            "baseline": small_peak,
-            "ratio": large_peak / small_peak if small_peak else None,
-            "budget": "flat (<2x)",
-            "pass": large_peak < 2 * small_peak + 1,
-        },
-    ]
+        _row(f"CSV export, 1 month: {small_rows:,} rows (ms)", small_ms),
+        _row(f"CSV export, 1 year: {large_rows:,} rows (ms)", large_ms),
+        _row("CSV export peak memory, 1 month (MB)", small_peak),
+        _row("CSV export peak memory, 1 year (MB; baseline 1 month)", large_peak, small_peak,
+             "flat (<2x)", large_peak < 2 * small_peak + 1),
+    ]  # fmt: skip
     return rows

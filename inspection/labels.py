@@ -1,5 +1,6 @@
 """Human labels for the domain's enumerations, translated lazily."""
 
+from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from wtforms.fields.choices import SelectChoice
@@ -86,17 +87,32 @@ SHORT_LABELS = {
 }
 
 
-def short_label(value) -> str:
-    """Return the short label of an attendance status or outcome (given as value or member)."""
+def _per_request(kind: str, value, compute) -> str:
+    """Translate each label once per request: a checklist page asks ~1,400 times."""
+    if not has_request_context():
+        return compute(value)
+    cache = g.setdefault("_labels", {})
+    key = (kind, value)
+    if key not in cache:
+        cache[key] = compute(value)
+    return cache[key]
+
+
+def _short(value) -> str:
     for member, text in SHORT_LABELS.items():
         if member == value:
             return str(text)
     return label(value)
 
 
+def short_label(value) -> str:
+    """Return the short label of an attendance status or outcome (given as value or member)."""
+    return _per_request("short", value, _short)
+
+
 def label(value) -> str:
     """Return the translated label of an enum member (or the value itself)."""
-    return str(LABELS.get(value, value))
+    return _per_request("label", value, lambda v: str(LABELS.get(v, v)))
 
 
 def choices(enum_cls) -> list[SelectChoice]:

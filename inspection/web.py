@@ -1,6 +1,8 @@
 """Request plumbing shared by every blueprint: who is logged in, errors, headers."""
 
+import hashlib
 import logging
+from pathlib import Path
 
 from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
@@ -134,6 +136,47 @@ def security_headers(response):
     return response
 
 
+class StaticVersions:
+    """Content hashes of static files, for URLs that can be cached for a year.
+
+    ``url_for("static", filename=…)`` gets ``?v=<hash of the content>``; a request carrying
+    the current hash is served with ``Cache-Control: immutable``, so a phone downloads
+    the CSS and JS once per release, and a new release changes the URL.
+    """
+
+    def __init__(self, app: Flask):
+        self.folder = Path(app.static_folder)
+        self.cache: dict[str, tuple[float, str]] = {}
+
+    def digest(self, filename: str) -> str | None:
+        path = self.folder / filename
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            return None
+        cached = self.cache.get(filename)
+        if cached is None or cached[0] != mtime:
+            cached = (mtime, hashlib.sha256(path.read_bytes()).hexdigest()[:12])
+            self.cache[filename] = cached
+        return cached[1]
+
+    def add_version(self, endpoint: str, values: dict) -> None:
+        if endpoint != "static" or "filename" not in values or "v" in values:
+            return
+        if digest := self.digest(values["filename"]):
+            values["v"] = digest
+
+    def cache_headers(self, response):
+        if request.endpoint == "static" and response.status_code in (200, 304):
+            filename = (request.view_args or {}).get("filename", "")
+            version = request.args.get("v")
+            if version and version == self.digest(filename):
+                response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+            else:
+                response.headers["Cache-Control"] = "no-cache"  # revalidate by ETag
+        return response
+
+
 class DatabaseInt(IntegerConverter):
     """An id in a URL: larger than the database's INTEGER is simply not found (404)."""
 
@@ -160,3 +203,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(ServiceError, handle_service_error)
     app.register_error_handler(Exception, handle_unexpected)
     app.after_request(security_headers)
+    versions = StaticVersions(app)
+    app.url_defaults(versions.add_version)
+    app.after_request(versions.cache_headers)

@@ -288,3 +288,15 @@ def test_the_audit_log_page_filters_and_exports(client, auth, app):
     with app.app_context():
         exports = db.session.scalars(select(AuditEvent).filter_by(action="export")).all()
         assert [e.detail["kind"] for e in exports] == ["audit"]
+
+
+def test_static_files_have_content_hashed_urls_cached_for_a_year(client):
+    import re
+
+    html = client.get("/login").get_data(as_text=True)
+    [href] = re.findall(r'href="(/static/css/app\.css\?v=[0-9a-f]{12})"', html)
+    response = client.get(href)
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert response.headers["Content-Security-Policy"]  # static files keep the headers too
+    stale = client.get("/static/css/app.css?v=000000000000")  # an old release's URL
+    assert stale.headers["Cache-Control"] == "no-cache" and stale.headers["ETag"]

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -26,6 +26,7 @@ from inspection.models import (
     User,
     utcnow,
 )
+from inspection.models.base import valid_id
 from inspection.services import audit, blobs, images
 from inspection.services.errors import Conflict, ServiceError
 
@@ -111,14 +112,36 @@ ATTENDANCE_ERROR = _l(
 )
 
 
+def _people_named(inspection: Inspection, entries) -> tuple[dict, dict]:
+    """The visit's people a save names, by id and by staff id, with their answers.
+
+    A phone saves a person or two at a time: loading only those (not all 40 with their
+    answers) keeps a save cheap on large units.
+    """
+    if not isinstance(entries, list):
+        return {}, {}
+    ids = {e.get("person_id") for e in entries if isinstance(e, dict)}
+    staff_ids = {e.get("staff_id") for e in entries if isinstance(e, dict)}
+    ids = [i for i in ids if valid_id(i)]
+    staff_ids = [i for i in staff_ids if valid_id(i)]
+    if not ids and not staff_ids:
+        return {}, {}
+    rows = db.session.scalars(
+        select(PersonResult).where(
+            PersonResult.inspection_id == inspection.id,
+            or_(PersonResult.id.in_(ids), PersonResult.staff_id.in_(staff_ids)),
+        )
+    ).all()
+    return {p.id: p for p in rows}, {p.staff_id: p for p in rows if p.staff_id is not None}
+
+
 def _parse(inspection: Inspection, data: dict) -> tuple[dict, dict[str, str]]:
     """Validate a save request against the visit's checklist version and roster."""
     v = _Validator()
     for key in set(data) - TOP_LEVEL:
         v.fail(key, _l("Unknown field."))
     items = {i.code: i for i in inspection.checklist_version.items}
-    people = {p.id: p for p in inspection.people}
-    by_staff = {p.staff_id: p for p in inspection.people if p.staff_id is not None}
+    people, by_staff = _people_named(inspection, data.get("people"))
     parsed = {"unit_items": [], "people": [], "text": {}}
 
     for n, entry in enumerate(v.entries("unit_items", data.get("unit_items"))):
@@ -221,7 +244,7 @@ def save_results(actor: audit.Actor, inspection: Inspection, data: dict) -> int:
     if errors:
         raise ServiceError(str(_l("Some answers were not saved: see the marked fields.")), errors)
 
-    unit_rows = {r.item_id: r for r in inspection.unit_results}
+    unit_rows = {r.item_id: r for r in inspection.unit_results} if parsed["unit_items"] else {}
     for change in parsed["unit_items"]:
         row = unit_rows.get(change["item"].id)
         if row is None:

@@ -539,6 +539,10 @@ def get_stats():
         )
     except ValueError:
         return json_error(422, "invalid", _("Some values are not valid."), {"from": "YYYY-MM-DD"})
+    if filters.unit_id is not None and not valid_id(filters.unit_id):
+        return json_error(
+            422, "invalid", _("Some values are not valid."), {"unit_id": _("Not found.")}
+        )
     figures = stats.compliance(filters)
     total = (stats.attendance(filters) or [{}])[0]
     return jsonify(

@@ -1,0 +1,232 @@
+"""What a phone downloads and what Lighthouse thinks, for the inspector's three pages.
+
+The app runs under gunicorn (gunicorn.conf.py) on a demo database with a 40-person
+draft visit. Page weight: a fresh Chromium context per page (empty cache, logged-in
+cookie), 360x740; bytes are what crossed the wire (compressed bodies plus headers).
+Lighthouse 12 (npm, bench/lighthouse) runs against Debian's Chromium, mobile preset.
+Growth: server time of the checklist page for visits of 10, 40 and 160 people.
+"""
+
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from app import create_app
+from bench.server import ROOT, Gunicorn
+from inspection.extensions import db
+from inspection.models import Outcome, StaffMember, Unit, UnitKind, User
+from inspection.services import demo, results, visits
+from inspection.services.audit import Actor
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROME_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LIGHTHOUSE = ROOT / "bench" / "lighthouse"
+GROWTH_SIZES = (10, 40, 160)
+
+
+def _row(figure, value, baseline=None, budget="-", ok=True) -> dict:
+    return {
+        "figure": figure,
+        "value": value,
+        "baseline": baseline,
+        "ratio": value / baseline if baseline else None,
+        "budget": budget,
+        "pass": bool(ok),
+    }
+
+
+def _prepare(folder: Path):
+    url = f"sqlite:///{folder / 'pages.sqlite'}"
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False}
+    )
+    with app.app_context():
+        upgrade()
+        demo.seed()
+        lead = db.session.scalar(select(User).filter_by(username="truongdoan"))
+        growth = {}
+        for size in GROWTH_SIZES:
+            unit = Unit(code=f"G{size}", name=f"Đơn vị {size} người", kind=UnitKind.COMMUNE)
+            unit.staff = [
+                StaffMember(
+                    full_name=f"Nguyễn Văn Thử {n}", position="Công chức", category="cong_chuc"
+                )
+                for n in range(size)
+            ]
+            db.session.add(unit)
+            db.session.flush()
+            visit, _ = visits.start_inspection(
+                Actor(lead.id), lead, unit_id=unit.id, kind="surprise", client_id=f"g{size}"
+            )
+            db.session.flush()
+            growth[size] = visit.id
+        visit_id = growth[40]
+        visit = visits.get_editable(lead, visit_id)
+        # Half the people answered, as in the middle of a visit.
+        results.save_results(
+            Actor(lead.id),
+            visit,
+            {
+                "version": visit.version,
+                "people": [{"person_id": p.id, "attendance": "present"} for p in visit.people[:20]],
+                "unit_items": [
+                    {"code": i.code, "outcome": Outcome.PASS.value}
+                    for i in visit.checklist_version.items
+                    if i.scope.value == "unit"
+                ][:5],
+            },
+        )
+        db.session.commit()
+    client = app.test_client()
+    client.post("/login", data={"username": "truongdoan", "password": demo.DEMO_PASSWORD})
+    cookie = client.get_cookie("session").value
+    return app, url, cookie, visit_id, growth, client
+
+
+def _page_weight(port: int, cookie: str, paths: dict) -> list[dict]:
+    from playwright.sync_api import sync_playwright
+
+    rows = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROME_FLAGS)
+        for name, path in paths.items():
+            context = browser.new_context(
+                viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True
+            )
+            context.add_cookies(
+                [{"name": "session", "value": cookie, "domain": "127.0.0.1", "path": "/"}]
+            )
+            page = context.new_page()
+            finished = []
+            page.on("requestfinished", lambda request: finished.append(request))
+            page.goto(f"http://127.0.0.1:{port}{path}", wait_until="networkidle")
+            total = foreign = 0
+            for request in finished:
+                sizes = request.sizes()
+                total += sizes["responseBodySize"] + sizes["responseHeadersSize"]
+                if urlsplit(request.url).hostname not in ("127.0.0.1", None):
+                    foreign += 1
+            context.close()
+            rows += [
+                _row(f"page weight: {name} (KB on the wire, first visit)", total / 1024,
+                     budget="<=60", ok=total <= 60 * 1024),
+                _row(f"page weight: {name} (requests)", len(finished), budget="<=6",
+                     ok=len(finished) <= 6),
+                _row(f"page weight: {name} (requests to other hosts)", foreign, budget="0",
+                     ok=foreign == 0),
+            ]  # fmt: skip
+        browser.close()
+    return rows
+
+
+def _lighthouse_ready() -> bool:
+    if (LIGHTHOUSE / "node_modules" / ".bin" / "lighthouse").exists():
+        return True
+    result = subprocess.run(
+        ["npm", "ci", "--no-audit", "--no-fund"], cwd=LIGHTHOUSE, capture_output=True, text=True
+    )
+    return result.returncode == 0
+
+
+def _lighthouse(port: int, cookie: str, paths: dict, folder: Path) -> list[dict]:
+    if not _lighthouse_ready():
+        return [_row("lighthouse: npm ci failed (no registry?)", 0, budget=">=95", ok=False)]
+    rows = []
+    for name, path in paths.items():
+        report = folder / f"lighthouse-{name.replace(' ', '-')}.json"
+        subprocess.run(
+            [
+                str(LIGHTHOUSE / "node_modules" / ".bin" / "lighthouse"),
+                f"http://127.0.0.1:{port}{path}",
+                "--chrome-flags=" + " ".join(CHROME_FLAGS),
+                "--only-categories=performance,accessibility,best-practices",
+                "--form-factor=mobile",
+                "--output=json",
+                f"--output-path={report}",
+                "--quiet",
+                "--extra-headers",
+                json.dumps({"Cookie": f"session={cookie}"}),
+            ],
+            env={**os.environ, "CHROME_PATH": CHROMIUM},
+            capture_output=True,
+            timeout=180,
+            check=False,
+        )
+        try:
+            categories = json.loads(report.read_text())["categories"]
+        except (OSError, ValueError, KeyError):
+            rows.append(_row(f"lighthouse: {name} did not run", 0, budget=">=95", ok=False))
+            continue
+        for key in ("performance", "accessibility", "best-practices"):
+            score = (categories[key]["score"] or 0) * 100
+            rows.append(_row(f"lighthouse: {name}, {key}", score, budget=">=95", ok=score >= 95))
+    return rows
+
+
+def _growth(client, growth: dict) -> list[dict]:
+    times = {}
+    for size, visit_id in growth.items():
+        url = f"/inspector/visits/{visit_id}"
+        assert client.get(url).status_code == 200
+        samples = []
+        for _ in range(7):
+            started = time.perf_counter()
+            client.get(url)
+            samples.append(time.perf_counter() - started)
+        times[size] = statistics.median(samples) * 1000
+    rows = []
+    previous = None
+    for size in GROWTH_SIZES:
+        if previous is None:
+            rows.append(_row(f"growth: checklist page, {size} people (ms)", times[size]))
+        else:
+            # Linear in people at worst: time ratio <= size ratio (+10% for noise).
+            limit = size / previous * 1.1
+            rows.append(
+                _row(
+                    f"growth: checklist page, {size} people (ms; baseline {previous} people)",
+                    times[size],
+                    times[previous],
+                    f"ratio<={limit:.1f}",
+                    times[size] / times[previous] <= limit,
+                )
+            )
+        previous = size
+    return rows
+
+
+def run(folder: Path) -> list[dict]:
+    app, url, cookie, visit_id, growth, client = _prepare(folder)
+    rows = _growth(client, growth)
+    with app.app_context():
+        db.engine.dispose()
+    server = Gunicorn("app:create_app()", {"DATABASE_URL": url, "SECRET_KEY": "bench"})
+    try:
+        asyncio.run(server.wait_ready("/healthz"))
+        paths = {
+            "inspector home": "/inspector/",
+            "checklist 40 people": f"/inspector/visits/{visit_id}",
+            "summary": f"/inspector/visits/{visit_id}/summary",
+        }
+        rows += _page_weight(server.port, cookie, paths)
+        rows += _lighthouse(server.port, cookie, paths, folder)
+    finally:
+        server.stop()
+    return rows
