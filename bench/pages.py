@@ -115,7 +115,7 @@ def _page_weight(port: int, cookie: str, paths: dict) -> list[dict]:
             )
             page = context.new_page()
             finished = []
-            page.on("requestfinished", lambda request: finished.append(request))
+            page.on("requestfinished", lambda request, seen=finished: seen.append(request))
             page.goto(f"http://127.0.0.1:{port}{path}", wait_until="networkidle")
             total = foreign = 0
             for request in finished:
