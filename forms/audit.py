@@ -5,6 +5,8 @@ from wtforms import DateField, Form, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
+from inspection.labels import action_label
+
 
 class AuditFilters(Form):
     action = SelectField(_l("Action"), validators=[Optional()])
@@ -16,7 +18,9 @@ class AuditFilters(Form):
 
     def __init__(self, formdata, actions=(), object_types=()):
         super().__init__(formdata)
-        self.action.choices = [SelectChoice("", _l("All"))] + [SelectChoice(a, a) for a in actions]
+        self.action.choices = [SelectChoice("", _l("All"))] + [
+            SelectChoice(a, action_label(a)) for a in actions
+        ]
         self.object_type.choices = [SelectChoice("", _l("All"))] + [
             SelectChoice(t, t) for t in object_types
         ]

@@ -69,7 +69,7 @@ def init_app(app: Flask) -> None:
         locale_selector=select_locale,
         default_translation_directories=str(app.root_path + "/translations"),
     )
-    from inspection.labels import label, short_label
+    from inspection.labels import action_label, label, short_label
 
     app.jinja_env.filters.update(
         vndate=format_date_vn,
@@ -77,5 +77,6 @@ def init_app(app: Flask) -> None:
         number=format_number,
         label=label,
         short=short_label,
+        action=action_label,
     )
     app.jinja_env.globals["get_locale"] = get_locale

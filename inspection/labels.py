@@ -118,3 +118,49 @@ def label(value) -> str:
 def choices(enum_cls) -> list[SelectChoice]:
     """Return WTForms choices for every member of ``enum_cls``."""
     return [SelectChoice(member.value, LABELS[member]) for member in enum_cls]
+
+
+# What the audit log records, in words (the codes stay in the log and its export).
+AUDIT_ACTIONS = {
+    "login": _l("Logged in"),
+    "login_failed": _l("Failed login"),
+    "logout": _l("Logged out"),
+    "logout_everywhere": _l("Logged out everywhere"),
+    "password_changed": _l("Password changed"),
+    "token_issued": _l("API token issued"),
+    "token_revoked": _l("API token revoked"),
+    "user_created": _l("Account created"),
+    "user_updated": _l("Account changed"),
+    "settings_saved": _l("Organisation settings saved"),
+    "unit_created": _l("Unit created"),
+    "unit_updated": _l("Unit changed"),
+    "staff_created": _l("Staff member added"),
+    "staff_updated": _l("Staff member changed"),
+    "roster_imported": _l("Roster imported"),
+    "checklist_version_created": _l("Checklist version created"),
+    "plan_saved": _l("Annual plan saved"),
+    "visit_planned": _l("Visit scheduled"),
+    "surprise_drawn": _l("Surprise visit drawn"),
+    "inspection_started": _l("Visit started"),
+    "results_saved": _l("Answers saved"),
+    "person_added": _l("Person added to a visit"),
+    "photo_added": _l("Photo added"),
+    "inspection_submitted": _l("Visit submitted"),
+    "signed": _l("Signed"),
+    "signature_refused": _l("Refused to sign"),
+    "minutes_issued": _l("Minutes issued"),
+    "amendment_started": _l("Correction started"),
+    "minutes_downloaded": _l("Minutes downloaded"),
+    "minutes_acknowledged": _l("Minutes acknowledged"),
+    "visit_reviewed": _l("Visit reviewed"),
+    "remediation_answered": _l("Remediation answered"),
+    "remediation_accepted": _l("Remediation accepted"),
+    "remediation_reopened": _l("Remediation reopened"),
+    "remediation_follow_up": _l("Follow-up visit planned"),
+    "export": _l("Data exported"),
+}
+
+
+def action_label(code: str) -> str:
+    """Return the words for an audit action code (the code itself when unknown)."""
+    return _per_request("action", code, lambda c: str(AUDIT_ACTIONS.get(c, c)))
