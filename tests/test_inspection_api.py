@@ -248,6 +248,8 @@ def test_stale_version_is_409_and_changes_nothing(client, lead, visit):
             "people[0].items[0].code",
         ),
         ({"people": [{"staff_id": "OTHER", "attendance": "present"}]}, "people[0]"),
+        ({"people": [{"person_id": [1], "attendance": "present"}]}, "people[0]"),
+        ({"people": [{"person_id": 2**40, "attendance": "present"}]}, "people[0]"),
         ({"remediation_due": "10/11/2018"}, "remediation_due"),
         ({"findings": 42}, "findings"),
         ({"colour": "red"}, "colour"),
@@ -259,7 +261,8 @@ def test_invalid_saves_are_422_per_field_and_save_nothing(client, lead, visit, a
     with app.app_context():
         other = db.session.scalar(select(StaffMember.id).filter_by(unit_id=unit_id(app, "XHS")))
     for entry in change.get("people", []):
-        entry["staff_id"] = {"STAFF": staff, "OTHER": other}[entry["staff_id"]]
+        if "staff_id" in entry:
+            entry["staff_id"] = {"STAFF": staff, "OTHER": other}[entry["staff_id"]]
     good = {"unit_items": [{"code": "SMOKE-NONE", "outcome": "pass"}]}
     body = {"version": 1, **good, **change}
     if "unit_items" in change and isinstance(change["unit_items"], list):

@@ -120,10 +120,9 @@ def _people_named(inspection: Inspection, entries) -> tuple[dict, dict]:
     """
     if not isinstance(entries, list):
         return {}, {}
-    ids = {e.get("person_id") for e in entries if isinstance(e, dict)}
-    staff_ids = {e.get("staff_id") for e in entries if isinstance(e, dict)}
-    ids = [i for i in ids if valid_id(i)]
-    staff_ids = [i for i in staff_ids if valid_id(i)]
+    named = [e for e in entries if isinstance(e, dict)]
+    ids = [e["person_id"] for e in named if valid_id(e.get("person_id"))]
+    staff_ids = [e["staff_id"] for e in named if valid_id(e.get("staff_id"))]
     if not ids and not staff_ids:
         return {}, {}
     rows = db.session.scalars(
@@ -161,10 +160,13 @@ def _parse(inspection: Inspection, data: dict) -> tuple[dict, dict[str, str]]:
 
     for n, entry in enumerate(v.entries("people", data.get("people"))):
         key = f"people[{n}]"
+        # Ids are checked before any lookup: a client may send a list or an object.
         if "person_id" in entry:
-            person = people.get(entry["person_id"])
+            person_id = entry["person_id"]
+            person = people.get(person_id) if valid_id(person_id) else None
         else:
-            person = by_staff.get(entry.get("staff_id"))
+            staff_id = entry.get("staff_id")
+            person = by_staff.get(staff_id) if valid_id(staff_id) else None
         if person is None:
             v.fail(key, _l("This person is not on the roster of the inspected unit."))
             continue
