@@ -16,10 +16,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
-from flask_migrate import upgrade
 from sqlalchemy import select
 
-from app import create_app
+from bench import demo_app, row
 from bench.server import Gunicorn
 from inspection.extensions import db
 from inspection.models import Unit, User
@@ -33,14 +32,9 @@ PAGE_EVERY = 5  # one checklist page for every four saves, as on a phone
 
 
 def _prepare(folder: Path) -> tuple[str, list[tuple[int, list[int], int]], str, str]:
-    url = f"sqlite:///{folder / 'load.sqlite'}"
-    app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False}
-    )
+    app = demo_app(folder / "load.sqlite")
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
     with app.app_context():
-        upgrade()
-        demo.seed()
-        db.session.commit()
         lead = db.session.scalar(select(User).filter_by(username="truongdoan"))
         units = db.session.scalars(select(Unit).order_by(Unit.id)).all()
         drafts = []
@@ -145,25 +139,14 @@ def run(folder: Path) -> list[dict]:
     save_rps = len(saves) / load["elapsed"]
     errors = len(load["errors"]) + len(base["errors"])
     rows = [
-        _row("load: minimal Flask app, constant JSON (req/s)", base_rps, None, "-", True),
-        _row(f"load: {CLIENTS} inspectors, all requests (req/s)", total_rps, base_rps, "-", True),
-        _row("load: saves (req/s; ratio = save / minimal throughput)", save_rps, base_rps,
+        row("load: minimal Flask app, constant JSON (req/s)", base_rps, None, "-", True),
+        row(f"load: {CLIENTS} inspectors, all requests (req/s)", total_rps, base_rps, "-", True),
+        row("load: saves (req/s; ratio = save / minimal throughput)", save_rps, base_rps,
              ">=0.25", save_rps / base_rps >= 0.25),
-        _row("load: errors (count)", errors, None, "0", errors == 0),
+        row("load: errors (count)", errors, None, "0", errors == 0),
     ]  # fmt: skip
     for name, samples in (("save", saves), ("checklist page", pages)):
         p50, p95, p99 = _percentiles(samples)
         for label, value in (("p50", p50), ("p95", p95), ("p99", p99)):
-            rows.append(_row(f"load: {name} latency {label} (ms)", value, None, "-", True))
+            rows.append(row(f"load: {name} latency {label} (ms)", value, None, "-", True))
     return rows
-
-
-def _row(figure, value, baseline, budget, ok) -> dict:
-    return {
-        "figure": figure,
-        "value": value,
-        "baseline": baseline,
-        "ratio": value / baseline if baseline else None,
-        "budget": budget,
-        "pass": bool(ok),
-    }

@@ -16,50 +16,24 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask_migrate import upgrade
 from sqlalchemy import select
 
-from app import create_app
+from bench import demo_app, row
 from bench.server import ROOT, Gunicorn
 from inspection.extensions import db
 from inspection.models import Outcome, StaffMember, Unit, UnitKind, User
 from inspection.services import demo, results, visits
 from inspection.services.audit import Actor
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # the flags TOOLING.md gives
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROME_FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LIGHTHOUSE = ROOT / "bench" / "lighthouse"
 GROWTH_SIZES = (10, 40, 160)
 
 
-def _row(figure, value, baseline=None, budget="-", ok=True) -> dict:
-    return {
-        "figure": figure,
-        "value": value,
-        "baseline": baseline,
-        "ratio": value / baseline if baseline else None,
-        "budget": budget,
-        "pass": bool(ok),
-    }
-
-
 def _prepare(folder: Path):
-    url = f"sqlite:///{folder / 'pages.sqlite'}"
-    app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False}
-    )
+    app = demo_app(folder / "pages.sqlite")
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
     with app.app_context():
-        upgrade()
-        demo.seed()
         lead = db.session.scalar(select(User).filter_by(username="truongdoan"))
         growth = {}
         for size in GROWTH_SIZES:
@@ -105,7 +79,7 @@ def _page_weight(port: int, cookie: str, paths: dict) -> list[dict]:
 
     rows = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROME_FLAGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for name, path in paths.items():
             context = browser.new_context(
                 viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True
@@ -125,11 +99,11 @@ def _page_weight(port: int, cookie: str, paths: dict) -> list[dict]:
                     foreign += 1
             context.close()
             rows += [
-                _row(f"page weight: {name} (KB on the wire, first visit)", total / 1024,
+                row(f"page weight: {name} (KB on the wire, first visit)", total / 1024,
                      budget="<=60", ok=total <= 60 * 1024),
-                _row(f"page weight: {name} (requests)", len(finished), budget="<=6",
+                row(f"page weight: {name} (requests)", len(finished), budget="<=6",
                      ok=len(finished) <= 6),
-                _row(f"page weight: {name} (requests to other hosts)", foreign, budget="0",
+                row(f"page weight: {name} (requests to other hosts)", foreign, budget="0",
                      ok=foreign == 0),
             ]  # fmt: skip
         browser.close()
@@ -147,7 +121,7 @@ def _lighthouse_ready() -> bool:
 
 def _lighthouse(port: int, cookie: str, paths: dict, folder: Path) -> list[dict]:
     if not _lighthouse_ready():
-        return [_row("lighthouse: npm ci failed (no registry?)", 0, budget=">=95", ok=False)]
+        return [row("lighthouse: npm ci failed (no registry?)", 0, budget=">=95", ok=False)]
     rows = []
     for name, path in paths.items():
         report = folder / f"lighthouse-{name.replace(' ', '-')}.json"
@@ -155,7 +129,7 @@ def _lighthouse(port: int, cookie: str, paths: dict, folder: Path) -> list[dict]
             [
                 str(LIGHTHOUSE / "node_modules" / ".bin" / "lighthouse"),
                 f"http://127.0.0.1:{port}{path}",
-                "--chrome-flags=" + " ".join(CHROME_FLAGS),
+                "--chrome-flags=" + " ".join(CHROMIUM_ARGS),
                 "--only-categories=performance,accessibility,best-practices",
                 "--form-factor=mobile",
                 "--output=json",
@@ -172,11 +146,11 @@ def _lighthouse(port: int, cookie: str, paths: dict, folder: Path) -> list[dict]
         try:
             categories = json.loads(report.read_text())["categories"]
         except (OSError, ValueError, KeyError):
-            rows.append(_row(f"lighthouse: {name} did not run", 0, budget=">=95", ok=False))
+            rows.append(row(f"lighthouse: {name} did not run", 0, budget=">=95", ok=False))
             continue
         for key in ("performance", "accessibility", "best-practices"):
             score = (categories[key]["score"] or 0) * 100
-            rows.append(_row(f"lighthouse: {name}, {key}", score, budget=">=95", ok=score >= 95))
+            rows.append(row(f"lighthouse: {name}, {key}", score, budget=">=95", ok=score >= 95))
     return rows
 
 
@@ -192,12 +166,12 @@ def _growth(client, growth: dict) -> list[dict]:
             samples.append(time.perf_counter() - started)
         times[size] = statistics.median(samples) * 1000
     smallest = GROWTH_SIZES[0]
-    rows = [_row(f"growth: checklist page, {smallest} people (ms)", times[smallest])]
+    rows = [row(f"growth: checklist page, {smallest} people (ms)", times[smallest])]
     for size in GROWTH_SIZES[1:]:
         # At worst linear in people: time ratio <= size ratio (+10% for noise).
         limit = size / smallest * 1.1
         rows.append(
-            _row(
+            row(
                 f"growth: checklist page, {size} people (ms; baseline {smallest} people)",
                 times[size],
                 times[smallest],

@@ -13,10 +13,9 @@ import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from flask_migrate import upgrade
 from sqlalchemy import text
 
-from app import create_app
+from bench import demo_app, row
 from inspection.extensions import db
 from inspection.services import checklist, demo, exports, stats
 
@@ -131,17 +130,6 @@ def _export_peak(app, filters) -> tuple[float, int, float]:
     return elapsed, count - 1, peak
 
 
-def _row(figure, value, baseline=None, budget="-", ok=True) -> dict:
-    return {
-        "figure": figure,
-        "value": value,
-        "baseline": baseline,
-        "ratio": value / baseline if baseline else None,
-        "budget": budget,
-        "pass": bool(ok),
-    }
-
-
 PAGES = {
     "dashboard, all 5 years": "/office/dashboard",
     "dashboard, one year": "/office/dashboard?date_from=2023-01-01&date_to=2023-12-31",
@@ -150,18 +138,7 @@ PAGES = {
 
 
 def run(folder: Path) -> list[dict]:
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'scale.sqlite'}",
-            "SECRET_KEY": "bench",
-            "RATELIMIT_ENABLED": False,
-            "WTF_CSRF_ENABLED": False,
-        }
-    )
-    with app.app_context():
-        upgrade()
-        demo.seed()
-        db.session.commit()
+    app = demo_app(folder / "scale.sqlite")
     client = app.test_client()
     client.post("/login", data={"username": "noivu", "password": demo.DEMO_PASSWORD})
 
@@ -180,7 +157,7 @@ def run(folder: Path) -> list[dict]:
         label = f"{total_rows / 1e6:.1f}M rows"
         ms = timings["dashboard, all 5 years"]
         if previous is None:
-            rows.append(_row(f"growth: dashboard all years, {label} (ms)", ms))
+            rows.append(row(f"growth: dashboard all years, {label} (ms)", ms))
             previous = (total_rows, ms)
         else:
             # At worst linear in the data: time ratio <= rows ratio (+10% for noise),
@@ -188,15 +165,15 @@ def run(folder: Path) -> list[dict]:
             base_rows, base_ms = previous
             limit = total_rows / base_rows * 1.1
             rows.append(
-                _row(f"growth: dashboard all years, {label} (ms; baseline {base_rows / 1e6:.1f}M)",
+                row(f"growth: dashboard all years, {label} (ms; baseline {base_rows / 1e6:.1f}M)",
                      ms, base_ms, f"ratio<={limit:.1f}", ms / base_ms <= limit)
             )  # fmt: skip
     rows.insert(
         0,
-        _row(f"scale: {total_rows:,} result rows, {total_visits:,} visits (fill s)", fill_s),
+        row(f"scale: {total_rows:,} result rows, {total_visits:,} visits (fill s)", fill_s),
     )
     for name, ms in timings.items():
-        rows.append(_row(f"{name} (ms, median of 5)", ms, budget="<500", ok=ms < 500))
+        rows.append(row(f"{name} (ms, median of 5)", ms, budget="<500", ok=ms < 500))
     month = stats.Filters(
         date_from=datetime(2023, 1, 1).date(), date_to=datetime(2023, 1, 31).date()
     )
@@ -206,10 +183,10 @@ def run(folder: Path) -> list[dict]:
     small_ms, small_rows, small_peak = _export_peak(app, month)
     large_ms, large_rows, large_peak = _export_peak(app, year)
     rows += [
-        _row(f"CSV export, 1 month: {small_rows:,} rows (ms)", small_ms),
-        _row(f"CSV export, 1 year: {large_rows:,} rows (ms)", large_ms),
-        _row("CSV export peak memory, 1 month (MB)", small_peak),
-        _row("CSV export peak memory, 1 year (MB; baseline 1 month)", large_peak, small_peak,
+        row(f"CSV export, 1 month: {small_rows:,} rows (ms)", small_ms),
+        row(f"CSV export, 1 year: {large_rows:,} rows (ms)", large_ms),
+        row("CSV export peak memory, 1 month (MB)", small_peak),
+        row("CSV export peak memory, 1 year (MB; baseline 1 month)", large_peak, small_peak,
              "flat (<2x)", large_peak < 2 * small_peak + 1),
     ]  # fmt: skip
     return rows

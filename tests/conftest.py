@@ -62,14 +62,11 @@ def _build_template(url, seed: bool) -> None:
 class SqliteDatabases:
     """Template databases as files; a test's database is a copy of one."""
 
-    name = "sqlite"
-
     def __init__(self, folder: Path):
         self.folder = folder
 
     def template(self, name: str) -> str:
-        path = self.folder / f"{name}.sqlite"
-        return str(path)
+        return str(self.folder / f"{name}.sqlite")
 
     def copy(self, template: str, tmp_path: Path) -> str:
         assert not Path(f"{template}-wal").exists()
@@ -84,8 +81,6 @@ class SqliteDatabases:
 
 class PostgresDatabases:
     """Template databases on the PostgreSQL server of ``TEST_DATABASE_URL``."""
-
-    name = "postgresql"
 
     def __init__(self, url: str):
         self.url = sa.make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))

@@ -22,7 +22,7 @@ from inspection.models import (
 from tests.test_access import MATRIX, UNIT
 from tests.test_minutes import finalize, ready_visit
 from tests.test_review import respond, review
-from tests.visit_helpers import bearer, jpeg, photo
+from tests.visit_helpers import bearer, jpeg, photo, unit_id
 
 HOSTILE = "<script>alert(1)</script> '; DROP TABLE unit; --"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -128,7 +128,7 @@ def _page_texts(client, app, inspection_id):
             "/office/dashboard?date_from=2000-01-01",
         ],
         "donvi1": ["/unit/", f"/unit/remediations/{remediation_id}"],
-        "admin": [f"/admin/units/{_tthcc(app)}"],
+        "admin": [f"/admin/units/{unit_id(app)}"],
     }
     for username, paths in pages.items():
         client.post("/logout")
@@ -142,12 +142,6 @@ def _page_texts(client, app, inspection_id):
             response = client.get(path, follow_redirects=True)
             assert response.status_code == 200, path
             yield path, response.get_data(as_text=True)
-
-
-def _tthcc(app) -> int:
-    from tests.visit_helpers import unit_id
-
-    return unit_id(app)
 
 
 def test_hostile_text_shows_as_text_in_pages_and_exports(client, app, loop):

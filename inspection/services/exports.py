@@ -25,6 +25,7 @@ from inspection.models import (
     Unit,
     UnitItemResult,
 )
+from inspection.services import audit
 from inspection.services.minutes import ATTENDANCE_TEXT, OUTCOME_TEXT
 from inspection.services.stats import Filters, selected_visits
 
@@ -217,12 +218,23 @@ def rows(kind: str, filters: Filters) -> Iterator[list]:
 
 
 def csv_lines(kind: str, filters: Filters) -> Iterator[str]:
-    """The export as CSV text, UTF-8 with a BOM so Excel reads the Vietnamese right."""
+    """The export as CSV text (see csv_stream)."""
+    return csv_stream(COLUMNS[kind], rows(kind, filters))
+
+
+def audit_csv_lines(filters: audit.AuditFilters) -> Iterator[str]:
+    """The audit log's selected events as CSV text (see csv_stream)."""
+    safe = ([safe_cell(value) for value in row] for row in audit.rows(filters))
+    return csv_stream(audit.CSV_COLUMNS, safe)
+
+
+def csv_stream(header: list[str], rows: Iterator[list]) -> Iterator[str]:
+    """CSV text line by line, UTF-8 with a BOM so Excel reads the Vietnamese right."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(COLUMNS[kind])
+    writer.writerow(header)
     yield "\ufeff" + buffer.getvalue()
-    for n, row in enumerate(rows(kind, filters), 1):
+    for n, row in enumerate(rows, 1):
         buffer.seek(0)
         buffer.truncate()
         writer.writerow(row)

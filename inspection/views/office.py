@@ -277,15 +277,19 @@ def person(staff_id: int):
     )
 
 
-def _in_app_context(generator, *args):
-    """Run a streaming generator in an app context of its own, after the view returned."""
+def _streamed_csv(lines, *args) -> Response:
+    """A CSV response from ``lines(*args)``, run in an app context of its own after the
+    view returned, so the rows stream from the database instead of piling up in memory."""
     app = current_app._get_current_object()
 
     def stream():
         with app.app_context():
-            yield from generator(*args)
+            yield from lines(*args)
 
-    return stream()
+    response = Response(stream(), mimetype="text/csv")
+    # Flask-Compress would buffer the whole export to compress it: keep it streaming.
+    response.direct_passthrough = True
+    return response
 
 
 @bp.get("/export/<kind>.<fmt>")
@@ -301,9 +305,7 @@ def export(kind: str, fmt: str):
     db.session.commit()
     name = f"kiem-tra-{kind}-{local_today():%Y%m%d}.{fmt}"
     if fmt == "csv":
-        response = Response(_in_app_context(exports.csv_lines, kind, filters), mimetype="text/csv")
-        # Flask-Compress would buffer the whole export to compress it: keep it streaming.
-        response.direct_passthrough = True
+        response = _streamed_csv(exports.csv_lines, kind, filters)
     else:
         spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - send_file closes it
         exports.xlsx_file(kind, filters, spool)
@@ -427,8 +429,7 @@ def audit_export():
     _form, filters = _audit_filters(request.args)
     audit.record(actor(), "export", object_type="export", kind="audit", filters=repr(filters))
     db.session.commit()
-    response = Response(_in_app_context(audit.csv_lines, filters), mimetype="text/csv")
-    response.direct_passthrough = True
+    response = _streamed_csv(exports.audit_csv_lines, filters)
     name = f"nhat-ky-{local_today():%Y%m%d}.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
