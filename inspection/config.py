@@ -86,6 +86,13 @@ class Config:
     SIGNING_P12_PASSPHRASE = os.environ.get("SIGNING_P12_PASSPHRASE")
     # Printed in the minutes' verification line and QR code; the request's host otherwise.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
+    # Phones refresh their offline copy of the app when the static files change; set a
+    # new value (a release tag) to make them refresh it after a change of templates only.
+    APP_RELEASE = os.environ.get("APP_RELEASE", "")
+    # How many units' blank checklists an inspector's phone keeps for offline starts.
+    OFFLINE_UNITS = int(os.environ.get("OFFLINE_UNITS", "40"))
+    # Warn the inspector when the browser's storage quota has less than this left.
+    OFFLINE_MIN_FREE_BYTES = 50 * 1024 * 1024
 
     @classmethod
     def load(cls, instance_path: Path, overrides: dict | None = None) -> dict:

@@ -199,7 +199,11 @@ class Photo(Base):
     """Photo evidence attached to a visit, optionally to one item and/or one person."""
 
     __tablename__ = "photo"
-    __table_args__ = (Index("ix_photo_inspection_id", "inspection_id"),)
+    __table_args__ = (
+        Index("ix_photo_inspection_id", "inspection_id"),
+        # Idempotent upload: a phone retrying the same client_id gets the first photo back.
+        UniqueConstraint("inspection_id", "client_id", name="uq_photo_inspection_client"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspection.id", ondelete="CASCADE"))
@@ -214,5 +218,6 @@ class Photo(Base):
     captured_at: Mapped[datetime | None]  # from EXIF or the phone, when known
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    client_id: Mapped[str | None] = mapped_column(String(64))
 
     item: Mapped[ChecklistItem | None] = relationship()

@@ -340,8 +340,20 @@ def add_photo(
     staff_id: int | None = None,
     person_id: int | None = None,
     client_captured_at: datetime | None = None,
-) -> Photo:
-    """Validate, re-encode and attach a photo to the visit, an item and/or a person."""
+    client_id: str | None = None,
+) -> tuple[Photo, bool]:
+    """Validate, re-encode and attach a photo to the visit, an item and/or a person.
+
+    Return the photo and whether it was stored now: the same ``client_id`` sent again
+    (a retry after a lost answer) gets the first photo back.
+    """
+    if client_id is not None and not (0 < len(client_id) <= 64):
+        raise ServiceError(
+            str(_l("The photo was not saved.")),
+            {"client_id": str(_l("At most %(n)d characters.", n=64))},
+        )
+    if client_id and (existing := _photo_by_client_id(inspection.id, client_id)):
+        return existing, False
     fields = {}
     item = None
     if item_code:
@@ -375,12 +387,29 @@ def add_photo(
         height=processed.height,
         captured_at=processed.captured_at or client_captured_at,
         uploaded_by_id=user.id,
+        client_id=client_id or None,
     )
-    db.session.add(photo)
+    try:
+        with db.session.begin_nested():
+            # Added inside the savepoint: a failed insert is expunged with it.
+            db.session.add(photo)
+            db.session.flush()
+    except IntegrityError:
+        # The same upload raced itself (a retry while the first was still running).
+        winner = _photo_by_client_id(inspection.id, client_id) if client_id else None
+        if winner is None:
+            raise
+        return winner, False
     inspection.updated_at = utcnow()
     db.session.flush()
     audit.record(actor, "photo_added", photo, inspection_id=inspection.id, sha256=photo.blob_sha256)
-    return photo
+    return photo, True
+
+
+def _photo_by_client_id(inspection_id: int, client_id: str) -> Photo | None:
+    return db.session.scalar(
+        select(Photo).filter_by(inspection_id=inspection_id, client_id=client_id)
+    )
 
 
 def photos_of(inspection_id: int) -> list[Photo]:

@@ -1,6 +1,7 @@
 """Starting visits, who may see and fill them, and the lists on the home pages."""
 
 import logging
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -127,14 +128,15 @@ def default_team(creator: User, team: list[tuple[int, TeamRole]] | None):
     return team
 
 
+def _active_roster(unit_id: int):
+    return db.session.scalars(
+        select(StaffMember).filter_by(unit_id=unit_id, active=True).order_by(StaffMember.id)
+    )
+
+
 def _snapshot_roster(inspection: Inspection) -> None:
     """Copy the unit's active roster onto the visit (names as they are today)."""
-    staff = db.session.scalars(
-        select(StaffMember)
-        .filter_by(unit_id=inspection.unit_id, active=True)
-        .order_by(StaffMember.id)
-    )
-    for person in staff:
+    for person in _active_roster(inspection.unit_id):
         inspection.people.append(
             PersonResult(staff_id=person.id, full_name=person.full_name, position=person.position)
         )
@@ -303,3 +305,54 @@ def recent_visits(limit: int = 30) -> list[Inspection]:
         .order_by(Inspection.started_at.desc())
         .limit(limit)
     ).all()
+
+
+@dataclass
+class DraftPerson:
+    """A roster line of a visit not started yet; its id is the staff member's."""
+
+    id: int
+    staff_id: int
+    full_name: str
+    position: str
+
+
+@dataclass
+class DraftVisit:
+    """What a visit started now at ``unit`` would hold, for a phone to start it offline.
+
+    The phone fills this blank checklist, then creates the visit with the API (its
+    ``client_id`` makes that happen once) and saves the answers by ``staff_id``.
+    """
+
+    unit: Unit
+    checklist_version: object
+    people: list[DraftPerson] = field(default_factory=list)
+    id: None = None
+
+
+def offline_draft(unit_id: int) -> DraftVisit:
+    unit = db.session.get(Unit, unit_id) if valid_id(unit_id) else None
+    if unit is None or not unit.active:
+        raise NotFound(str(_l("Not found.")))
+    people = [
+        DraftPerson(id=s.id, staff_id=s.id, full_name=s.full_name, position=s.position)
+        for s in _active_roster(unit.id)
+    ]
+    return DraftVisit(unit=unit, checklist_version=checklist.current_version(), people=people)
+
+
+def offline_units(user: User, today: date, limit: int) -> list[Unit]:
+    """Return the units whose blank checklists the phone keeps: planned ones first."""
+    planned = db.session.scalars(
+        visible_to(user)
+        .where(Inspection.status == InspectionStatus.PLANNED, Inspection.planned_date >= today)
+        .order_by(Inspection.planned_date)
+        .options(selectinload(Inspection.unit))
+    ).all()
+    units = {i.unit.id: i.unit for i in planned if i.unit.active}
+    for unit in db.session.scalars(select(Unit).filter_by(active=True).order_by(Unit.name)):
+        if len(units) >= limit:
+            break
+        units.setdefault(unit.id, unit)
+    return list(units.values())[:limit]

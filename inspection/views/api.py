@@ -5,6 +5,7 @@ from datetime import date
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from inspection.extensions import csrf, db, limiter
 from inspection.i18n import local_today, select_locale
@@ -100,7 +101,11 @@ def create_token():
 @bp.get("/me")
 @require(*ALL_ROLES)
 def me():
-    return jsonify(user_json(current_user))
+    body = user_json(current_user)
+    if not request.headers.get("Authorization", "").startswith("Bearer "):
+        # A phone syncing from a page cached hours ago needs a token of this session.
+        body["csrf_token"] = generate_csrf()
+    return jsonify(body)
 
 
 @bp.get("/units")
@@ -325,7 +330,7 @@ def add_photo(inspection_id: int):
     upload = request.files.get("file")
     if upload is None:
         return json_error(422, "invalid", _("Some values are not valid."), {"file": _("Required.")})
-    photo = results.add_photo(
+    photo, created = results.add_photo(
         actor(),
         current_user,
         inspection,
@@ -335,9 +340,10 @@ def add_photo(inspection_id: int):
         staff_id=request.form.get("staff_id", type=int),
         person_id=request.form.get("person_id", type=int),
         client_captured_at=parse_client_time(request.form.get("captured_at")),
+        client_id=request.form.get("client_id") or None,
     )
     db.session.commit()
-    return jsonify(photo_json(photo)), 201
+    return jsonify(photo_json(photo), version=inspection.version), 201 if created else 200
 
 
 @bp.post("/inspections/<int:inspection_id>/submit")

@@ -65,7 +65,45 @@ def _locale() -> str:
 @inspector_only
 def index():
     lists = visits.inspector_home(current_user, local_today())
-    return render_template("inspector/home.html", confirm=ConfirmForm(), **lists)
+    return render_template(
+        "inspector/home.html",
+        confirm=ConfirmForm(),
+        offline_pages=_offline_pages(lists["drafts"]),
+        **lists,
+    )
+
+
+def _offline_pages(drafts) -> list[str]:
+    """Return the pages the phone keeps for offline work, most needed first."""
+    pages = [url_for("inspector.index"), url_for("inspector.start"), url_for("inspector.outbox")]
+    for inspection in drafts:
+        if visits.can_edit(current_user, inspection):
+            pages += [
+                url_for("inspector.visit", inspection_id=inspection.id),
+                url_for("inspector.sign", inspection_id=inspection.id),
+                url_for("inspector.summary", inspection_id=inspection.id),
+            ]
+    limit = current_app.config["OFFLINE_UNITS"]
+    for unit in visits.offline_units(current_user, local_today(), limit):
+        pages += [
+            url_for("inspector.draft_visit", unit_id=unit.id),
+            url_for("inspector.draft_sign", unit_id=unit.id),
+        ]
+    return pages
+
+
+@bp.get("/offline")
+@inspector_only
+def offline_page():
+    """What the phone shows for a page it did not keep, with no connection."""
+    return render_template("inspector/offline.html")
+
+
+@bp.get("/outbox")
+@inspector_only
+def outbox():
+    """What waits on this phone (drawn by outbox.js from the phone's own storage)."""
+    return render_template("inspector/outbox.html")
 
 
 @bp.route("/start", methods=["GET", "POST"])
@@ -118,25 +156,34 @@ def _script_config(inspection) -> dict:
     return {
         "codes": {str(i.id): i.code for i in items},
         "ids": {i.code: i.id for i in items},
-        "summary_url": url_for("inspector.summary", inspection_id=inspection.id),
+        "summary_url": url_for("inspector.summary", inspection_id=inspection.id)
+        if inspection.id
+        else None,
+        "sign_url": url_for("inspector.draft_sign", unit_id=inspection.unit.id)
+        if not inspection.id
+        else url_for("inspector.sign", inspection_id=inspection.id),
         "locale": "en-GB" if _locale() == "en" else "vi-VN",
         "messages": {
             "saved_at": _("All saved at {time}"),
             "waiting": _("{n} changes waiting"),
-            "saving": _("Saving…"),
-            "offline": _("Offline: not saved yet, will retry"),
+            "offline": _("Offline: kept on this phone, sent when the connection is back"),
             "not_saved": _("Not saved"),
             "conflict": _(
                 "Another team member saved this visit meanwhile; their answers are shown."
             ),
             "conflict_fields": _("Check these, which you had both changed:"),
-            "invalid": _("Some answers were refused."),
+            "invalid": _("Some answers were refused: see below."),
+            "yours": _("Yours"),
+            "theirs": _("On the server"),
+            "keep_mine": _("Keep mine"),
+            "take_theirs": _("Take the server's"),
+            "discard": _("Discard my change"),
+            "empty_value": _("(empty)"),
             "logged_out": _(
                 "You are logged out or no longer on this visit's team. Your answers stay on"
                 " this phone: log in again to send them."
             ),
             "unsent": _("Some answers are not saved yet; they stay on this phone."),
-            "uploading": _("Uploading the photo…"),
             "photo": _("Photo"),
             "photo_failed": _("The photo was not saved."),
         },
@@ -160,6 +207,32 @@ def _render_visit(inspection, form, status=200):
             script_config=_script_config(inspection),
         ),
         status,
+    )
+
+
+@bp.get("/units/<int:unit_id>/new")
+@inspector_only
+def draft_visit(unit_id: int):
+    """The blank checklist of a unit: the phone fills it for a visit it started offline.
+
+    Its people are named by staff id; the phone creates the visit through the API when
+    it can (``?client=<client_id>`` names the visit on the phone).
+    """
+    draft = visits.offline_draft(unit_id)
+    items = draft.checklist_version.items
+    form_class = make_checklist_form(items, draft.people, _locale())
+    config = _script_config(draft)
+    return render_template(
+        "inspector/visit.html",
+        inspection=draft,
+        draft=True,
+        form=form_class(formdata=None, data={"version": 0}),
+        unit_items=results.unit_checks(items),
+        person_items=results.person_checks(items),
+        photos=[],
+        progress={"answered": 0, "total": len(results.unit_checks(items)) + len(draft.people)},
+        locale=_locale(),
+        script_config=config,
     )
 
 
@@ -315,6 +388,22 @@ def _render_sign(inspection, forms, status=200):
 def sign(inspection_id: int):
     inspection = visits.get_editable(current_user, inspection_id)
     return _render_sign(inspection, _signature_forms(inspection))
+
+
+@bp.get("/units/<int:unit_id>/new/sign")
+@inspector_only
+def draft_sign(unit_id: int):
+    """Signature pads for a visit started offline; the phone sends them after the visit."""
+    draft = visits.offline_draft(unit_id)
+    defaults = {role: {"name": "", "position": ""} for role in SignerRole}
+    defaults[SignerRole.LEAD] = {"name": current_user.full_name, "position": current_user.position}
+    forms = {
+        role: SignatureForm(formdata=None, prefix=role.value, data=defaults[role])
+        for role in SignerRole
+    }
+    return render_template(
+        "inspector/sign.html", inspection=draft, draft=True, forms=forms, signed={}, missing={}
+    )
 
 
 @bp.post("/visits/<int:inspection_id>/sign/<role>")

@@ -62,7 +62,13 @@ SCHEMAS = {
             "full_name": STRING,
             "role": enum("admin", "office", "inspector", "unit"),
             "unit_id": nullable(INTEGER),
-        }
+        },
+        {
+            "csrf_token": {
+                "type": "string",
+                "description": "Cookie sessions only: the token for X-CSRFToken on writes.",
+            }
+        },
     ),
     "TokenRequest": obj(
         {"username": STRING, "password": STRING},
@@ -238,6 +244,11 @@ SCHEMAS.update(
         ),
         "PersonCreated": obj({"person_id": INTEGER, "version": INTEGER}),
         "Photo": PHOTO,
+        "PhotoStored": {
+            **PHOTO,
+            "required": [*PHOTO["required"], "version"],
+            "properties": {**PHOTO["properties"], "version": INTEGER},
+        },
     }
 )
 
@@ -469,13 +480,20 @@ INSPECTION_PATHS = {
                                 "staff_id": INTEGER,
                                 "person_id": INTEGER,
                                 "captured_at": {"type": "string", "format": "date-time"},
+                                "client_id": {
+                                    "type": "string",
+                                    "maxLength": 64,
+                                    "description": "Idempotency key: the same key again"
+                                    " returns the first photo (200) instead of a second one.",
+                                },
                             },
                         )
                     }
                 },
             },
             "responses": {
-                "201": _ok("Photo", "Stored"),
+                "200": _ok("PhotoStored", "Already stored under this client_id"),
+                "201": _ok("PhotoStored", "Stored"),
                 **AUTH_ERRORS,
                 "404": NOT_YOURS,
                 "409": IMMUTABLE,

@@ -1,31 +1,30 @@
-/* The checklist page: save every answer in the background, keep unsent answers on the
- * phone, resolve conflicts with other team members openly, upload photos.
+/* The checklist page: every answer goes to the phone's storage first (offline.js), then
+ * to the server; conflicts and refusals are shown with the server's answer until the
+ * inspector decides; photos wait on the phone like answers do.
  *
- * Without this script the page is a plain form that posts everything on "Save".
+ * The same page serves a visit on the server (people named by person id) and the blank
+ * checklist of a unit for a visit started offline (people named by staff id, the visit
+ * named by ?client=<client_id>). Without this script the first is a plain form.
  */
 "use strict";
 
 (() => {
   const form = document.getElementById("checklist");
-  if (!form) return;
+  if (!form || typeof Offline === "undefined") return;
   const config = JSON.parse(document.getElementById("checklist-config").textContent);
   const msg = config.messages;
-  const api = form.dataset.api;
-  const csrf = form.elements.csrf_token.value;
   const versionInput = document.getElementById("version");
   const stateEl = document.getElementById("save-state");
   const errorEl = document.getElementById("sync-error");
   const progressEl = document.getElementById("progress");
-  const storeKey = `inspection-${form.dataset.id}-user-${form.dataset.user}-pending`;
+  const conflictsEl = document.getElementById("conflicts");
   const TEXT_FIELDS = ["findings", "assessment", "requests", "remediation_due", "unit_comments"];
   const AT_POST = ["present", "late"];
-
-  let version = Number(versionInput.value);
-  const base = new Map(); // field name -> value the server has, as far as we know
-  const pending = new Map(); // field name -> {value, base}: changed here, not yet acknowledged
-  let inflight = null;
-  let timer = null;
-  let retryDelay = 2000;
+  const draft = form.dataset.mode === "staff";
+  const clientId = new URLSearchParams(location.search).get("client");
+  const key = draft ? `c${clientId}` : `v${form.dataset.id}`;
+  const timers = new Map();
+  let record = null;
 
   /* ---- reading and writing fields ---- */
 
@@ -46,79 +45,42 @@
     if (!el) return;
     if (el instanceof RadioNodeList || el.type === "radio") {
       for (const radio of form.querySelectorAll(`input[name="${name}"]`)) radio.checked = radio.value === value;
-    } else {
+    } else if (el.value !== value) {
       el.value = value;
     }
     const person = name.match(/^p_(\d+)_att$/);
     if (person) document.getElementById(`p-${person[1]}`).dataset.att = value;
   }
 
-  function fieldNames() {
-    return [...new Set([...form.elements].map((el) => el.name).filter(tracked))];
-  }
-
-  // One pass over the form (a 40-person page has ~250 fields and ~700 radios).
-  for (const el of form.elements) {
-    if (!el.name || !tracked(el.name)) continue;
-    if (el.type !== "radio") base.set(el.name, el.value);
-    else if (el.checked) base.set(el.name, el.value);
-    else if (!base.has(el.name)) base.set(el.name, "");
-  }
-
-  /* ---- the request body the API takes ---- */
-
-  function body(entries) {
-    const out = { version, unit_items: [], people: [] };
-    const units = new Map();
-    const people = new Map();
-    for (const [name, value] of entries) {
-      let m = name.match(/^u_(\d+)(?:_(note|number))?$/);
-      if (m) {
-        const code = config.codes[m[1]];
-        if (!units.has(code)) units.set(code, { code });
-        const field = m[2] || "outcome";
-        units.get(code)[field] = field === "note" ? value : value || null;
-        continue;
-      }
-      m = name.match(/^p_(\d+)_(att|note|\d+)$/);
-      if (m) {
-        const id = Number(m[1]);
-        if (!people.has(id)) people.set(id, { person_id: id, items: [] });
-        const person = people.get(id);
-        if (m[2] === "att") person.attendance = value || null;
-        else if (m[2] === "note") person.note = value;
-        else person.items.push({ code: config.codes[m[2]], outcome: value || null });
-        continue;
-      }
-      out[name] = name === "remediation_due" ? value || null : value;
+  /* The page's own values, in one pass (a 40-person page has ~700 radios). */
+  function pageValues() {
+    const values = {};
+    for (const el of form.elements) {
+      if (!el.name || !tracked(el.name)) continue;
+      if (el.type !== "radio") values[el.name] = el.value;
+      else if (el.checked) values[el.name] = el.value;
+      else if (!(el.name in values)) values[el.name] = "";
     }
-    out.unit_items = [...units.values()];
-    out.people = [...people.values()];
-    return out;
+    return values;
   }
 
-  /* ---- state shown to the inspector ---- */
-
-  function showState(text, kind) {
-    stateEl.textContent = text;
-    stateEl.className = kind || "muted";
+  function labelOf(name) {
+    const el = form.querySelector(`[name="${name}"]`);
+    const box = el && (el.closest(".person") || el.closest(".item"));
+    const legend = el && el.closest("fieldset") && el.closest("fieldset").querySelector("legend");
+    const field = el && el.id && form.querySelector(`label[for="${el.id}"]`);
+    const what = legend ? legend.textContent.trim() : field ? field.textContent.trim() : name;
+    if (box && box.classList.contains("person")) {
+      return name.endsWith("_att") ? box.dataset.search : `${box.dataset.search}: ${what}`;
+    }
+    return what;
   }
 
-  function showError(text) {
-    errorEl.textContent = text;
-    errorEl.hidden = !text;
-  }
-
-  function savedNow() {
-    const time = new Date().toLocaleTimeString(config.locale, { hour: "2-digit", minute: "2-digit" });
-    showState(msg.saved_at.replace("{time}", time), "ok");
-  }
-
-  function persist() {
-    const entries = [...pending.entries()];
-    if (entries.length) localStorage.setItem(storeKey, JSON.stringify(entries));
-    else localStorage.removeItem(storeKey);
-    if (entries.length && !inflight) showState(msg.waiting.replace("{n}", entries.length), "warn");
+  function valueText(name, value) {
+    if (value === "" || value == null) return msg.empty_value;
+    const radio = form.querySelector(`input[name="${name}"][value="${CSS.escape(value)}"]`);
+    const label = radio && form.querySelector(`label[for="${radio.id}"]`);
+    return label ? label.title || label.textContent.trim() : value;
   }
 
   function updateProgress() {
@@ -142,176 +104,230 @@
     progressEl.textContent = `${answered}/${total}`;
   }
 
+  /* ---- the visit as the phone keeps it ---- */
+
+  async function load() {
+    const page = pageValues();
+    const pageVersion = Number(versionInput.value) || 0;
+    if (draft && !(clientId && (await Offline.getVisit(key)))) {
+      // No visit of that name on this phone (storage cleared, or a bare address).
+      document.getElementById("draft-missing").hidden = false;
+      form.hidden = true;
+      return;
+    }
+    record = await Offline.updateVisit(key, (r) => {
+      r.unit_id = Number(form.dataset.unit);
+      r.unit_name = form.dataset.unitName;
+      r.mode = draft ? "staff" : "person";
+      r.codes = config.codes;
+      r.ids = config.ids;
+      r.url = location.pathname + location.search;
+      r.sign_url = config.sign_url;
+      if (!draft) r.id = Number(form.dataset.id);
+      if (!draft && (r.version == null || pageVersion >= r.version)) {
+        // A fresh page shows what the server has: rebase what waits here on it.
+        Offline.rebase(r, new Map(Object.entries(page)));
+        r.version = pageVersion;
+      }
+    }, { user: Offline.USER });
+    render();
+    await showPhotos();
+    if (draft && record.id && navigator.onLine && !busy(record) && !(await opsOf()).length) {
+      location.replace(`/inspector/visits/${record.id}`);
+    }
+  }
+
+  function busy(r) {
+    return Object.keys(r.pending).length + Object.keys(r.conflicts).length + Object.keys(r.refused).length > 0;
+  }
+
+  async function opsOf() {
+    return (await Offline.allOps()).filter((op) => op.visit === key);
+  }
+
+  /* Show the record: the server's values, with this phone's waiting ones on top. */
+  function render() {
+    const shown = { ...record.base };
+    for (const [name, entry] of Object.entries(record.pending)) shown[name] = entry.value;
+    for (const [name, entry] of Object.entries(record.refused)) shown[name] = entry.value;
+    for (const [name, value] of Object.entries(shown)) {
+      if (document.activeElement && document.activeElement.name === name) continue; // being typed
+      if (valueOf(name) !== value) setValue(name, value);
+    }
+    versionInput.value = record.version ?? 0;
+    renderProblems();
+    updateProgress();
+    if (draft) {
+      const meta = document.getElementById("draft-meta");
+      const started = record.start && record.start.client_started_at;
+      if (started) {
+        const text = record.id ? meta.dataset.sent : meta.dataset.pending;
+        meta.textContent = text.replace("{time}", Offline.timeText(started));
+      }
+    }
+  }
+
+  function renderProblems() {
+    conflictsEl.replaceChildren();
+    const conflicts = Object.entries(record.conflicts);
+    const refused = Object.entries(record.refused);
+    for (const [name, entry] of conflicts) {
+      conflictsEl.append(problem(name, [
+        `${msg.yours}: ${valueText(name, entry.mine)}`,
+        `${msg.theirs}: ${valueText(name, entry.theirs)}`,
+      ], [[msg.keep_mine, () => keepMine(name)], [msg.take_theirs, () => takeTheirs(name)]]));
+    }
+    for (const [name, entry] of refused) {
+      conflictsEl.append(problem(name, [`${valueText(name, entry.value)}: ${entry.message}`],
+        [[msg.discard, () => discard(name)]]));
+    }
+    conflictsEl.hidden = !conflicts.length && !refused.length;
+    if (conflicts.length) {
+      showError(`${msg.conflict} ${msg.conflict_fields} ${conflicts.map(([n]) => labelOf(n)).join("; ")}`);
+    } else if (refused.length) {
+      showError(msg.invalid);
+    } else {
+      showError("");
+    }
+  }
+
+  function problem(name, lines, actions) {
+    const box = document.createElement("div");
+    box.className = "problem";
+    box.dataset.field = name;
+    const title = document.createElement("p");
+    const link = document.createElement("a");
+    const target = form.querySelector(`[name="${name}"]`);
+    const anchor = target && (target.closest(".person, .item") || target);
+    link.href = anchor && anchor.id ? `#${anchor.id}` : "#checklist";
+    link.textContent = labelOf(name);
+    title.append(link);
+    box.append(title);
+    for (const line of lines) {
+      const p = document.createElement("p");
+      p.className = "small";
+      p.textContent = line;
+      box.append(p);
+    }
+    const row = document.createElement("div");
+    row.className = "actions";
+    for (const [text, action] of actions) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "btn small";
+      button.textContent = text;
+      button.addEventListener("click", action);
+      row.append(button);
+    }
+    box.append(row);
+    return box;
+  }
+
+  async function keepMine(name) {
+    record = await Offline.updateVisit(key, (r) => {
+      const entry = r.conflicts[name];
+      if (!entry) return;
+      r.pending[name] = { value: entry.mine, base: entry.theirs };
+      delete r.conflicts[name];
+    });
+    render();
+    Offline.soon(0);
+  }
+
+  async function takeTheirs(name) {
+    record = await Offline.updateVisit(key, (r) => { delete r.conflicts[name]; });
+    render();
+  }
+
+  async function discard(name) {
+    record = await Offline.updateVisit(key, (r) => { delete r.refused[name]; });
+    setValue(name, record.base[name] ?? "");
+    render();
+  }
+
+  /* ---- state shown to the inspector ---- */
+
+  function showState(text, kind) {
+    stateEl.textContent = text;
+    stateEl.className = kind || "muted";
+  }
+
+  function showError(text) {
+    errorEl.textContent = text;
+    errorEl.hidden = !text;
+  }
+
+  async function showVisitState(detail) {
+    if (!record) return;
+    const ops = (await opsOf()).length;
+    const waiting = Object.keys(record.pending).length + ops;
+    const problems = Object.keys(record.conflicts).length + Object.keys(record.refused).length;
+    if (problems) showState(msg.not_saved, "bad");
+    else if (waiting && detail.problem === "login") showState(msg.logged_out, "bad");
+    else if (waiting && (!navigator.onLine || detail.problem === "offline")) showState(msg.offline, "warn");
+    else if (waiting) showState(msg.waiting.replace("{n}", waiting), "warn");
+    else if (record.saved_at || record.id) {
+      showState(msg.saved_at.replace("{time}", Offline.timeText(record.saved_at || new Date().toISOString())), "ok");
+    }
+    if (detail.problem === "login" && waiting) showError(msg.logged_out);
+  }
+
   /* ---- saving ---- */
 
   function remember(name) {
     const value = valueOf(name);
-    const known = pending.get(name);
-    const start = known ? known.base : base.get(name);
-    if (value === start) pending.delete(name);
-    else pending.set(name, { value, base: start });
-    persist();
+    const label = labelOf(name);
+    return Offline.updateVisit(key, (r) => {
+      const known = r.pending[name];
+      const base = known ? known.base : r.base[name] ?? "";
+      delete r.refused[name];
+      if (value === base) delete r.pending[name];
+      else r.pending[name] = { value, base };
+      r.labels = { ...(r.labels || {}), [name]: label };
+    }).then((r) => { record = r; });
   }
 
-  function schedule(delay) {
-    clearTimeout(timer);
-    timer = setTimeout(flush, delay);
+  function later(name, delay) {
+    clearTimeout(timers.get(name));
+    timers.set(name, setTimeout(() => {
+      timers.delete(name);
+      remember(name).then(() => Offline.soon(delay));
+    }, name.startsWith("u_") || name.startsWith("p_") ? 0 : 400));
   }
-
-  async function request(method, url, payload) {
-    const options = { method, headers: { "X-CSRFToken": csrf, Accept: "application/json" }, credentials: "same-origin" };
-    if (payload instanceof FormData) options.body = payload;
-    else if (payload) {
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(payload);
-    }
-    const response = await fetch(url, options);
-    let data = {};
-    try { data = await response.json(); } catch (_) { /* an HTML error page */ }
-    return { status: response.status, data };
-  }
-
-  function errorText(data, fallback) {
-    const error = data && data.error;
-    if (!error) return fallback;
-    const fields = error.fields ? Object.values(error.fields).join(" ") : "";
-    return `${error.message} ${fields}`.trim();
-  }
-
-  async function flush() {
-    if (inflight || !pending.size) return inflight;
-    const sent = [...pending.entries()].map(([name, entry]) => [name, entry.value]);
-    showState(msg.saving, "muted");
-    inflight = (async () => {
-      let result;
-      try {
-        result = await request("PUT", `${api}/results`, body(sent));
-      } catch (_) {
-        result = { status: 0, data: {} };
-      }
-      inflight = null;
-      if (result.status === 200) {
-        version = result.data.version;
-        versionInput.value = version;
-        for (const [name, value] of sent) {
-          base.set(name, value);
-          if (pending.has(name) && pending.get(name).value === value) pending.delete(name);
-        }
-        persist();
-        retryDelay = 2000;
-        if (pending.size) schedule(300);
-        else { savedNow(); showError(""); }
-      } else if (result.status === 409) {
-        await reconcile(msg.conflict);
-      } else if (result.status === 422 || result.status === 400) {
-        // Refused answers are shown, then put back to what the server has.
-        for (const [name] of sent) {
-          pending.delete(name);
-          setValue(name, base.get(name));
-        }
-        persist();
-        updateProgress();
-        showError(errorText(result.data, msg.invalid));
-        showState(msg.not_saved, "bad");
-      } else if (result.status === 401 || result.status === 403 || result.status === 404) {
-        showError(msg.logged_out);
-        showState(msg.not_saved, "bad");
-      } else {
-        showState(msg.offline, "warn");
-        schedule(retryDelay);
-        retryDelay = Math.min(retryDelay * 2, 30000);
-      }
-    })();
-    return inflight;
-  }
-
-  /* The server moved on: take its answers, keep ours where nobody else touched the field. */
-  async function reconcile(message) {
-    let result;
-    try {
-      result = await request("GET", api);
-    } catch (_) {
-      schedule(retryDelay);
-      return;
-    }
-    if (result.status !== 200) return;
-    const server = serverValues(result.data);
-    const conflicts = [];
-    for (const [name, entry] of [...pending.entries()]) {
-      const theirs = server.has(name) ? server.get(name) : "";
-      if (theirs !== entry.base && theirs !== entry.value) {
-        conflicts.push(labelOf(name));
-        pending.delete(name);
-      }
-    }
-    for (const name of fieldNames()) {
-      const value = server.has(name) ? server.get(name) : "";
-      base.set(name, value);
-      if (!pending.has(name)) setValue(name, value);
-      else pending.get(name).base = value;
-    }
-    version = result.data.version;
-    versionInput.value = version;
-    persist();
-    updateProgress();
-    showError(conflicts.length ? `${message} ${msg.conflict_fields} ${conflicts.join("; ")}` : "");
-    if (pending.size) schedule(100);
-    else savedNow();
-  }
-
-  function labelOf(name) {
-    const el = form.querySelector(`[name="${name}"]`);
-    const box = el && (el.closest(".person") || el.closest(".item"));
-    if (box && box.classList.contains("person")) return box.dataset.search;
-    const legend = el && el.closest("fieldset") && el.closest("fieldset").querySelector("legend");
-    return legend ? legend.textContent.trim() : name;
-  }
-
-  function serverValues(record) {
-    const values = new Map();
-    const ids = config.ids;
-    for (const row of record.unit_items || []) {
-      const id = ids[row.code];
-      values.set(`u_${id}`, row.outcome || "");
-      values.set(`u_${id}_note`, row.note || "");
-      values.set(`u_${id}_number`, row.number == null ? "" : String(row.number));
-    }
-    for (const person of record.people || []) {
-      values.set(`p_${person.person_id}_att`, person.attendance || "");
-      values.set(`p_${person.person_id}_note`, person.note || "");
-      for (const row of person.items) values.set(`p_${person.person_id}_${ids[row.code]}`, row.outcome || "");
-    }
-    for (const name of TEXT_FIELDS) values.set(name, record[name] || "");
-    return values;
-  }
-
-  /* ---- events ---- */
 
   form.addEventListener("change", (event) => {
     const name = event.target.name;
     if (!tracked(name)) return;
     setValue(name, valueOf(name)); // keeps data-att in step
-    remember(name);
     updateProgress();
-    schedule(event.target.type === "radio" ? 150 : 600);
+    later(name, event.target.type === "radio" ? 150 : 600);
   });
 
   form.addEventListener("input", (event) => {
     if (event.target.tagName !== "TEXTAREA") return;
-    remember(event.target.name);
-    schedule(1200);
+    later(event.target.name, 1200);
   });
 
-  function bulk(selector, value) {
+  async function bulk(selector, value) {
+    const names = [];
     for (const group of form.querySelectorAll(selector)) {
       if (group.querySelector("input:checked")) continue;
       const radio = group.querySelector(`input[value="${value}"]`);
       if (!radio) continue;
       setValue(radio.name, value);
-      remember(radio.name);
+      names.push(radio.name);
     }
     updateProgress();
-    schedule(100);
+    const values = names.map((name) => [name, valueOf(name), labelOf(name)]);
+    record = await Offline.updateVisit(key, (r) => {
+      for (const [name, v, label] of values) {
+        const base = r.pending[name] ? r.pending[name].base : r.base[name] ?? "";
+        if (v === base) delete r.pending[name];
+        else r.pending[name] = { value: v, base };
+        r.labels = { ...(r.labels || {}), [name]: label };
+      }
+    });
+    Offline.soon(100);
   }
 
   form.addEventListener("click", (event) => {
@@ -327,80 +343,116 @@
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const toSummary = event.submitter && event.submitter.value === "summary";
-    await flush();
-    if (pending.size) {
+    const next = event.submitter && event.submitter.value === "summary";
+    for (const [name, timer] of timers) {
+      clearTimeout(timer);
+      timers.delete(name);
+      await remember(name);
+    }
+    if (navigator.onLine) await Offline.sync();
+    record = await Offline.getVisit(key);
+    if (!next) return;
+    const sent = !busy(record) && !(await opsOf()).length;
+    if (!draft && navigator.onLine && sent) {
+      window.location.href = config.summary_url;
+      return;
+    }
+    if (!draft && navigator.onLine) {
       showError(msg.unsent);
       return;
     }
-    if (toSummary) window.location.href = config.summary_url;
+    // Offline, or a visit started on this phone: the signatures can be taken now.
+    window.location.href = draft ? `${config.sign_url}?client=${encodeURIComponent(clientId)}` : config.sign_url;
   });
 
-  window.addEventListener("online", () => flush());
   document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "hidden") flush();
+    if (document.visibilityState === "hidden") Offline.soon(0);
   });
 
-  /* ---- photos ---- */
+  Offline.events.addEventListener("change", async () => {
+    if (!record) return;
+    const fresh = await Offline.getVisit(key);
+    if (!fresh) return;
+    record = fresh;
+    render();
+    await refreshPhotos();
+  });
+  Offline.events.addEventListener("state", (event) => showVisitState(event.detail));
+
+  /* ---- photos: kept on the phone, sent in order with everything else ---- */
+
+  function thumbnail(src, alt, queued) {
+    const link = document.createElement("a");
+    link.href = src;
+    link.target = "_blank";
+    const img = document.createElement("img");
+    img.src = src;
+    img.alt = alt;
+    img.width = 64;
+    img.height = 64;
+    link.append(img);
+    if (queued) link.classList.add("queued");
+    return link;
+  }
+
+  function strip(target) {
+    return form.querySelector(`[data-photos="${CSS.escape(target)}"]`);
+  }
+
+  const shownPhotos = new Map(); // client_id -> link element
+
+  async function showPhotos() {
+    for (const op of await opsOf()) {
+      if (op.kind !== "photo" || shownPhotos.has(op.client_id)) continue;
+      const box = strip(op.payload.target);
+      if (!box) continue;
+      const link = thumbnail(URL.createObjectURL(op.blob), msg.photo, true);
+      link.dataset.client = op.client_id;
+      box.insertBefore(link, box.querySelector("label"));
+      shownPhotos.set(op.client_id, link);
+    }
+    await refreshPhotos();
+  }
+
+  async function refreshPhotos() {
+    const waiting = new Map((await opsOf()).filter((op) => op.kind === "photo").map((op) => [op.client_id, op]));
+    for (const [client, link] of shownPhotos) {
+      const op = waiting.get(client);
+      link.classList.toggle("queued", Boolean(op && !op.error));
+      link.classList.toggle("refused", Boolean(op && op.error));
+      link.title = op && op.error ? op.error.message : "";
+      const stored = record.photos && record.photos[client];
+      if (!op && stored && link.dataset.sent !== "1") {
+        link.dataset.sent = "1";
+        link.href = stored.url;
+      }
+    }
+  }
 
   form.addEventListener("change", async (event) => {
     const input = event.target;
     if (!input.dataset.photoTarget || !input.files.length) return;
     const [kind, ident] = input.dataset.photoTarget.split(":");
-    const strip = input.closest(".photos");
     for (const file of input.files) {
-      const data = new FormData();
-      data.append("file", file);
-      data.append(kind === "item" ? "item_code" : "person_id", ident);
-      if (file.lastModified) data.append("captured_at", new Date(file.lastModified).toISOString());
-      showState(msg.uploading, "muted");
-      let result;
+      const fields = {};
+      if (kind === "item") fields.item_code = ident;
+      else fields[draft ? "staff_id" : "person_id"] = ident;
+      if (file.lastModified) fields.captured_at = new Date(file.lastModified).toISOString();
       try {
-        result = await request("POST", `${api}/photos`, data);
+        await Offline.addOp({
+          kind: "photo",
+          visit: key,
+          client_id: crypto.randomUUID(),
+          blob: file,
+          payload: { fields, target: input.dataset.photoTarget, filename: file.name },
+        });
       } catch (_) {
-        result = { status: 0, data: {} };
-      }
-      if (result.status === 201) {
-        const link = document.createElement("a");
-        link.href = result.data.url;
-        link.target = "_blank";
-        const img = document.createElement("img");
-        img.src = result.data.thumb_url;
-        img.alt = msg.photo;
-        img.width = 64;
-        img.height = 64;
-        link.append(img);
-        strip.insertBefore(link, input.closest("label"));
-        savedNow();
-        showError("");
-      } else {
-        showError(errorText(result.data, msg.photo_failed));
-        showState(msg.not_saved, "bad");
+        showError(msg.photo_failed);
       }
     }
     input.value = "";
+    await showPhotos();
   });
 
-  /* ---- answers left on this phone by a closed tab or a dead battery ---- */
-
-  function restore() {
-    let stored = [];
-    try { stored = JSON.parse(localStorage.getItem(storeKey) || "[]"); } catch (_) { stored = []; }
-    const conflicts = [];
-    for (const [name, entry] of stored) {
-      if (!tracked(name) || !form.elements[name]) continue;
-      if (base.get(name) !== entry.base && base.get(name) !== entry.value) {
-        conflicts.push(labelOf(name));
-        continue;
-      }
-      setValue(name, entry.value);
-      pending.set(name, { value: entry.value, base: base.get(name) });
-    }
-    if (conflicts.length) showError(`${msg.conflict} ${msg.conflict_fields} ${conflicts.join("; ")}`);
-    persist();
-    updateProgress();
-    if (pending.size) schedule(0);
-  }
-
-  restore();
+  load();
 })();

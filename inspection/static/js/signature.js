@@ -74,8 +74,77 @@
           pad.append(note);
         }
         note.textContent = pad.dataset.emptyMessage;
+        return;
       }
+      if (typeof Offline === "undefined") return; // a plain form
+      event.preventDefault();
+      queue(form, refused && refused.checked);
     });
     resize();
   }
+
+  /* ---- signatures wait on the phone like answers, and are sent in order ---- */
+
+  const page = document.getElementById("sign-page");
+  if (!page || typeof Offline === "undefined") return;
+  const draft = !page.dataset.id;
+  const clientId = new URLSearchParams(location.search).get("client");
+  const key = draft ? `c${clientId}` : `v${page.dataset.id}`;
+  const mine = new Set(); // roles signed on this page: reload once they reach the server
+
+  if (draft && clientId) {
+    const back = document.getElementById("back-to-visit");
+    back.href = `${back.pathname}?client=${encodeURIComponent(clientId)}`;
+  }
+
+  const field = (form, name) => form.querySelector(`[name$='-${name}']`);
+
+  async function queue(form, refused) {
+    const role = form.dataset.role;
+    const payload = {
+      role,
+      name: field(form, "name").value,
+      position: field(form, "position").value,
+      refused: Boolean(refused),
+      reason: refused ? field(form, "reason").value : "",
+    };
+    if (!refused) payload.image = field(form, "image").value;
+    await Offline.updateVisit(key, (r) => {
+      if (!draft) r.id = Number(page.dataset.id);
+    }, { user: Offline.USER, unit_id: Number(page.dataset.unit) });
+    await Offline.addOp({ kind: "signature", visit: key, payload });
+    mine.add(role);
+    await show();
+  }
+
+  async function show() {
+    const record = await Offline.getVisit(key);
+    const ops = (await Offline.allOps()).filter((op) => op.visit === key && op.kind === "signature");
+    for (const form of document.querySelectorAll("form.signature-form")) {
+      const role = form.dataset.role;
+      const tag = form.parentElement.querySelector("[data-queued-tag]");
+      const op = ops.find((o) => o.payload.role === role);
+      const sent = record && record.signed && record.signed[role];
+      if (op) {
+        tag.textContent = op.error ? `${op.payload.name}: ${op.error.message}` : `${op.payload.name}: ${page.dataset.queued}`;
+        tag.className = op.error ? "tag bad" : "tag queued";
+        tag.hidden = false;
+      } else if (sent && (draft || mine.has(role))) {
+        tag.textContent = `${sent.name}: ${sent.refused ? page.dataset.refusedTag : page.dataset.sent}`;
+        tag.className = "tag ok";
+        tag.hidden = false;
+      }
+      if (draft && record && record.signers && !field(form, "name").value) {
+        field(form, "name").value = record.signers[role] || "";
+      }
+    }
+    // A visit on the server: once what was signed here has arrived, show the server's page.
+    if (!draft && mine.size && !ops.length && navigator.onLine) {
+      mine.clear();
+      window.location.reload();
+    }
+  }
+
+  Offline.events.addEventListener("change", show);
+  show();
 })();
