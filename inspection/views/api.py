@@ -343,7 +343,7 @@ def add_photo(inspection_id: int):
         client_id=request.form.get("client_id") or None,
     )
     db.session.commit()
-    return jsonify(photo_json(photo), version=inspection.version), 201 if created else 200
+    return jsonify({**photo_json(photo), "version": inspection.version}), 201 if created else 200
 
 
 @bp.post("/inspections/<int:inspection_id>/submit")

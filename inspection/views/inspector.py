@@ -29,7 +29,8 @@ from forms.checklist import (
 from forms.signature import SignatureForm
 from inspection.extensions import db
 from inspection.i18n import LOCAL_TZ, local_today
-from inspection.models import InspectionKind, Minutes, Role, SignerRole
+from inspection.labels import label
+from inspection.models import Attendance, InspectionKind, Minutes, Outcome, Role, SignerRole
 from inspection.pdf import signing
 from inspection.services import minutes, org, results, visits
 from inspection.services.errors import Conflict, ServiceError
@@ -103,7 +104,8 @@ def offline_page():
 @inspector_only
 def outbox():
     """What waits on this phone (drawn by outbox.js from the phone's own storage)."""
-    return render_template("inspector/outbox.html")
+    answers = {member.value: label(member) for member in (*Attendance, *Outcome)}
+    return render_template("inspector/outbox.html", answers=answers)
 
 
 @bp.route("/start", methods=["GET", "POST"])

@@ -5,6 +5,7 @@ tests skip locally but fail when CI=true: CI must run them.
 """
 
 import os
+import re
 import threading
 
 import pytest
@@ -68,7 +69,7 @@ def phone(browser, request):
     page = context.new_page()
     yield page
     report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
+    if report is not None and report.failed and not page.is_closed():
         os.makedirs("test-artifacts", exist_ok=True)
         page.screenshot(path=f"test-artifacts/{request.node.name}.png", full_page=True)
     context.close()
@@ -101,3 +102,53 @@ def small_tap_targets(page) -> list[str]:
             .filter(el => el.getBoundingClientRect().height < 44)
             .map(el => el.outerHTML.slice(0, 100))"""
     )
+
+
+class Gate:
+    """Stands between the phone and the app to cut replies the way a bad signal does.
+
+    ``hold(method, path_regex)``: the app does the work and commits, then the reply waits
+    until ``release`` is set (the test kills the page meanwhile: the phone never hears).
+    ``unavailable``: a path regex answered 503 without reaching the app.
+    """
+
+    def __init__(self, app):
+        self.inner = app.wsgi_app
+        app.wsgi_app = self
+        self.rules: list[tuple[str, str]] = []
+        self.unavailable: str | None = None
+        self.held = threading.Event()
+        self.release = threading.Event()
+        self.held_paths: list[str] = []
+
+    def hold(self, method: str, pattern: str) -> None:
+        self.rules.append((method, pattern))
+
+    def __call__(self, environ, start_response):
+        method, path = environ["REQUEST_METHOD"], environ["PATH_INFO"]
+        if self.unavailable and re.fullmatch(self.unavailable, path):
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"unavailable"]
+        if not any(m == method and re.fullmatch(p, path) for m, p in self.rules):
+            return self.inner(environ, start_response)
+        reply = {}
+
+        def capture(status, headers, exc_info=None):
+            reply["head"] = (status, headers)
+            return lambda data: None
+
+        chunks = self.inner(environ, capture)
+        try:
+            body = b"".join(chunks)
+        finally:
+            getattr(chunks, "close", lambda: None)()
+        self.held_paths.append(f"{method} {path} {reply['head'][0]}")
+        self.held.set()
+        self.release.wait(30)
+        start_response(*reply["head"])
+        return [body]
+
+
+@pytest.fixture
+def gate(app):
+    return Gate(app)

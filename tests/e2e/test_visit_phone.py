@@ -47,7 +47,8 @@ def _wait_saved(page):
     """Wait until the page says everything is saved and nothing waits on the phone."""
     page.wait_for_function(
         """() => document.getElementById('save-state').textContent.startsWith('Đã lưu hết')
-                 && !Object.keys(localStorage).some(k => k.endsWith('-pending'))"""
+                 && document.documentElement.dataset.sync === 'saved'
+                 && document.documentElement.dataset.waiting === '0'"""
     )
 
 
@@ -175,6 +176,11 @@ def test_a_stale_save_shows_the_other_members_answers(phone, live_server, app, b
     page.wait_for_selector("#sync-error:not([hidden])")
     assert "Thành viên khác trong đoàn vừa lưu" in page.locator("#sync-error").inner_text()
     assert _card(page, 0).get_attribute("data-att") == "late"  # theirs is shown, not overwritten
+    # Both answers are offered; nothing is sent until the inspector decides.
+    conflict = page.locator("#conflicts .problem")
+    assert "Của bạn: Đi công tác" in conflict.inner_text()
+    assert "Trên máy chủ: Đi muộn" in conflict.inner_text()
+    conflict.get_by_role("button", name="Lấy bản trên máy chủ").tap()
     _card(page, 1).locator("label", has_text="Có mặt").tap()
     _wait_saved(page)
     with app.app_context():

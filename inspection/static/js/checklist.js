@@ -132,6 +132,7 @@
     }, { user: Offline.USER });
     render();
     await showPhotos();
+    form.dataset.ready = "1"; // what waits on the phone is on the page
     if (draft && record.id && navigator.onLine && !busy(record) && !(await opsOf()).length) {
       location.replace(`/inspector/visits/${record.id}`);
     }
@@ -163,6 +164,14 @@
       if (started) {
         const text = record.id ? meta.dataset.sent : meta.dataset.pending;
         meta.textContent = text.replace("{time}", Offline.timeText(started));
+      }
+      if (record.id && !document.getElementById("open-on-server")) {
+        // On the server now: its own page names people by id and shows every member's work.
+        const link = document.createElement("a");
+        link.href = `/inspector/visits/${record.id}`;
+        link.textContent = meta.dataset.open;
+        link.id = "open-on-server";
+        meta.append(" ", link);
       }
     }
   }
@@ -274,24 +283,30 @@
 
   /* ---- saving ---- */
 
-  function remember(name) {
-    const value = valueOf(name);
-    const label = labelOf(name);
+  function remember(names) {
+    const values = names.map((name) => [name, valueOf(name), labelOf(name)]);
     return Offline.updateVisit(key, (r) => {
-      const known = r.pending[name];
-      const base = known ? known.base : r.base[name] ?? "";
-      delete r.refused[name];
-      if (value === base) delete r.pending[name];
-      else r.pending[name] = { value, base };
-      r.labels = { ...(r.labels || {}), [name]: label };
-    }).then((r) => { record = r; });
+      for (const [name, value, label] of values) {
+        const known = r.pending[name];
+        const base = known ? known.base : r.base[name] ?? "";
+        delete r.refused[name];
+        if (value === base) delete r.pending[name];
+        else r.pending[name] = { value, base };
+        r.labels = { ...(r.labels || {}), [name]: label };
+      }
+    }).then((r) => {
+      record = r;
+      for (const [name, value] of values) Offline.unjournal(key, name, value);
+    });
   }
 
+  /* Journal the change at once (synchronous), store it in IndexedDB, then send it. */
   function later(name, delay) {
+    Offline.journal(key, name, valueOf(name));
     clearTimeout(timers.get(name));
     timers.set(name, setTimeout(() => {
       timers.delete(name);
-      remember(name).then(() => Offline.soon(delay));
+      remember([name]).then(() => Offline.soon(delay));
     }, name.startsWith("u_") || name.startsWith("p_") ? 0 : 400));
   }
 
@@ -318,15 +333,8 @@
       names.push(radio.name);
     }
     updateProgress();
-    const values = names.map((name) => [name, valueOf(name), labelOf(name)]);
-    record = await Offline.updateVisit(key, (r) => {
-      for (const [name, v, label] of values) {
-        const base = r.pending[name] ? r.pending[name].base : r.base[name] ?? "";
-        if (v === base) delete r.pending[name];
-        else r.pending[name] = { value: v, base };
-        r.labels = { ...(r.labels || {}), [name]: label };
-      }
-    });
+    for (const name of names) Offline.journal(key, name, valueOf(name));
+    await remember(names);
     Offline.soon(100);
   }
 
@@ -344,11 +352,10 @@
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const next = event.submitter && event.submitter.value === "summary";
-    for (const [name, timer] of timers) {
-      clearTimeout(timer);
-      timers.delete(name);
-      await remember(name);
-    }
+    const names = [...timers.keys()];
+    for (const name of names) clearTimeout(timers.get(name));
+    timers.clear();
+    if (names.length) await remember(names);
     if (navigator.onLine) await Offline.sync();
     record = await Offline.getVisit(key);
     if (!next) return;

@@ -72,8 +72,52 @@ const Offline = (() => {
   }).then(async (db) => {
     db.onversionchange = () => db.close();
     await migrate(db);
+    await drainJournal(db);
     return db;
   });
+
+  /* The journal: a change is written here synchronously the moment it is made, and
+   * removed once IndexedDB (which is asynchronous) has it. A reload or a killed tab in
+   * between loses nothing: the next page moves the journal into IndexedDB first. */
+  const JOURNAL = `inspection-journal-${USER}`;
+
+  function readJournal() {
+    try { return JSON.parse(localStorage.getItem(JOURNAL)) || {}; } catch (_) { return {}; }
+  }
+
+  function journal(key, name, value) {
+    const entries = readJournal();
+    entries[key] = { ...(entries[key] || {}), [name]: value };
+    try { localStorage.setItem(JOURNAL, JSON.stringify(entries)); } catch (_) { /* full: IndexedDB still gets it */ }
+  }
+
+  function unjournal(key, name, value) {
+    const entries = readJournal();
+    if (!entries[key] || entries[key][name] !== value) return;
+    delete entries[key][name];
+    if (!Object.keys(entries[key]).length) delete entries[key];
+    if (Object.keys(entries).length) localStorage.setItem(JOURNAL, JSON.stringify(entries));
+    else localStorage.removeItem(JOURNAL);
+  }
+
+  async function drainJournal(db) {
+    const entries = readJournal();
+    if (!Object.keys(entries).length) return;
+    const tx = db.transaction(["visits"], "readwrite");
+    const visits = tx.objectStore("visits");
+    for (const [key, fields] of Object.entries(entries)) {
+      const record = await promised(visits.get(key));
+      if (!record) continue;
+      for (const [name, value] of Object.entries(fields)) {
+        const base = record.pending[name] ? record.pending[name].base : record.base[name] ?? "";
+        if (value === base) delete record.pending[name];
+        else record.pending[name] = { value, base };
+      }
+      visits.put(record);
+    }
+    await done(tx);
+    localStorage.removeItem(JOURNAL);
+  }
 
   async function migrate(db) {
     const tx = db.transaction(["meta", "visits"], "readwrite");
@@ -604,6 +648,7 @@ const Offline = (() => {
   return {
     USER, ready, events, getVisit, allVisits, allOps, updateVisit, addOp, deleteOp, putOp,
     sync, soon, counts, checkQuota, cachedPage, newVisit, serverValues, rebase, timeText,
+    journal, unjournal,
     messages: msg, locale: config.locale, persist, setState,
   };
 })();

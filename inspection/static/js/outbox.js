@@ -25,7 +25,7 @@
     return b;
   }
 
-  const shown = (value) => (value === "" || value == null ? text.empty_value : value);
+  const shown = (value) => (value === "" || value == null ? text.empty_value : text.values[value] || value);
   const label = (visit, name) => (visit.labels && visit.labels[name]) || name;
 
   async function drawHome() {
@@ -61,7 +61,9 @@
       if (visit.url) {
         const open = el("a", "small", text.open);
         open.href = visit.url;
-        card.append(el("p", null)).append(open);
+        const line = el("p", null);
+        line.append(open);
+        card.append(line);
       }
       if (pending.length) card.append(el("p", null, text.answers.replace("{n}", pending.length)));
       for (const [name, entry] of conflicts) {

@@ -90,7 +90,7 @@
   const draft = !page.dataset.id;
   const clientId = new URLSearchParams(location.search).get("client");
   const key = draft ? `c${clientId}` : `v${page.dataset.id}`;
-  const mine = new Set(); // roles signed on this page: reload once they reach the server
+  const mine = new Set(); // roles signed on this page, not yet seen on the server
 
   if (draft && clientId) {
     const back = document.getElementById("back-to-visit");
@@ -138,10 +138,23 @@
         field(form, "name").value = record.signers[role] || "";
       }
     }
-    // A visit on the server: once what was signed here has arrived, show the server's page.
+    // A visit on the server: once what was signed here has arrived, show what the server
+    // now says about issuing the minutes (the rest of the page stays as the inspector left it).
     if (!draft && mine.size && !ops.length && navigator.onLine) {
       mine.clear();
-      window.location.reload();
+      await refreshIssue();
+    }
+  }
+
+  async function refreshIssue() {
+    const section = document.getElementById("issue");
+    try {
+      const response = await fetch(location.href, { credentials: "same-origin", headers: { Accept: "text/html" } });
+      if (!response.ok || response.redirected) return;
+      const fresh = new DOMParser().parseFromString(await response.text(), "text/html").getElementById("issue");
+      if (fresh) section.replaceChildren(...fresh.childNodes);
+    } catch (_) {
+      /* offline again: the page says what it said */
     }
   }
 

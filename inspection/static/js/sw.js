@@ -71,29 +71,32 @@ function keepable(url) {
   return u.origin === self.location.origin && u.pathname.startsWith("/inspector/");
 }
 
-async function fromNetwork(request, timeout) {
-  const controller = new AbortController();
-  const timer = timeout ? setTimeout(() => controller.abort(), timeout) : null;
-  try {
-    return await fetch(request, { signal: controller.signal });
-  } finally {
-    clearTimeout(timer);
-  }
+/* The network's answer; with a kept copy to fall back on, give up after ``timeout`` ms
+ * (a signal that carries nothing). A navigation request cannot take an AbortSignal. */
+function fromNetwork(request, timeout) {
+  const network = fetch(request);
+  if (!timeout) return network;
+  let timer;
+  const slow = new Promise((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error("timeout")), timeout);
+  });
+  return Promise.race([network, slow]).finally(() => clearTimeout(timer));
 }
 
 async function keepResponse(url, response) {
   const type = response.headers.get("Content-Type") || "";
   if (!response.ok || response.redirected || !type.startsWith("text/html")) return;
+  const body = response.clone(); // now: the page starts reading the original at once
   const cache = await caches.open(PAGES);
-  const copy = new Response(await response.clone().blob(), {
+  const copy = new Response(await body.blob(), {
     status: response.status,
     headers: { "Content-Type": type, "X-Kept-At": String(Date.now()) },
   });
   await cache.put(pageKey(url), copy);
 }
 
-async function page(event) {
-  const request = event.request;
+/* ``later`` receives the work to finish after the answer (keeping the page's copy). */
+async function page(request, later) {
   const cache = await caches.open(PAGES);
   const kept = await cache.match(pageKey(request.url));
   try {
@@ -103,7 +106,7 @@ async function page(event) {
       // Logged out: what this phone kept of the last inspector's pages goes.
       await caches.delete(PAGES);
     } else if (keepable(request.url)) {
-      event.waitUntil(keepResponse(request.url, response));
+      later(keepResponse(request.url, response));
     }
     return response;
   } catch (_) {
@@ -150,7 +153,13 @@ self.addEventListener("fetch", (event) => {
   if (url.pathname.startsWith("/static/")) {
     event.respondWith(staticFile(request));
   } else if (request.mode === "navigate" || (keepable(request.url) && request.headers.get("Accept")?.includes("text/html"))) {
-    event.respondWith(page(event));
+    // waitUntil must be called now, not once the answer is there: hand it a promise.
+    let finish;
+    let work = null;
+    event.waitUntil(new Promise((resolve) => { finish = resolve; }));
+    const answer = page(request, (later) => { work = later; });
+    answer.finally(() => Promise.resolve(work).catch(() => {}).finally(finish));
+    event.respondWith(answer);
   }
   // Everything else (the API, files, the manifest) goes to the network as usual.
 });
