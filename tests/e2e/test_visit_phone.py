@@ -80,6 +80,7 @@ def test_surprise_visit_of_30_people_in_under_40_taps(phone, live_server, app, t
     tap(_card(page, 12).locator("label", has_text="Vắng KP"))
     # Reload at once, without waiting for the background save: nothing may be lost.
     page.reload()
+    page.wait_for_selector("#checklist[data-ready]", state="attached")
     # 10 unit items + 30 people + 4 checks for each of the 29 at their post; 10 still open
     assert page.locator("#progress").inner_text() == "146/156"
     for n, status in ((2, "late"), (7, "late"), (12, "absent_unexcused"), (0, "present")):
@@ -147,6 +148,7 @@ def test_answers_typed_offline_survive_a_closed_tab_and_are_sent_later(phone, li
     context.set_offline(False)
     page = context.new_page()
     page.goto(url)
+    page.wait_for_selector("#checklist[data-ready]", state="attached")
     assert _card(page, 1).get_attribute("data-att") == "absent_excused"
     assert page.locator("[name=findings]").input_value() == "Ghi khi mất sóng"
     _wait_saved(page)

@@ -151,8 +151,9 @@
     const shown = { ...record.base };
     for (const [name, entry] of Object.entries(record.pending)) shown[name] = entry.value;
     for (const [name, entry] of Object.entries(record.refused)) shown[name] = entry.value;
+    const typing = document.activeElement && document.activeElement.type !== "radio" ? document.activeElement.name : null;
     for (const [name, value] of Object.entries(shown)) {
-      if (document.activeElement && document.activeElement.name === name) continue; // being typed
+      if (name === typing && !record.conflicts[name]) continue; // being typed: leave it be
       if (valueOf(name) !== value) setValue(name, value);
     }
     versionInput.value = record.version ?? 0;

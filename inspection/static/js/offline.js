@@ -89,6 +89,10 @@ const Offline = (() => {
     const entries = readJournal();
     entries[key] = { ...(entries[key] || {}), [name]: value };
     try { localStorage.setItem(JOURNAL, JSON.stringify(entries)); } catch (_) { /* full: IndexedDB still gets it */ }
+    // Said at once: a change made is a change waiting, even before IndexedDB has it.
+    root.dataset.sync = navigator.onLine ? "waiting" : "offline";
+    root.dataset.waiting = String(Number(root.dataset.waiting || 0) + 1);
+    changed();
   }
 
   function unjournal(key, name, value) {
@@ -522,6 +526,7 @@ const Offline = (() => {
       waiting += Object.keys(visit.pending).length;
       attention += Object.keys(visit.conflicts).length + Object.keys(visit.refused).length;
     }
+    for (const fields of Object.values(readJournal())) waiting += Object.keys(fields).length;
     const meta = await store(["meta"], "readonly", (s) => promised(s.get(`synced-${USER}`)));
     return { waiting, attention, synced: meta ? meta.value : null };
   }
