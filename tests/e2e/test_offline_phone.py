@@ -5,6 +5,7 @@ IndexedDB and reach the server exactly once when the connection is back, even wh
 page is killed in the middle of sending or the service worker is replaced meanwhile.
 """
 
+import json
 import re
 import time
 
@@ -21,7 +22,9 @@ from inspection.models import (
     Unit,
 )
 from inspection.services import results
-from tests.e2e.conftest import PHONE
+from PIL import Image
+
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE
 from tests.e2e.test_sign_phone import _draw
 from tests.e2e.test_visit_phone import _card, _login, _wait_saved
 from tests.visit_helpers import jpeg, save
@@ -365,3 +368,84 @@ def test_a_conflict_during_sync_is_shown_and_resolved_not_dropped(phone, live_se
         assert visit.people[0].attendance is Attendance.ON_DUTY
         assert visit.people[1].attendance is Attendance.PRESENT
 
+
+
+def test_answers_left_by_the_previous_release_are_moved_over_and_sent(phone, live_server, app):
+    """Storage format 1 (a localStorage key per visit) is migrated to IndexedDB (format 2)."""
+    from tests.factories import demo_user
+    from tests.visit_helpers import start
+
+    with app.app_context():
+        user_id = demo_user("truongdoan").id
+    client = app.test_client()
+    response = client.post("/api/v1/tokens", json={"username": "truongdoan", "password": "kiemtra2018"})
+    secret = response.json["token"]
+    visit = start(client, secret, app, code="PNV")
+    visit_id = visit["id"]
+    with app.app_context():
+        person = db.session.get(Inspection, visit_id).people[2].id
+
+    page = phone
+    page.goto(f"{live_server}/login")  # the phone as the old release left it
+    legacy = [[f"p_{person}_att", {"value": "absent_excused", "base": ""}]]
+    page.evaluate(
+        "([key, value]) => localStorage.setItem(key, value)",
+        [f"inspection-{visit_id}-user-{user_id}-pending", json.dumps(legacy)],
+    )
+    _login(page, live_server)
+    page.goto(f"{live_server}/inspector/visits/{visit_id}")
+    page.wait_for_selector("#checklist[data-ready]", state="attached")
+    assert _card(page, 2).get_attribute("data-att") == "absent_excused"
+    _wait_saved(page)
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('inspection-'))") == []
+    with app.app_context():
+        assert db.session.get(Inspection, visit_id).people[2].attendance is Attendance.ABSENT_EXCUSED
+
+
+def test_a_phone_out_of_space_says_so_and_keeps_what_it_had(
+    playwright_driver, live_server, app, tmp_path
+):
+    # A profile on disk, like a phone's browser: there the quota is enforced on writing.
+    # (Chromium's estimate() reports usage + 10 GiB whatever the room: the limit shows
+    # when a write is refused, and that is what the phone must say.)
+    context = playwright_driver.chromium.launch_persistent_context(
+        str(tmp_path / "profile"), executable_path=CHROMIUM, args=CHROMIUM_ARGS, **PHONE
+    )
+    try:
+        page = context.new_page()
+        # Room for the app and a visit's answers (~1.5 MB here), not for a 3 MB photo.
+        cdp = context.new_cdp_session(page)
+        room = {"origin": live_server, "quotaSize": 2_500_000}
+        cdp.send("Storage.overrideQuotaForOrigin", room)
+        _login(page, live_server)
+        _wait_kept(page, f"{live_server}/inspector/")
+        page.goto(f"{live_server}/inspector/start")
+        page.locator("#unit-list label", has_text="Phòng Nội vụ").tap()
+        page.get_by_role("button", name="Bắt đầu kiểm tra ngay").tap()
+        page.wait_for_url(re.compile(r"/inspector/visits/\d+$"))
+        page.wait_for_selector("#checklist[data-ready]", state="attached")
+        context.set_offline(True)
+        _card(page, 0).locator("label", has_text="Có mặt").tap()
+        _wait_state(page, "offline")
+
+        big = tmp_path / "big.jpg"
+        Image.effect_noise((2400, 1800), 100).convert("RGB").save(big, quality=95)
+        assert big.stat().st_size > 3_000_000
+        card = _card(page, 1)
+        card.locator("summary").tap()
+        card.locator("input[type=file]").set_input_files(str(big))
+        warning = page.locator("#storage-warning")
+        warning.wait_for()
+        assert "Điện thoại đã hết dung lượng" in warning.inner_text()
+        assert "Chưa lưu được ảnh" in page.locator("#sync-error").inner_text()
+        assert page.locator(".photos a.queued").count() == 0
+
+        # What was kept before is still there and goes out when the signal is back.
+        context.set_offline(False)
+        _wait_saved(page)
+        with app.app_context():
+            visit = db.session.scalar(select(Inspection))
+            assert visit.people[0].attendance is Attendance.PRESENT
+            assert db.session.scalar(select(func.count(Photo.id))) == 0
+    finally:
+        context.close()

@@ -455,7 +455,7 @@
           payload: { fields, target: input.dataset.photoTarget, filename: file.name },
         });
       } catch (_) {
-        showError(msg.photo_failed);
+        showError(msg.photo_failed); // and the top of the page says why (out of space)
       }
     }
     input.value = "";

@@ -177,7 +177,7 @@ const Offline = (() => {
       const result = change(record);
       s.put(record);
       return result === undefined ? record : result;
-    }).then((value) => { changed(); return value; });
+    }).then((value) => { changed(); return value; }, refusedWrite);
   }
 
   async function addOp(op) {
@@ -189,7 +189,7 @@ const Offline = (() => {
         }
       }
       return promised(s.add({ user: USER, created_at: new Date().toISOString(), error: null, ...op }));
-    });
+    }).catch(refusedWrite);
     changed();
     checkQuota();
     soon(0);
@@ -340,7 +340,9 @@ const Offline = (() => {
   async function flushAnswers(key) {
     for (let attempt = 0; attempt < 4; attempt += 1) {
       const visit = await getVisit(key);
-      if (!visit || !visit.id) return;
+      // Item codes come from the visit's checklist page: until it has been opened (answers
+      // moved over from format 1), the answers wait.
+      if (!visit || !visit.id || !Object.keys(visit.codes).length) return;
       const entries = Object.entries(visit.pending).map(([name, e]) => [name, e.value]);
       if (!entries.length) return;
       const { body, paths } = bodyFor(visit, entries);
@@ -579,16 +581,26 @@ const Offline = (() => {
 
   /* ---- storage: persistent when the browser allows, and enough of it ---- */
 
+  function warnStorage(text) {
+    const warning = document.getElementById("storage-warning");
+    if (!warning) return;
+    warning.hidden = !text;
+    warning.textContent = text || "";
+  }
+
   async function checkQuota() {
     if (!navigator.storage || !navigator.storage.estimate) return null;
     const { usage, quota } = await navigator.storage.estimate();
     const low = quota && quota - usage < config.min_free_bytes;
-    const warning = document.getElementById("storage-warning");
-    if (warning) {
-      warning.hidden = !low;
-      warning.textContent = low ? msg.storage_low : "";
-    }
+    warnStorage(low ? msg.storage_low : "");
     return { usage, quota, low };
+  }
+
+  /* A write the phone refused: out of space is said plainly, never swallowed. */
+  function refusedWrite(error) {
+    const full = error && (error.name === "QuotaExceededError" || /quota/i.test(error.message || ""));
+    warnStorage(full ? msg.storage_full : msg.no_storage);
+    throw error;
   }
 
   async function persist() {
