@@ -120,7 +120,7 @@ def test_units_with_planned_visits_are_kept_first(app):
         )
         db.session.commit()
         kept = visits.offline_units(lead, today, 2)
-        assert [u.id for u in kept][0] == last.id and len(kept) == 2
+        assert len(kept) == 2 and kept[0].id == last.id
         assert visits.offline_units(lead, today + timedelta(days=4), 2)[0].id != last.id
 
 
@@ -131,9 +131,7 @@ def test_blank_checklist_names_people_by_staff_id(inspector, app):
     page = response.get_data(as_text=True)
     assert 'data-mode="staff"' in page and 'data-id=""' in page
     with app.app_context():
-        staff = db.session.scalars(
-            select(StaffMember).filter_by(unit_id=target, active=True)
-        ).all()
+        staff = db.session.scalars(select(StaffMember).filter_by(unit_id=target, active=True)).all()
         assert db.session.scalar(select(func.count(Inspection.id))) == 0  # nothing started
     names = set(re.findall(r'name="(p_\d+_att)"', page))
     assert names == {f"p_{s.id}_att" for s in staff}
@@ -152,9 +150,7 @@ def test_blank_pages_of_an_unknown_or_closed_unit_are_not_found(inspector, app):
 
 
 def test_blank_signature_page_prefills_the_lead(inspector, app):
-    page = inspector.get(f"/inspector/units/{unit_id(app, 'PNV')}/new/sign").get_data(
-        as_text=True
-    )
+    page = inspector.get(f"/inspector/units/{unit_id(app, 'PNV')}/new/sign").get_data(as_text=True)
     assert 'value="Nguyễn Văn Hùng"' in page
     assert 'data-role="unit_rep"' in page and 'id="issue"' in page
 
@@ -162,9 +158,8 @@ def test_blank_signature_page_prefills_the_lead(inspector, app):
 def test_outbox_and_offline_pages(inspector):
     outbox = inspector.get("/inspector/outbox")
     assert outbox.status_code == 200
-    config = json.loads(
-        re.search(r'id="outbox-config">(.*?)</script>', outbox.get_data(as_text=True), re.S).group(1)
-    )
+    found = re.search(r'id="outbox-config">(.*?)</script>', outbox.get_data(as_text=True), re.S)
+    config = json.loads(found.group(1))
     assert config["values"]["late"] == "Đi muộn" and config["values"]["pass"] == "Đạt"
     offline = inspector.get("/inspector/offline").get_data(as_text=True)
     assert "Không có kết nối" in offline
@@ -226,9 +221,10 @@ def test_answers_saved_by_staff_id_after_an_offline_start(client, token, app):
     assert again.json["id"] == created.json["id"]
     visit = record(client, secret, created.json["id"])
     staff_id = visit["people"][0]["staff_id"]
+    answer = {"staff_id": staff_id, "attendance": "late"}
     saved = client.put(
         f"/api/v1/inspections/{visit['id']}/results",
-        json={"version": visit["version"], "people": [{"staff_id": staff_id, "attendance": "late"}]},
+        json={"version": visit["version"], "people": [answer]},
         headers=bearer(secret),
     )
     assert saved.status_code == 200

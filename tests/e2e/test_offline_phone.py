@@ -9,6 +9,7 @@ import json
 import re
 import time
 
+from PIL import Image
 from sqlalchemy import func, select
 
 from inspection.extensions import db
@@ -22,8 +23,6 @@ from inspection.models import (
     Unit,
 )
 from inspection.services import results
-from PIL import Image
-
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE
 from tests.e2e.test_sign_phone import _draw
 from tests.e2e.test_visit_phone import _card, _login, _wait_saved
@@ -32,8 +31,7 @@ from tests.visit_helpers import jpeg, save
 
 def _kept(page, url: str) -> bool:
     return page.evaluate(
-        "url => caches.open('pages').then(c => c.match(url, {ignoreSearch: true}))"
-        ".then(Boolean)",
+        "url => caches.open('pages').then(c => c.match(url, {ignoreSearch: true})).then(Boolean)",
         url,
     )
 
@@ -128,7 +126,7 @@ def test_a_visit_loaded_online_is_filled_offline_reloaded_and_sent_once(
     card = _card(page, 2)
     card.locator("summary").tap()
     card.locator("input[type=file]").set_input_files(_photo(tmp_path, "the.jpg"))
-    page.wait_for_selector("#p-%s .photos a.queued img" % card.get_attribute("data-person"))
+    page.wait_for_selector(f"#p-{card.get_attribute('data-person')} .photos a.queued img")
     _wait_state(page, "offline")
     assert "Mất kết nối" in page.locator("#sync-state").inner_text()
 
@@ -239,7 +237,7 @@ def test_killing_the_page_in_the_middle_of_a_sync_loses_and_duplicates_nothing(
     phone, live_server, app, gate, tmp_path
 ):
     page = phone
-    unit_id, staff = _unit(app, "Phòng Nội vụ")
+    unit_id, _staff = _unit(app, "Phòng Nội vụ")
     _login(page, live_server)
     _wait_kept(page, f"{live_server}/inspector/units/{unit_id}/new")
     context = page.context
@@ -369,8 +367,9 @@ def test_a_conflict_during_sync_is_shown_and_resolved_not_dropped(phone, live_se
         assert visit.people[1].attendance is Attendance.PRESENT
 
 
-
-def test_answers_left_by_the_previous_release_are_moved_over_and_sent(phone, live_server, app):
+def test_answers_left_by_the_previous_release_are_moved_over_and_sent(
+    phone, live_server, app, token
+):
     """Storage format 1 (a localStorage key per visit) is migrated to IndexedDB (format 2)."""
     from tests.factories import demo_user
     from tests.visit_helpers import start
@@ -378,9 +377,7 @@ def test_answers_left_by_the_previous_release_are_moved_over_and_sent(phone, liv
     with app.app_context():
         user_id = demo_user("truongdoan").id
     client = app.test_client()
-    response = client.post("/api/v1/tokens", json={"username": "truongdoan", "password": "kiemtra2018"})
-    secret = response.json["token"]
-    visit = start(client, secret, app, code="PNV")
+    visit = start(client, token(), app, code="PNV")
     visit_id = visit["id"]
     with app.app_context():
         person = db.session.get(Inspection, visit_id).people[2].id
@@ -399,7 +396,8 @@ def test_answers_left_by_the_previous_release_are_moved_over_and_sent(phone, liv
     _wait_saved(page)
     assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('inspection-'))") == []
     with app.app_context():
-        assert db.session.get(Inspection, visit_id).people[2].attendance is Attendance.ABSENT_EXCUSED
+        person = db.session.get(Inspection, visit_id).people[2]
+        assert person.attendance is Attendance.ABSENT_EXCUSED
 
 
 def test_a_phone_out_of_space_says_so_and_keeps_what_it_had(
