@@ -110,6 +110,56 @@ def _page_weight(port: int, cookie: str, paths: dict) -> list[dict]:
     return rows
 
 
+def _offline_shell(port: int, cookie: str) -> list[dict]:
+    """What the service worker downloads and keeps for offline work, on a first visit home.
+
+    Shell: the worker and the static files it keeps (the same for every inspector).
+    Pages: the inspector's home, start page, visits and the blank checklist of every unit
+    the phone keeps for offline starts (12 demo units here, 2 pages each).
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(
+            viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True
+        )
+        context.add_cookies(
+            [{"name": "session", "value": cookie, "domain": "127.0.0.1", "path": "/"}]
+        )
+        finished = []
+        context.on("requestfinished", lambda request: finished.append(request))
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{port}/inspector/", wait_until="networkidle")
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+        kept = json.loads(page.locator("#offline-pages").text_content())
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            count = page.evaluate("caches.open('pages').then(c => c.keys()).then(k => k.length)")
+            if count >= len(kept):
+                break
+            time.sleep(0.5)
+        shell = page.evaluate("caches.open('static').then(c => c.keys()).then(k => k.length)")
+        by_worker = [r for r in finished if r.service_worker or urlsplit(r.url).path == "/sw.js"]
+        shell_bytes = pages_bytes = 0
+        for request in by_worker:
+            sizes = request.sizes()
+            size = sizes["responseBodySize"] + sizes["responseHeadersSize"]
+            if urlsplit(request.url).path.startswith("/inspector/"):
+                pages_bytes += size
+            else:
+                shell_bytes += size
+        context.close()
+        browser.close()
+    return [
+        row("offline: app shell kept by the worker (KB on the wire)", shell_bytes / 1024,
+             budget="<=60", ok=shell_bytes <= 60 * 1024),
+        row("offline: app shell files", shell, budget="-", ok=True),
+        row(f"offline: pages kept for the demo inspector ({count}, KB)", pages_bytes / 1024,
+             budget="<=600", ok=pages_bytes <= 600 * 1024),
+    ]  # fmt: skip
+
+
 def _lighthouse_ready() -> bool:
     if (LIGHTHOUSE / "node_modules" / ".bin" / "lighthouse").exists():
         return True
@@ -196,6 +246,7 @@ def run(folder: Path) -> list[dict]:
             "summary": f"/inspector/visits/{visit_id}/summary",
         }
         rows += _page_weight(server.port, cookie, paths)
+        rows += _offline_shell(server.port, cookie)
         rows += _lighthouse(server.port, cookie, paths, folder)
     finally:
         server.stop()

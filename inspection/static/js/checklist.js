@@ -25,6 +25,7 @@
   const key = draft ? `c${clientId}` : `v${form.dataset.id}`;
   const timers = new Map();
   let record = null;
+  let current = new Map(); // what the form shows now, by field name: no DOM reads to compare
 
   /* ---- reading and writing fields ---- */
 
@@ -43,6 +44,7 @@
   function setValue(name, value) {
     const el = form.elements[name];
     if (!el) return;
+    current.set(name, value);
     if (el instanceof RadioNodeList || el.type === "radio") {
       for (const radio of form.querySelectorAll(`input[name="${name}"]`)) radio.checked = radio.value === value;
     } else if (el.value !== value) {
@@ -108,6 +110,7 @@
 
   async function load() {
     const page = pageValues();
+    current = new Map(Object.entries(page));
     const pageVersion = Number(versionInput.value) || 0;
     if (draft && !(clientId && (await Offline.getVisit(key)))) {
       // No visit of that name on this phone (storage cleared, or a bare address).
@@ -154,7 +157,7 @@
     const typing = document.activeElement && document.activeElement.type !== "radio" ? document.activeElement.name : null;
     for (const [name, value] of Object.entries(shown)) {
       if (name === typing && !record.conflicts[name]) continue; // being typed: leave it be
-      if (valueOf(name) !== value) setValue(name, value);
+      if (current.get(name) !== value) setValue(name, value);
     }
     versionInput.value = record.version ?? 0;
     renderProblems();
@@ -321,6 +324,7 @@
 
   form.addEventListener("input", (event) => {
     if (event.target.tagName !== "TEXTAREA") return;
+    current.set(event.target.name, event.target.value);
     later(event.target.name, 1200);
   });
 
@@ -377,13 +381,18 @@
     if (document.visibilityState === "hidden") Offline.soon(0);
   });
 
-  Offline.events.addEventListener("change", async () => {
-    if (!record) return;
-    const fresh = await Offline.getVisit(key);
-    if (!fresh) return;
-    record = fresh;
-    render();
-    await refreshPhotos();
+  // Many changes come at once while sending: draw the page once for them.
+  let redraw = null;
+  Offline.events.addEventListener("change", () => {
+    if (!record || redraw) return;
+    redraw = setTimeout(async () => {
+      redraw = null;
+      const fresh = await Offline.getVisit(key);
+      if (!fresh) return;
+      record = fresh;
+      render();
+      await refreshPhotos();
+    }, 60);
   });
   Offline.events.addEventListener("state", (event) => showVisitState(event.detail));
 

@@ -190,6 +190,7 @@ const Offline = (() => {
       }
       return promised(s.add({ user: USER, created_at: new Date().toISOString(), error: null, ...op }));
     }).catch(refusedWrite);
+    writeRefused = false;
     changed();
     checkQuota();
     soon(0);
@@ -588,17 +589,20 @@ const Offline = (() => {
     warning.textContent = text || "";
   }
 
+  let writeRefused = false; // a write was refused: that message stays until one succeeds
+
   async function checkQuota() {
     if (!navigator.storage || !navigator.storage.estimate) return null;
     const { usage, quota } = await navigator.storage.estimate();
     const low = quota && quota - usage < config.min_free_bytes;
-    warnStorage(low ? msg.storage_low : "");
+    if (!writeRefused) warnStorage(low ? msg.storage_low : "");
     return { usage, quota, low };
   }
 
   /* A write the phone refused: out of space is said plainly, never swallowed. */
   function refusedWrite(error) {
     const full = error && (error.name === "QuotaExceededError" || /quota/i.test(error.message || ""));
+    writeRefused = true;
     warnStorage(full ? msg.storage_full : msg.no_storage);
     throw error;
   }
@@ -652,12 +656,19 @@ const Offline = (() => {
       badge.parentElement.hidden = false;
     }
   });
-  registerWorker().then(() => {
-    const keep = document.getElementById("offline-pages");
-    if (keep) keepPages(JSON.parse(keep.textContent));
-  });
-  persist().catch(() => {});
-  checkQuota().catch(() => {});
+  // The worker and the storage checks wait until the page is drawn and usable.
+  function afterLoad() {
+    setTimeout(() => {
+      registerWorker().then(() => {
+        const keep = document.getElementById("offline-pages");
+        if (keep) keepPages(JSON.parse(keep.textContent));
+      });
+      persist().catch(() => {});
+      checkQuota().catch(() => {});
+    }, 500);
+  }
+  if (document.readyState === "complete") afterLoad();
+  else window.addEventListener("load", afterLoad, { once: true });
   document.addEventListener("click", (event) => {
     if (event.target.closest("[data-sync-now]")) sync();
   });

@@ -59,7 +59,7 @@
       card.append(title);
       if (!visit.id) card.append(el("p", "muted small", text.not_sent));
       if (visit.url) {
-        const open = el("a", "small", text.open);
+        const open = el("a", "btn small", text.open);
         open.href = visit.url;
         const line = el("p", null);
         line.append(open);
