@@ -392,9 +392,14 @@
       record = fresh;
       render();
       await refreshPhotos();
+      await showVisitState(lastState);
     }, 60);
   });
-  Offline.events.addEventListener("state", (event) => showVisitState(event.detail));
+  let lastState = {};
+  Offline.events.addEventListener("state", (event) => {
+    lastState = event.detail;
+    showVisitState(lastState);
+  });
 
   /* ---- photos: kept on the phone, sent in order with everything else ---- */
 
