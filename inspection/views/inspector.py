@@ -167,6 +167,7 @@ def _script_config(inspection) -> dict:
         "locale": "en-GB" if _locale() == "en" else "vi-VN",
         "messages": {
             "saved_at": _("All saved at {time}"),
+            "saved": _("All saved"),
             "waiting": _("{n} changes waiting"),
             "offline": _("Offline: kept on this phone, sent when the connection is back"),
             "not_saved": _("Not saved"),

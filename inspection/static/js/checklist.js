@@ -26,6 +26,7 @@
   const timers = new Map();
   let record = null;
   let current = new Map(); // what the form shows now, by field name: no DOM reads to compare
+  let savedAtLoad = null; // the page says "saved at …" only for saves made since it opened
 
   /* ---- reading and writing fields ---- */
 
@@ -133,6 +134,7 @@
         r.version = pageVersion;
       }
     }, { user: Offline.USER });
+    savedAtLoad = record.saved_at;
     render();
     await showPhotos();
     form.dataset.ready = "1"; // what waits on the phone is on the page
@@ -279,8 +281,10 @@
     else if (waiting && detail.problem === "login") showState(msg.logged_out, "bad");
     else if (waiting && (!navigator.onLine || detail.problem === "offline")) showState(msg.offline, "warn");
     else if (waiting) showState(msg.waiting.replace("{n}", waiting), "warn");
-    else if (record.saved_at || record.id) {
-      showState(msg.saved_at.replace("{time}", Offline.timeText(record.saved_at || new Date().toISOString())), "ok");
+    else if (record.saved_at && record.saved_at !== savedAtLoad) {
+      showState(msg.saved_at.replace("{time}", Offline.timeText(record.saved_at)), "ok");
+    } else if (stateEl.className !== "muted") {
+      showState(msg.saved, "ok"); // back to "all saved"; untouched on a fresh page (no shift)
     }
     if (detail.problem === "login" && waiting) showError(msg.logged_out);
   }

@@ -451,6 +451,8 @@ const Offline = (() => {
 
   async function syncAll() {
     if (!navigator.onLine) throw new Stop("offline");
+    const { waiting } = await counts();
+    if (!waiting) return; // nothing to send: no request at all
     const me = check(await request("GET", "/api/v1/me"));
     if (me.status !== 200 || me.data.id !== USER) throw new Stop("login");
     csrf = me.data.csrf_token || csrf;
@@ -574,7 +576,6 @@ const Offline = (() => {
     if (badge) {
       badge.textContent = text;
       badge.className = `sync-state ${state}`;
-      badge.parentElement.hidden = false;
     }
     const detail = { state, text, ...c, problem: lastProblem };
     events.dispatchEvent(new CustomEvent("state", { detail }));
@@ -653,7 +654,6 @@ const Offline = (() => {
     if (badge) {
       badge.textContent = msg.no_storage;
       badge.className = "sync-state attention";
-      badge.parentElement.hidden = false;
     }
   });
   // The worker and the storage checks wait until the page is drawn and usable.
