@@ -120,14 +120,8 @@
       return;
     }
     record = await Offline.updateVisit(key, (r) => {
-      r.unit_id = Number(form.dataset.unit);
-      r.unit_name = form.dataset.unitName;
-      r.mode = draft ? "staff" : "person";
-      r.codes = config.codes;
-      r.ids = config.ids;
+      identify(r);
       r.url = location.pathname + location.search;
-      r.sign_url = config.sign_url;
-      if (!draft) r.id = Number(form.dataset.id);
       if (!draft && (r.version == null || pageVersion >= r.version)) {
         // A fresh page shows what the server has: rebase what waits here on it.
         Offline.rebase(r, new Map(Object.entries(page)));
@@ -141,6 +135,17 @@
     if (draft && record.id && navigator.onLine && !busy(record) && !(await opsOf()).length) {
       location.replace(`/inspector/visits/${record.id}`);
     }
+  }
+
+  /* What the sender needs to turn this page's fields into the API's body. */
+  function identify(r) {
+    r.unit_id = Number(form.dataset.unit);
+    r.unit_name = form.dataset.unitName;
+    r.mode = draft ? "staff" : "person";
+    r.codes = config.codes;
+    r.ids = config.ids;
+    r.sign_url = config.sign_url;
+    if (!draft) r.id = Number(form.dataset.id);
   }
 
   function busy(r) {
@@ -294,6 +299,7 @@
   function remember(names) {
     const values = names.map((name) => [name, valueOf(name), labelOf(name)]);
     return Offline.updateVisit(key, (r) => {
+      if (!Object.keys(r.codes).length) identify(r); // a record let go of while the page was open
       for (const [name, value, label] of values) {
         const known = r.pending[name];
         const base = known ? known.base : r.base[name] ?? "";

@@ -175,6 +175,7 @@ const Offline = (() => {
     return store(["visits"], "readwrite", async (s) => {
       const record = (await promised(s.get(key))) || newVisit(key, USER, fields || {});
       const result = change(record);
+      record.touched_at = Date.now();
       s.put(record);
       return result === undefined ? record : result;
     }).then((value) => { changed(); return value; }, refusedWrite);
@@ -486,6 +487,25 @@ const Offline = (() => {
       if (visit.id && Object.keys(visit.pending).length) await flushAnswers(visit.key);
     }
     await store(["meta"], "readwrite", (s) => promised(s.put({ name: `synced-${USER}`, value: new Date().toISOString() })));
+    await forgetOld();
+  }
+
+  /* A visit's record goes once everything in it reached the server and nobody opened it
+   * for a fortnight (the server has it all; the page keeps a new one when opened again). */
+  async function forgetOld() {
+    const ops = await allOps();
+    const limit = Date.now() - 14 * 24 * 3600 * 1000;
+    await store(["visits"], "readwrite", async (s) => {
+      for (const visit of await promised(s.getAll())) {
+        if (visit.user !== USER || (visit.touched_at || 0) > limit || !visit.id) continue;
+        if (busyRecord(visit) || ops.some((op) => op.visit === visit.key)) continue;
+        s.delete(visit.key);
+      }
+    });
+  }
+
+  function busyRecord(visit) {
+    return [visit.pending, visit.conflicts, visit.refused].some((m) => Object.keys(m).length);
   }
 
   /* One sync at a time across this phone's tabs. */
@@ -562,9 +582,9 @@ const Offline = (() => {
     } else if (c.waiting && lastProblem === "login") {
       state = "login";
       text = msg.login;
-    } else if (c.waiting || hint === "syncing") {
-      state = c.waiting ? "waiting" : "saved";
-      text = c.waiting ? msg.waiting.replace("{n}", c.waiting) : msg.saving;
+    } else if (c.waiting) {
+      state = "waiting";
+      text = msg.waiting.replace("{n}", c.waiting);
     } else {
       state = "saved";
       text = c.synced ? msg.saved_at.replace("{time}", timeText(c.synced)) : msg.saved;

@@ -14,6 +14,7 @@ const STATIC = "static";
 const PAGES = "pages";
 const NETWORK_TIMEOUT_MS = 8000;
 const REFRESH_AFTER_MS = 30 * 60 * 1000;
+const FORGET_AFTER_MS = 7 * 24 * 3600 * 1000;
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -164,9 +165,16 @@ self.addEventListener("fetch", (event) => {
   // Everything else (the API, files, the manifest) goes to the network as usual.
 });
 
-/* The pages keep themselves up to date: fetch those asked for that are missing or old. */
+/* The pages keep themselves up to date: fetch those asked for that are missing or old,
+ * and let go of visits and units no longer asked for once they are a week old. */
 async function keep(urls) {
   const cache = await caches.open(PAGES);
+  const wanted = new Set(urls.map((url) => pageKey(url)));
+  for (const request of await cache.keys()) {
+    if (wanted.has(request.url) || !/^\/inspector\/(visits|units)\//.test(new URL(request.url).pathname)) continue;
+    const kept = await cache.match(request);
+    if (Date.now() - Number(kept.headers.get("X-Kept-At") || 0) > FORGET_AFTER_MS) await cache.delete(request);
+  }
   for (const url of urls) {
     if (!keepable(new URL(url, self.location.origin).href)) continue;
     const kept = await cache.match(pageKey(url));
