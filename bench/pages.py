@@ -115,7 +115,7 @@ def _offline_shell(port: int, cookie: str) -> list[dict]:
 
     Shell: the worker and the static files it keeps (the same for every inspector).
     Pages: the inspector's home, start page, visits and the blank checklist of every unit
-    the phone keeps for offline starts (12 demo units here, 2 pages each).
+    the phone keeps for offline starts (the 12 demo units and the 3 growth units here).
     """
     from playwright.sync_api import sync_playwright
 
@@ -155,7 +155,7 @@ def _offline_shell(port: int, cookie: str) -> list[dict]:
         row("offline: app shell kept by the worker (KB on the wire)", shell_bytes / 1024,
              budget="<=60", ok=shell_bytes <= 60 * 1024),
         row("offline: app shell files", shell, budget="-", ok=True),
-        row(f"offline: pages kept for the demo inspector ({count}, KB)", pages_bytes / 1024,
+        row(f"offline: pages kept for the bench's inspector ({count}, KB)", pages_bytes / 1024,
              budget="<=600", ok=pages_bytes <= 600 * 1024),
     ]  # fmt: skip
 
