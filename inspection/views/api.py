@@ -45,10 +45,13 @@ def csrf_for_cookie_sessions():
         return
     if not current_app.config.get("WTF_CSRF_ENABLED", True):
         return
-    bearer = request.headers.get("Authorization", "").startswith("Bearer ")
     # Anonymous requests fall through to the view's 401.
-    if not bearer and current_user.is_authenticated:
+    if not _bearer() and current_user.is_authenticated:
         csrf.protect()
+
+
+def _bearer() -> bool:
+    return request.headers.get("Authorization", "").startswith("Bearer ")
 
 
 def user_json(user: User) -> dict:
@@ -102,7 +105,7 @@ def create_token():
 @require(*ALL_ROLES)
 def me():
     body = user_json(current_user)
-    if not request.headers.get("Authorization", "").startswith("Bearer "):
+    if not _bearer():
         # A phone syncing from a page cached hours ago needs a token of this session.
         body["csrf_token"] = generate_csrf()
     return jsonify(body)

@@ -77,13 +77,12 @@ def index():
 def _offline_pages(drafts) -> list[str]:
     """Return the pages the phone keeps for offline work, most needed first."""
     pages = [url_for("inspector.index"), url_for("inspector.start"), url_for("inspector.outbox")]
-    for inspection in drafts:
-        if visits.can_edit(current_user, inspection):
-            pages += [
-                url_for("inspector.visit", inspection_id=inspection.id),
-                url_for("inspector.sign", inspection_id=inspection.id),
-                url_for("inspector.summary", inspection_id=inspection.id),
-            ]
+    for inspection in drafts:  # an inspector's visible drafts are the ones they fill
+        pages += [
+            url_for("inspector.visit", inspection_id=inspection.id),
+            url_for("inspector.sign", inspection_id=inspection.id),
+            url_for("inspector.summary", inspection_id=inspection.id),
+        ]
     limit = current_app.config["OFFLINE_UNITS"]
     for unit in visits.offline_units(current_user, local_today(), limit):
         pages += [
@@ -194,20 +193,29 @@ def _script_config(inspection) -> dict:
 
 
 def _render_visit(inspection, form, status=200):
+    """The checklist page of a visit; a ``DraftVisit`` gives a unit's blank checklist."""
     items = inspection.checklist_version.items
+    unit_items = results.unit_checks(items)
+    if inspection.id is None:  # nothing stored yet: no photos, nothing answered
+        stored = {"draft": True, "photos": []}
+        stored["progress"] = {"answered": 0, "total": len(unit_items) + len(inspection.people)}
+    else:
+        stored = {
+            "photos": results.photos_of(inspection.id),
+            "progress": results.summary(inspection, _locale()),
+            "add_person": AddPersonForm(formdata=None, client_id=str(uuid.uuid4())),
+            "photo_form": PhotoForm(formdata=None),
+        }
     return (
         render_template(
             "inspector/visit.html",
             inspection=inspection,
             form=form,
-            unit_items=results.unit_checks(items),
+            unit_items=unit_items,
             person_items=results.person_checks(items),
-            photos=results.photos_of(inspection.id),
-            add_person=AddPersonForm(formdata=None, client_id=str(uuid.uuid4())),
-            photo_form=PhotoForm(formdata=None),
-            progress=results.summary(inspection, _locale()),
             locale=_locale(),
             script_config=_script_config(inspection),
+            **stored,
         ),
         status,
     )
@@ -222,21 +230,8 @@ def draft_visit(unit_id: int):
     it can (``?client=<client_id>`` names the visit on the phone).
     """
     draft = visits.offline_draft(unit_id)
-    items = draft.checklist_version.items
-    form_class = make_checklist_form(items, draft.people, _locale())
-    config = _script_config(draft)
-    return render_template(
-        "inspector/visit.html",
-        inspection=draft,
-        draft=True,
-        form=form_class(formdata=None, data={"version": 0}),
-        unit_items=results.unit_checks(items),
-        person_items=results.person_checks(items),
-        photos=[],
-        progress={"answered": 0, "total": len(results.unit_checks(items)) + len(draft.people)},
-        locale=_locale(),
-        script_config=config,
-    )
+    form_class = make_checklist_form(draft.checklist_version.items, draft.people, _locale())
+    return _render_visit(draft, form_class(formdata=None, data={"version": 0}))
 
 
 @bp.route("/visits/<int:inspection_id>", methods=["GET", "POST"])

@@ -24,8 +24,14 @@ from inspection.models import (
 )
 from inspection.services import results
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE
-from tests.e2e.test_sign_phone import _draw
-from tests.e2e.test_visit_phone import _card, _login, _wait_saved
+from tests.e2e.test_sign_phone import _sign
+from tests.e2e.test_visit_phone import (
+    _card,
+    _login,
+    _open_new_visit,
+    _wait_ready,
+    _wait_saved,
+)
 from tests.visit_helpers import jpeg, save
 
 
@@ -59,7 +65,17 @@ def _unit(app, name):
 def _reload(page):
     """Reload, then wait until the page shows what waits on the phone."""
     page.reload()
-    page.wait_for_selector("#checklist[data-ready]", state="attached")
+    _wait_ready(page)
+
+
+def _start_kept_visit(page, base, unit_name="Phòng Nội vụ"):
+    """Log in, let the worker keep the app, start a visit online; its page is kept too."""
+    _login(page, base)
+    _wait_kept(page, f"{base}/inspector/")
+    _open_new_visit(page, base, unit_name)
+    _wait_kept(page, page.url)
+    _wait_ready(page)
+    return page.url
 
 
 def _wait_state(page, state):
@@ -110,14 +126,7 @@ def test_a_visit_loaded_online_is_filled_offline_reloaded_and_sent_once(
     page = phone
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    _login(page, live_server)
-    _wait_kept(page, f"{live_server}/inspector/")
-    page.goto(f"{live_server}/inspector/start")
-    page.locator("#unit-list label", has_text="Phòng Nội vụ").tap()
-    page.get_by_role("button", name="Bắt đầu kiểm tra ngay").tap()
-    page.wait_for_url(re.compile(r"/inspector/visits/\d+$"))
-    url = page.url
-    _wait_kept(page, url)
+    _start_kept_visit(page, live_server)
 
     page.context.set_offline(True)
     _fill_everything(page)
@@ -181,16 +190,8 @@ def test_a_whole_visit_started_offline_with_photos_and_signatures(
 
     page.locator(".savebar").get_by_role("button", name="Tổng hợp").tap()
     page.wait_for_url(re.compile(r"/new/sign\?client="))
-    lead = page.locator("#sign-lead")
-    _draw(page, lead.locator("canvas"))
-    lead.get_by_role("button", name="Lưu chữ ký này").tap()
-    page.wait_for_selector("#sign-lead .tag.queued")
-    rep = page.locator("#sign-unit_rep")
-    rep.get_by_label("Họ và tên").fill("Lê Thị Hoa")
-    rep.get_by_label("Chức vụ").fill("Chủ tịch UBND xã")
-    _draw(page, rep.locator("canvas"))
-    rep.get_by_role("button", name="Lưu chữ ký này").tap()
-    page.wait_for_selector("#sign-unit_rep .tag.queued")
+    _sign(page, "lead", "queued")
+    _sign(page, "unit_rep", "queued", "Lê Thị Hoa", "Chủ tịch UBND xã")
     assert page.evaluate("document.documentElement.dataset.waiting") != "0"
 
     page.goto(url)  # back to the checklist, still offline, then a reload
@@ -281,14 +282,7 @@ def test_killing_the_page_in_the_middle_of_a_sync_loses_and_duplicates_nothing(
 
 def test_a_new_service_worker_keeps_what_is_queued(phone, live_server, app, gate):
     page = phone
-    _login(page, live_server)
-    _wait_kept(page, f"{live_server}/inspector/")
-    page.goto(f"{live_server}/inspector/start")
-    page.locator("#unit-list label", has_text="Phòng Nội vụ").tap()
-    page.get_by_role("button", name="Bắt đầu kiểm tra ngay").tap()
-    page.wait_for_url(re.compile(r"/inspector/visits/\d+$"))
-    url = page.url
-    _wait_kept(page, url)
+    url = _start_kept_visit(page, live_server)
 
     gate.unavailable = r"/api/.*"  # the server cannot take answers: they wait
     _card(page, 3).locator("label", has_text="Vắng CP").tap()
@@ -325,13 +319,7 @@ def test_a_new_service_worker_keeps_what_is_queued(phone, live_server, app, gate
 
 def test_a_conflict_during_sync_is_shown_and_resolved_not_dropped(phone, live_server, app, token):
     page = phone
-    _login(page, live_server)
-    _wait_kept(page, f"{live_server}/inspector/")
-    page.goto(f"{live_server}/inspector/start")
-    page.locator("#unit-list label", has_text="Phòng Nội vụ").tap()
-    page.get_by_role("button", name="Bắt đầu kiểm tra ngay").tap()
-    page.wait_for_url(re.compile(r"/inspector/visits/\d+$"))
-    _wait_kept(page, page.url)
+    _start_kept_visit(page, live_server)
 
     page.context.set_offline(True)
     _card(page, 0).locator("label", has_text="Công tác").tap()
@@ -391,7 +379,7 @@ def test_answers_left_by_the_previous_release_are_moved_over_and_sent(
     )
     _login(page, live_server)
     page.goto(f"{live_server}/inspector/visits/{visit_id}")
-    page.wait_for_selector("#checklist[data-ready]", state="attached")
+    _wait_ready(page)
     assert _card(page, 2).get_attribute("data-att") == "absent_excused"
     _wait_saved(page)
     assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('inspection-'))") == []
@@ -415,13 +403,7 @@ def test_a_phone_out_of_space_says_so_and_keeps_what_it_had(
         cdp = context.new_cdp_session(page)
         room = {"origin": live_server, "quotaSize": 2_500_000}
         cdp.send("Storage.overrideQuotaForOrigin", room)
-        _login(page, live_server)
-        _wait_kept(page, f"{live_server}/inspector/")
-        page.goto(f"{live_server}/inspector/start")
-        page.locator("#unit-list label", has_text="Phòng Nội vụ").tap()
-        page.get_by_role("button", name="Bắt đầu kiểm tra ngay").tap()
-        page.wait_for_url(re.compile(r"/inspector/visits/\d+$"))
-        page.wait_for_selector("#checklist[data-ready]", state="attached")
+        _start_kept_visit(page, live_server)
         context.set_offline(True)
         _card(page, 0).locator("label", has_text="Có mặt").tap()
         _wait_state(page, "offline")

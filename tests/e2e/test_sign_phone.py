@@ -21,6 +21,17 @@ def _draw(page, canvas):
     page.mouse.up()
 
 
+def _sign(page, role, tag, name=None, position=None):
+    """Sign for ``role`` on the sign page and wait for its ``tag`` (ok, queued)."""
+    box = page.locator(f"#sign-{role}")
+    if name:
+        box.get_by_label("Họ và tên").fill(name)
+        box.get_by_label("Chức vụ").fill(position)
+    _draw(page, box.locator("canvas"))
+    box.get_by_role("button", name="Lưu chữ ký này").tap()
+    page.wait_for_selector(f"#sign-{role} .tag.{tag}")
+
+
 def test_sign_and_issue_the_minutes_on_a_phone(phone, live_server, app):
     page = phone
     _start_visit(page, live_server, "Phòng Nội vụ")
@@ -40,16 +51,8 @@ def test_sign_and_issue_the_minutes_on_a_phone(phone, live_server, app):
     lead.get_by_role("button", name="Lưu chữ ký này").tap()
     assert "Khung ký còn trống" in lead.get_by_role("alert").inner_text()
 
-    _draw(page, lead.locator("canvas"))
-    lead.get_by_role("button", name="Lưu chữ ký này").tap()
-    page.wait_for_selector("#sign-lead .tag.ok")
-
-    rep = page.locator("#sign-unit_rep")
-    rep.get_by_label("Họ và tên").fill("Trần Văn Bình")
-    rep.get_by_label("Chức vụ").fill("Trưởng phòng")
-    _draw(page, rep.locator("canvas"))
-    rep.get_by_role("button", name="Lưu chữ ký này").tap()
-    page.wait_for_selector("#sign-unit_rep .tag.ok")
+    _sign(page, "lead", "ok")
+    _sign(page, "unit_rep", "ok", "Trần Văn Bình", "Trưởng phòng")
 
     page.get_by_role("button", name="Phát hành biên bản đã ký").tap()
     page.wait_for_url(re.compile(r"/summary$"))

@@ -31,12 +31,22 @@ def _login(page, base, username="truongdoan"):
     page.wait_for_url(re.compile(r"/inspector/$"))
 
 
-def _start_visit(page, base, unit_name):
-    _login(page, base)
+def _open_new_visit(page, base, unit_name):
+    """Start a surprise visit of ``unit_name`` from the start page (logged in, online)."""
     page.goto(f"{base}/inspector/start")
     page.locator("#unit-list label", has_text=unit_name).tap()
     page.get_by_role("button", name="Bắt đầu kiểm tra ngay").tap()
     page.wait_for_url(re.compile(r"/inspector/visits/\d+$"))
+
+
+def _start_visit(page, base, unit_name):
+    _login(page, base)
+    _open_new_visit(page, base, unit_name)
+
+
+def _wait_ready(page):
+    """Wait until the checklist page shows what waits on the phone."""
+    page.wait_for_selector("#checklist[data-ready]", state="attached")
 
 
 def _card(page, n):
@@ -80,7 +90,7 @@ def test_surprise_visit_of_30_people_in_under_40_taps(phone, live_server, app, t
     tap(_card(page, 12).locator("label", has_text="Vắng KP"))
     # Reload at once, without waiting for the background save: nothing may be lost.
     page.reload()
-    page.wait_for_selector("#checklist[data-ready]", state="attached")
+    _wait_ready(page)
     # 10 unit items + 30 people + 4 checks for each of the 29 at their post; 10 still open
     assert page.locator("#progress").inner_text() == "146/156"
     for n, status in ((2, "late"), (7, "late"), (12, "absent_unexcused"), (0, "present")):
@@ -148,7 +158,7 @@ def test_answers_typed_offline_survive_a_closed_tab_and_are_sent_later(phone, li
     context.set_offline(False)
     page = context.new_page()
     page.goto(url)
-    page.wait_for_selector("#checklist[data-ready]", state="attached")
+    _wait_ready(page)
     assert _card(page, 1).get_attribute("data-att") == "absent_excused"
     assert page.locator("[name=findings]").input_value() == "Ghi khi mất sóng"
     _wait_saved(page)

@@ -132,7 +132,7 @@
     render();
     await showPhotos();
     form.dataset.ready = "1"; // what waits on the phone is on the page
-    if (draft && record.id && navigator.onLine && !busy(record) && !(await opsOf()).length) {
+    if (draft && record.id && navigator.onLine && !Offline.busy(record) && !(await opsOf()).length) {
       location.replace(`/inspector/visits/${record.id}`);
     }
   }
@@ -146,10 +146,6 @@
     r.ids = config.ids;
     r.sign_url = config.sign_url;
     if (!draft) r.id = Number(form.dataset.id);
-  }
-
-  function busy(r) {
-    return Object.keys(r.pending).length + Object.keys(r.conflicts).length + Object.keys(r.refused).length > 0;
   }
 
   async function opsOf() {
@@ -195,11 +191,11 @@
       conflictsEl.append(problem(name, [
         `${msg.yours}: ${valueText(name, entry.mine)}`,
         `${msg.theirs}: ${valueText(name, entry.theirs)}`,
-      ], [[msg.keep_mine, () => keepMine(name)], [msg.take_theirs, () => takeTheirs(name)]]));
+      ], [[msg.keep_mine, () => decide(name, "mine")], [msg.take_theirs, () => decide(name, "theirs")]]));
     }
     for (const [name, entry] of refused) {
       conflictsEl.append(problem(name, [`${valueText(name, entry.value)}: ${entry.message}`],
-        [[msg.discard, () => discard(name)]]));
+        [[msg.discard, () => decide(name, "discard")]]));
     }
     conflictsEl.hidden = !conflicts.length && !refused.length;
     if (conflicts.length) {
@@ -243,25 +239,8 @@
     return box;
   }
 
-  async function keepMine(name) {
-    record = await Offline.updateVisit(key, (r) => {
-      const entry = r.conflicts[name];
-      if (!entry) return;
-      r.pending[name] = { value: entry.mine, base: entry.theirs };
-      delete r.conflicts[name];
-    });
-    render();
-    Offline.soon(0);
-  }
-
-  async function takeTheirs(name) {
-    record = await Offline.updateVisit(key, (r) => { delete r.conflicts[name]; });
-    render();
-  }
-
-  async function discard(name) {
-    record = await Offline.updateVisit(key, (r) => { delete r.refused[name]; });
-    setValue(name, record.base[name] ?? "");
+  async function decide(name, how) {
+    record = await Offline.resolve(key, name, how);
     render();
   }
 
@@ -374,7 +353,7 @@
     if (navigator.onLine) await Offline.sync();
     record = await Offline.getVisit(key);
     if (!next) return;
-    const sent = !busy(record) && !(await opsOf()).length;
+    const sent = !Offline.busy(record) && !(await opsOf()).length;
     if (!draft && navigator.onLine && sent) {
       window.location.href = config.summary_url;
       return;

@@ -198,6 +198,23 @@ const Offline = (() => {
     return seq;
   }
 
+  /* The inspector's decision on a conflict ("mine", "theirs") or a refused value ("discard"). */
+  async function resolve(key, name, how) {
+    const record = await updateVisit(key, (r) => {
+      if (how === "mine" && r.conflicts[name]) {
+        r.pending[name] = { value: r.conflicts[name].mine, base: r.conflicts[name].theirs };
+      }
+      delete r.conflicts[name];
+      if (how === "discard") delete r.refused[name];
+    });
+    if (how === "mine") soon(0);
+    return record;
+  }
+
+  function busy(visit) {
+    return [visit.pending, visit.conflicts, visit.refused].some((m) => Object.keys(m).length);
+  }
+
   const deleteOp = (seq) => store(["ops"], "readwrite", (s) => promised(s.delete(seq))).then(changed);
   const putOp = (op) => store(["ops"], "readwrite", (s) => promised(s.put(op))).then(changed);
 
@@ -295,7 +312,7 @@ const Offline = (() => {
       const id = ids[row.code];
       values.set(`u_${id}`, row.outcome || "");
       values.set(`u_${id}_note`, row.note || "");
-      values.set(`u_${id}_number`, row.number == null ? "" : numberText(row.number));
+      values.set(`u_${id}_number`, row.number == null ? "" : String(Number(row.number)));
     }
     for (const person of record.people || []) {
       const pid = person[key];
@@ -307,10 +324,6 @@ const Offline = (() => {
     for (const name of ["findings", "assessment", "requests", "unit_comments"]) values.set(name, record[name] || "");
     values.set("remediation_due", record.remediation_due || "");
     return values;
-  }
-
-  function numberText(n) {
-    return String(Number(n));
   }
 
   function same(a, b) {
@@ -498,14 +511,10 @@ const Offline = (() => {
     await store(["visits"], "readwrite", async (s) => {
       for (const visit of await promised(s.getAll())) {
         if (visit.user !== USER || (visit.touched_at || 0) > limit || !visit.id) continue;
-        if (busyRecord(visit) || ops.some((op) => op.visit === visit.key)) continue;
+        if (busy(visit) || ops.some((op) => op.visit === visit.key)) continue;
         s.delete(visit.key);
       }
     });
-  }
-
-  function busyRecord(visit) {
-    return [visit.pending, visit.conflicts, visit.refused].some((m) => Object.keys(m).length);
   }
 
   /* One sync at a time across this phone's tabs. */
@@ -695,8 +704,6 @@ const Offline = (() => {
 
   return {
     USER, ready, events, getVisit, allVisits, allOps, updateVisit, addOp, deleteOp, putOp,
-    sync, soon, counts, checkQuota, cachedPage, newVisit, serverValues, rebase, timeText,
-    journal, unjournal,
-    messages: msg, locale: config.locale, persist, setState,
+    resolve, busy, sync, soon, cachedPage, rebase, timeText, journal, unjournal,
   };
 })();

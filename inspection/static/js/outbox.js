@@ -123,14 +123,7 @@
 
   async function resolve(key, name, how) {
     if (how === "discard" && !window.confirm(text.confirm_discard)) return;
-    await Offline.updateVisit(key, (r) => {
-      if (how === "mine" && r.conflicts[name]) {
-        r.pending[name] = { value: r.conflicts[name].mine, base: r.conflicts[name].theirs };
-      }
-      delete r.conflicts[name];
-      if (how === "discard") delete r.refused[name];
-    });
-    Offline.soon(0);
+    await Offline.resolve(key, name, how);
   }
 
   async function retry(op) {

@@ -42,16 +42,20 @@ self.addEventListener("activate", (event) => {
   );
 });
 
+/* The static files a page refers to (content-hashed URLs), as absolute URLs. */
+function staticUrls(html) {
+  return [...html.matchAll(/\/static\/[^"'\s<>]+\?v=[0-9a-f]+/g)].map(
+    (m) => new URL(m[0].replace(/&amp;/g, "&"), self.location.origin).href,
+  );
+}
+
 /* Drop static files that neither this release's shell nor any kept page uses. */
 async function pruneStatic() {
   const used = new Set(CONFIG.shell.map((url) => new URL(url, self.location.origin).href));
   const pages = await caches.open(PAGES);
   for (const request of await pages.keys()) {
     const response = await pages.match(request);
-    const text = await response.text();
-    for (const m of text.matchAll(/\/static\/[^"'\s<>]+\?v=[0-9a-f]+/g)) {
-      used.add(new URL(m[0].replace(/&amp;/g, "&"), self.location.origin).href);
-    }
+    for (const url of staticUrls(await response.text())) used.add(url);
   }
   const cache = await caches.open(STATIC);
   for (const request of await cache.keys()) {
@@ -185,9 +189,7 @@ async function keep(urls) {
       await keepResponse(new URL(url, self.location.origin).href, response);
       // Its static files too, so the page works offline.
       const text = kept ? "" : await response.clone().text().catch(() => "");
-      for (const m of text.matchAll(/\/static\/[^"'\s<>]+\?v=[0-9a-f]+/g)) {
-        await staticFile(new Request(m[0].replace(/&amp;/g, "&"))).catch(() => {});
-      }
+      for (const url of staticUrls(text)) await staticFile(new Request(url)).catch(() => {});
     } catch (_) {
       return; // offline again: try next time
     }
