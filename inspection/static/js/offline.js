@@ -33,6 +33,7 @@ const Offline = (() => {
   let retryTimer = null;
   let retryDelay = 3000;
   let running = null;
+  let again = false; // sync() was asked for while running
   let lastProblem = "";
 
   /* ---- IndexedDB ---- */
@@ -410,6 +411,7 @@ const Offline = (() => {
       await refuseAll(key, errorText(result.data, msg.not_yours));
       return;
     }
+    again = true; // still changing under our feet: another round after this one
   }
 
   async function refuseAll(key, message) {
@@ -519,7 +521,12 @@ const Offline = (() => {
 
   /* One sync at a time across this phone's tabs. */
   function sync() {
-    if (running) return running;
+    if (running) {
+      // A change made while a send is under way: send again after it, not at the next event.
+      again = true;
+      return running;
+    }
+    again = false;
     running = (async () => {
       setState("syncing");
       const work = async () => {
@@ -540,6 +547,7 @@ const Offline = (() => {
     })().finally(() => {
       running = null;
       changed();
+      if (again && !lastProblem) soon(0);
     });
     return running;
   }
