@@ -1,7 +1,10 @@
 """Shared field helpers."""
 
+from flask_babel import lazy_gettext as _l
 from wtforms import StringField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, Optional, ValidationError
+
+from inspection.i18n import format_number, parse_decimal
 
 
 def optional_text(label, max_length: int, **kwargs) -> StringField:
@@ -11,3 +14,33 @@ def optional_text(label, max_length: int, **kwargs) -> StringField:
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
+
+
+class LocalDecimalField(StringField):
+    """A number typed on a phone: "92,5" and "92.5" are both 92.5 (see parse_decimal).
+
+    Rendered as text with a decimal keypad: a vi-VN phone's ``type=number`` turns "92,5"
+    into 925. ``data`` is a Decimal or None; a value outside [low, high] is refused.
+    """
+
+    def __init__(self, label=None, validators=None, *, low=None, high=None, message="", **kw):
+        render_kw = {"inputmode": "decimal", "autocomplete": "off", **kw.pop("render_kw", {})}
+        super().__init__(label, validators, render_kw=render_kw, **kw)
+        self.low, self.high, self.message = low, high, message
+
+    def process_formdata(self, valuelist):
+        self.raw = valuelist[0] if valuelist else ""
+        self.data = parse_decimal(self.raw) if self.raw.strip() else None
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return format_number(self.data.normalize()) if self.data is not None else ""
+
+    def pre_validate(self, form):
+        if self.raw_data and self.raw_data[0].strip() and self.data is None:
+            raise ValidationError(str(_l("Enter a number, such as 92,5.")))
+        too_low = self.low is not None and self.data is not None and self.data < self.low
+        too_high = self.high is not None and self.data is not None and self.data > self.high
+        if too_low or too_high:
+            raise ValidationError(self.message)

@@ -8,7 +8,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
-    DecimalField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -17,12 +16,19 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from forms.base import strip
+from forms.base import LocalDecimalField, strip
 from inspection.labels import choices
 from inspection.models import Attendance, InspectionKind, Outcome
-from inspection.services.results import MAX_NOTE, MAX_TEXT, person_checks, unit_checks
+from inspection.services.results import (
+    MAX_NOTE,
+    MAX_TEXT,
+    bounds_message,
+    number_bounds,
+    person_checks,
+    unit_checks,
+)
 
 
 def unit_field(item) -> str:
@@ -103,8 +109,12 @@ def make_checklist_form(items, people, locale: str = "vi"):
             setattr(
                 ChecklistForm,
                 f"{name}_number",
-                DecimalField(
-                    number_label, places=2, validators=[Optional(), NumberRange(0, 10**9)]
+                LocalDecimalField(
+                    number_label,
+                    validators=[Optional()],
+                    low=number_bounds(item)[0],
+                    high=number_bounds(item)[1],
+                    message=bounds_message(item),
                 ),
             )
     checks = person_checks(items)

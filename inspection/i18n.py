@@ -1,8 +1,11 @@
 """Languages (Vietnamese by default, English a tap away) and Vietnamese formatting."""
 
+import re
 from datetime import date, datetime, time
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from babel import numbers as babel_numbers
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_decimal, get_locale
 
@@ -61,6 +64,36 @@ def format_number(value) -> str:
     if value is None:
         return ""
     return format_decimal(value)
+
+
+_DECIMAL = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)")
+
+
+def parse_decimal(value) -> Decimal | None:
+    """Read a number as a Vietnamese or English phone types it: "92,5" and "92.5" are 92.5.
+
+    One decimal separator at most, either a comma or a point ("92,5,1" and "1.300,5" are
+    refused). Return None when ``value`` is not such a number; JSON numbers pass through.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        value = str(value)
+    if not isinstance(value, str):
+        return None
+    text = value.strip().replace("\u00a0", "")
+    if not _DECIMAL.fullmatch(text):
+        try:  # 1e3 and similar from a JSON client
+            number = Decimal(text) if text and text[-1].isdigit() else None
+        except ArithmeticError:
+            return None
+        return number if number is not None and number.is_finite() else None
+    return Decimal(text.replace(",", "."))
+
+
+def format_vn_decimal(value: Decimal | float) -> str:
+    """94,6 and 1.300: a number in a Vietnamese document, whatever the reader's language."""
+    return babel_numbers.format_decimal(value, locale="vi")
 
 
 def init_app(app: Flask) -> None:

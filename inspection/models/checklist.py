@@ -2,8 +2,9 @@
 
 import enum
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inspection.models.base import Base, str_enum, utcnow
@@ -85,6 +86,9 @@ class ChecklistItem(Base):
     # When set, the item also records a number (e.g. the one-stop on-time rate in %).
     number_label_vi: Mapped[str | None] = mapped_column(String(120))
     number_label_en: Mapped[str | None] = mapped_column(String(120))
+    # Bounds of that number (the on-time rate is 0 to 100); None is unbounded.
+    number_min: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    number_max: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
 
     version: Mapped[ChecklistVersion] = relationship(back_populates="items")
 
@@ -102,6 +106,8 @@ class ChecklistItem(Base):
         "required",
         "number_label_vi",
         "number_label_en",
+        "number_min",
+        "number_max",
     )
 
     def label(self, locale: str) -> str:

@@ -35,6 +35,11 @@ class Signature(Base):
     refused: Mapped[bool] = mapped_column(default=False)
     refusal_reason: Mapped[str] = mapped_column(Text, default="")
     signed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What the signer was shown: the visit version on the phone and the SHA-256 of the
+    # answers and texts it held (results.content_digest). The signature counts only
+    # while the visit's content still has this digest.
+    content_version: Mapped[int | None]
+    content_digest: Mapped[str] = mapped_column(String(64), default="")
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
 
 

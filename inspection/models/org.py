@@ -2,8 +2,9 @@
 
 import enum
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inspection.models.base import Base, str_enum, utcnow
@@ -32,6 +33,10 @@ class OrgSettings(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
     # The decision that set up the team and the plan, cited as legal basis in the minutes.
     legal_basis: Mapped[str] = mapped_column(Text, default="")
+    # The organisation's seal as a transparent PNG, printed at its real diameter over the
+    # team lead's signature; None prints a plain box with the digital signature's time.
+    seal_sha256: Mapped[str | None] = mapped_column(ForeignKey("blob.sha256"))
+    seal_diameter_mm: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -64,6 +64,9 @@ class Inspection(Base):
     planned_date: Mapped[date | None]
     started_at: Mapped[datetime | None]  # server time
     client_started_at: Mapped[datetime | None]  # the phone's clock, kept to spot skew
+    # When the visit ended at the unit: set when the team moves to signing, editable by
+    # the lead; finished_at is when the minutes were issued, perhaps days later.
+    ended_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))

@@ -6,7 +6,7 @@ import hashlib
 import io
 import logging
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 
 import segno
 from flask_babel import lazy_gettext as _l
@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from inspection.extensions import db
-from inspection.i18n import LOCAL_TZ, format_date_vn
+from inspection.i18n import LOCAL_TZ, format_date_vn, format_vn_decimal, local
 from inspection.models import (
     Attendance,
     Inspection,
@@ -221,7 +221,7 @@ def display_number(number: int, abbr: str) -> str:
 # ---- the document ----
 
 
-def vn_date_words(moment: datetime, place: str) -> str:
+def vn_date_words(moment: datetime | date, place: str) -> str:
     """'Bình Xuyên, ngày 05 tháng 10 năm 2018': days under 10 and months 1-2 padded."""
     month = f"{moment.month:02d}" if moment.month < 3 else str(moment.month)
     return f"{place}, ngày {moment.day:02d} tháng {month} năm {moment.year}"
@@ -229,6 +229,10 @@ def vn_date_words(moment: datetime, place: str) -> str:
 
 def vn_time_words(moment: datetime) -> str:
     return f"{moment.hour:02d} giờ {moment.minute:02d} phút"
+
+
+def _day_words(moment: datetime) -> str:
+    return vn_date_words(moment, "").lstrip(", ")
 
 
 def _lines(text: str) -> list[str]:
@@ -239,26 +243,80 @@ def _qr_data_uri(url: str) -> str:
     return segno.make(url, error="m").svg_data_uri(border=0)
 
 
+def _number_text(item, value) -> str:
+    """'Tỷ lệ hồ sơ giải quyết đúng hạn: 94,6%': the number as a Vietnamese document writes it."""
+    label = (item.number_label_vi or "").strip()
+    shown = format_vn_decimal(value.normalize())
+    if label.endswith("(%)"):
+        return f"{label[:-3].rstrip()}: {shown}%"
+    return f"{label}: {shown}"
+
+
+def _person_notes(person, person_checks) -> list[str]:
+    """The person's notes, each item's named ('Đeo thẻ: không đeo thẻ khi tiếp công dân')."""
+    rows = {r.item_id: r for r in person.items}
+    notes = []
+    for item in person_checks:
+        row = rows.get(item.id)
+        if row is not None and row.note.strip():
+            notes.append(f"{item.short_label_vi or item.label_vi}: {row.note.strip()}")
+    if person.note.strip():
+        notes.append(person.note.strip())
+    return notes
+
+
+def _photo_caption(photo, items, people_by_id, person_checks, unit_rows) -> str:
+    """What the photo proves: the finding's note and whom or what it is about."""
+    about = []
+    if photo.person_result_id in people_by_id:
+        person = people_by_id[photo.person_result_id]
+        about.append(person.full_name)
+        about += _person_notes(person, person_checks)
+    if photo.item_id:
+        item = items[photo.item_id]
+        row = unit_rows.get(item.id)
+        about.append(row.note.strip() if row is not None and row.note.strip() else item.label_vi)
+    taken = local(photo.captured_at or photo.uploaded_at)
+    when = f"chụp lúc {taken.hour:02d} giờ {taken.minute:02d} ngày {taken:%d/%m/%Y}"
+    return f"{' – '.join(a.rstrip('.') for a in about) or 'Toàn cảnh'}; {when}"
+
+
+def visit_times(inspection: Inspection) -> tuple[str, str]:
+    """The visit's start and end as the minutes word them ('… cùng ngày' on one date)."""
+    started = local(inspection.started_at)
+    ended = local(inspection.ended_at or inspection.finished_at or utcnow())
+    start_text = f"{vn_time_words(started)}, {_day_words(started)}"
+    if ended.date() == started.date():
+        return start_text, f"{vn_time_words(ended)} cùng ngày"
+    return start_text, f"{vn_time_words(ended)}, {_day_words(ended)}"
+
+
 def document_data(
     inspection: Inspection,
     *,
     number: str,
     verify_code: str,
     verify_url: str,
-    finished_at: datetime,
+    issued_at: datetime,
     supersedes: Minutes | None = None,
+    draft: bool = False,
 ) -> dict:
-    """Return the plain data the minutes template renders."""
+    """Return the plain data the minutes template renders.
+
+    The body carries the visit's own times; the date line carries the visit's date, or
+    for a correction the date it was issued. ``draft`` renders the preview shown before
+    signing: marked "DỰ THẢO", with no number and no seal.
+    """
     settings = org.get_settings()
-    started = inspection.started_at.astimezone(LOCAL_TZ)
-    ended = finished_at.astimezone(LOCAL_TZ)
     summary = results.summary(inspection, "vi")
     items = inspection.checklist_version.items
+    items_by_id = {i.id: i for i in items}
     unit_rows = {r.item_id: r for r in inspection.unit_results}
     person_checks = results.person_checks(items)
     kind_text = "đột xuất" if inspection.kind is InspectionKind.SURPRISE else "thường xuyên"
     issuing_body_text = settings.issuing_body[:1] + settings.issuing_body[1:].lower()
     signed = signatures_of(inspection)
+    started_text, ended_text = visit_times(inspection)
 
     def signer(role):
         signature = signed.get(role)
@@ -281,9 +339,7 @@ def document_data(
                 "outcome": OUTCOME_TEXT.get(row.outcome, "") if row else "",
                 "failed": bool(row and row.outcome is Outcome.FAIL),
                 "note": row.note if row else "",
-                "number": f"{item.number_label_vi}: {number_value.normalize():f}".replace(".", ",")
-                if number_value is not None
-                else "",
+                "number": _number_text(item, number_value) if number_value is not None else "",
             }
         )
     people = []
@@ -304,31 +360,25 @@ def document_data(
                 "attendance_failed": person.attendance
                 in (Attendance.LATE, Attendance.ABSENT_UNEXCUSED),
                 "outcomes": outcomes,
-                "note": person.note,
+                "notes": _person_notes(person, person_checks),
             }
         )
-    photos = []
     people_by_id = {p.id: p for p in inspection.people}
-    for photo in summary["photos"]:
-        about = []
-        if photo.item_id:
-            item = next(i for i in items if i.id == photo.item_id)
-            about.append(item.label_vi.rstrip("."))
-        if photo.person_result_id in people_by_id:
-            about.append(people_by_id[photo.person_result_id].full_name)
-        taken = (photo.captured_at or photo.uploaded_at).astimezone(LOCAL_TZ)
-        photos.append(
-            {
-                "caption": f"{' – '.join(about) or 'Toàn cảnh'}; chụp lúc "
-                f"{taken.strftime('%H:%M %d/%m/%Y')}",
-                "src": f"{render.BASE}blob/{photo.blob_sha256}",
-            }
-        )
+    photos = [
+        {
+            "index": n,
+            "caption": _photo_caption(photo, items_by_id, people_by_id, person_checks, unit_rows),
+            "src": f"{render.BASE}blob/{photo.blob_sha256}",
+        }
+        for n, photo in enumerate(summary["photos"], 1)
+    ]
     headcount = {status.value: summary["headcount"].get(status, 0) for status in Attendance}
     headcount["total"] = summary["headcount"]["total"]
     refusal = signed.get(SignerRole.UNIT_REP)
     unit_reps = [signer(SignerRole.UNIT_REP)] if refusal else []
+    dated = local(issued_at) if supersedes else local(inspection.started_at)
     return {
+        "draft": draft,
         "org": {
             "parent_body": settings.parent_body,
             "issuing_body": settings.issuing_body,
@@ -337,7 +387,7 @@ def document_data(
             "legal_basis": settings.legal_basis,
         },
         "number": number,
-        "date_line": vn_date_words(ended, settings.place_name),
+        "date_line": vn_date_words(dated, settings.place_name),
         "summary_line": f"Kiểm tra {kind_text} việc thực hiện kỷ luật, kỷ cương hành chính "
         f"tại {inspection.unit.name}",
         "supersedes": {
@@ -348,8 +398,8 @@ def document_data(
         else None,
         "kind_text": kind_text,
         "unit": {"name": inspection.unit.name, "address": inspection.unit.address},
-        "started": f"{vn_time_words(started)}, {vn_date_words(started, '').lstrip(', ')}",
-        "ended": vn_time_words(ended),
+        "started": started_text,
+        "ended": ended_text,
         "team": [
             {
                 "name": m.user.full_name,
@@ -375,14 +425,24 @@ def document_data(
         "refusal": refusal.refusal_reason if refusal and refusal.refused else "",
         "copies": "02",
         "signatures": {role.value: signer(role) for role in SignerRole},
-        "seal": {
-            "issuing_body": settings.issuing_body,
-            "signed_at": ended.strftime("%H:%M %d/%m/%Y"),
-        },
+        "seal": None if draft else _seal(settings, issued_at),
         "verify_code": verify_code,
         "verify_url": verify_url,
-        "qr_src": _qr_data_uri(verify_url),
+        "qr_src": _qr_data_uri(verify_url) if verify_url else "",
     }
+
+
+def _seal(settings, issued_at: datetime) -> dict:
+    """The seal image at its real size, or the facts of the digital signature in a box."""
+    signed_at = local(issued_at).replace(microsecond=0).isoformat()
+    if settings.seal_sha256 and settings.seal_diameter_mm:
+        return {
+            "src": f"{render.BASE}blob/{settings.seal_sha256}",
+            "diameter_mm": float(settings.seal_diameter_mm),
+            "issuing_body": settings.issuing_body,
+            "signed_at": signed_at,
+        }
+    return {"src": "", "issuing_body": settings.issuing_body, "signed_at": signed_at}
 
 
 # ---- finalizing ----
@@ -426,7 +486,7 @@ def finalize(
             number=display,
             verify_code=code,
             verify_url=verify_url,
-            finished_at=now,
+            issued_at=now,
             supersedes=supersedes,
         )
     )

@@ -3,7 +3,7 @@
 import logging
 from collections import Counter
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from inspection.extensions import db
+from inspection.i18n import format_number, parse_decimal
 from inspection.models import (
     Attendance,
     ChecklistItem,
@@ -45,6 +46,24 @@ ATTENDANCE_OUTCOME = {
 }
 # People at their post are checked item by item; the others have nothing to check.
 AT_POST = (Attendance.PRESENT, Attendance.LATE)
+
+
+def number_bounds(item: ChecklistItem) -> tuple[Decimal, Decimal]:
+    """The range an item's number must lie in (0 to 10^9 unless the item says otherwise)."""
+    low = item.number_min if item.number_min is not None else Decimal(0)
+    high = item.number_max if item.number_max is not None else Decimal(10**9)
+    return low, high
+
+
+def bounds_message(item: ChecklistItem) -> str:
+    low, high = number_bounds(item)
+    return str(
+        _l(
+            "Enter a number from %(low)s to %(high)s.",
+            low=format_number(low.normalize()),
+            high=format_number(high.normalize()),
+        )
+    )
 
 
 def person_checks(items: list[ChecklistItem]) -> list[ChecklistItem]:
@@ -85,15 +104,16 @@ class _Validator:
         else:
             return value.strip()
 
-    def number(self, key: str, value) -> Decimal | None:
+    def number(self, key: str, value, item: ChecklistItem) -> Decimal | None:
         if value is None or value == "":
             return None
-        try:
-            number = Decimal(str(value))
-        except InvalidOperation:
-            number = None
-        if number is None or not number.is_finite() or not 0 <= number <= 10**9:
-            self.fail(key, _l("Enter a number."))
+        number = parse_decimal(value)
+        if number is None or not -(10**9) <= number <= 10**9:
+            self.fail(key, _l("Enter a number, such as 92,5."))
+            return None
+        low, high = number_bounds(item)
+        if not low <= number <= high:
+            self.fail(key, bounds_message(item))
             return None
         return round(number, 2)
 
@@ -155,7 +175,7 @@ def _parse(inspection: Inspection, data: dict) -> tuple[dict, dict[str, str]]:
         if "note" in entry:
             change["note"] = v.text(f"{key}.note", entry["note"], MAX_NOTE)
         if "number" in entry:
-            change["number"] = v.number(f"{key}.number", entry["number"])
+            change["number"] = v.number(f"{key}.number", entry["number"], item)
         parsed["unit_items"].append(change)
 
     for n, entry in enumerate(v.entries("people", data.get("people"))):

@@ -329,8 +329,8 @@ const Offline = (() => {
 
   function same(a, b) {
     if (a === b) return true;
-    const x = Number(a);
-    const y = Number(b);
+    const x = Number(String(a).replace(",", "."));
+    const y = Number(String(b).replace(",", "."));
     return a !== "" && b !== "" && !Number.isNaN(x) && !Number.isNaN(y) && x === y;
   }
 
