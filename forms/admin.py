@@ -11,9 +11,16 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
-from forms.base import optional_text, strip
+from forms.base import LocalDecimalField, optional_text, strip
 from inspection.labels import choices
 from inspection.models import ChecklistItem, ItemCategory, ItemScope, Role, StaffCategory, UnitKind
 
@@ -131,7 +138,14 @@ class ChecklistItemForm(FlaskForm):
     required = BooleanField(_l("Required"), default=True)
     number_label_vi = optional_text(_l("Also record a number: label (Vietnamese)"), 120)
     number_label_en = optional_text(_l("Also record a number: label (English)"), 120)
+    number_min = LocalDecimalField(_l("The number's lowest value"), validators=[Optional()])
+    number_max = LocalDecimalField(_l("The number's highest value"), validators=[Optional()])
     note = optional_text(_l("Why this change (kept with the version)"), 300, filters=[strip])
+
+    def validate_number_max(self, field):
+        low, high = self.number_min.data, field.data
+        if low is not None and high is not None and high < low:
+            raise ValidationError(_l("The highest value is below the lowest."))
 
     def item(self) -> dict:
         """Return the item as plain data for the checklist service."""

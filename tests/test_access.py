@@ -48,6 +48,7 @@ MATRIX = {
     "inspector.summary": {INSPECTOR},
     "inspector.submit": {INSPECTOR},
     "inspector.sign": {INSPECTOR},
+    "inspector.draft_pdf": {INSPECTOR},
     "inspector.save_signature": {INSPECTOR},
     "inspector.finalize": {INSPECTOR},
     "inspector.amend": {INSPECTOR},

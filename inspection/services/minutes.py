@@ -36,6 +36,7 @@ from inspection.models import (
     User,
     utcnow,
 )
+from inspection.models.base import valid_id
 from inspection.pdf import render, signing
 from inspection.services import audit, blobs, org, results, stats, visits
 from inspection.services.errors import Conflict, NotFound, ServiceError
@@ -114,12 +115,22 @@ def record_signature(
     image: str | None = None,
     refused: bool = False,
     reason: str = "",
+    content_version: int | None = None,
+    content_digest: str | None = None,
 ) -> Signature:
     """Store a signature (or, for the unit's representative, a refusal with its reason).
 
-    Signing again replaces the earlier signature of that role.
+    The signature is bound to the content it was given on: ``content_digest`` is what
+    the phone held (results.content_digest of its answers and texts). It counts only if
+    the server's content is that now; otherwise Conflict, and the signer signs again. A
+    client that sends no digest signs the server's content as it is. Signing again
+    replaces the earlier signature of that role.
     """
     visits.ensure_editable(inspection)
+    if inspection.ended_at is None:
+        inspection.ended_at = utcnow()  # signing starts: the visit has ended
+        db.session.flush()
+    current = results.content_digest(inspection)
     try:
         role = SignerRole(role)
     except ValueError as exc:
@@ -134,8 +145,23 @@ def record_signature(
         fields["refused"] = str(_l("Only the unit's representative may refuse to sign."))
     if refused and not reason:
         fields["reason"] = str(_l("Give the reason for refusing."))
+    if content_digest is not None and not isinstance(content_digest, str):
+        fields["content_digest"] = str(_l("Must be text."))
+    if content_version is not None and not valid_id(content_version):
+        fields["content_version"] = str(_l("Must be a whole number."))
     if fields:
         raise ServiceError(str(_l("The signature was not saved.")), fields)
+    if content_digest is not None and content_digest != current:
+        raise Conflict(
+            str(
+                _l(
+                    "The answers changed after %(name)s signed: show them the minutes"
+                    " again and ask them to sign again.",
+                    name=name,
+                )
+            ),
+            {f"signature.{role.value}": str(_l("Sign again: the content changed."))},
+        )
     image_sha256 = None if refused else blobs.put(_signature_png(image), "image/png").sha256
     signature = db.session.scalar(
         select(Signature).filter_by(inspection_id=inspection.id, role=role)
@@ -147,10 +173,24 @@ def record_signature(
     signature.image_sha256, signature.refused = image_sha256, refused
     signature.refusal_reason = reason if refused else ""
     signature.signed_at, signature.recorded_by_id = utcnow(), actor.user_id
+    signature.content_version = content_version or inspection.version
+    signature.content_digest = current
     inspection.updated_at = utcnow()
     db.session.flush()
-    audit.record(actor, "signature_refused" if refused else "signed", signature, role=role.value)
+    audit.record(
+        actor,
+        "signature_refused" if refused else "signed",
+        signature,
+        role=role.value,
+        content_digest=current,
+    )
     return signature
+
+
+def must_sign_again(inspection: Inspection) -> list[Signature]:
+    """The signatures given on content that has changed since: they no longer count."""
+    current = results.content_digest(inspection)
+    return [s for s in signatures_of(inspection).values() if s.content_digest != current]
 
 
 def signatures_of(inspection: Inspection) -> dict[SignerRole, Signature]:
@@ -180,6 +220,14 @@ def missing_for_finalize(inspection: Inspection, locale: str = "vi") -> dict[str
             filter(None, [fields.get(entry["anchor"]), entry["label"]])
         )
     signed = signatures_of(inspection)
+    for signature in must_sign_again(inspection):
+        fields[f"signature.{signature.role.value}"] = str(
+            _l(
+                "%(name)s signed before the content changed and must sign again.",
+                name=signature.signer_name,
+            )
+        )
+        del signed[signature.role]
     if SignerRole.LEAD not in signed:
         fields["signature.lead"] = str(_l("The team lead has not signed."))
     if SignerRole.UNIT_REP not in signed:
@@ -350,7 +398,11 @@ def document_data(
             row = rows.get(item.id)
             outcome = row.outcome if row else None
             outcomes.append(
-                {"text": OUTCOME_SHORT.get(outcome, ""), "failed": outcome is Outcome.FAIL}
+                {
+                    "text": OUTCOME_SHORT.get(outcome, ""),
+                    "failed": outcome is Outcome.FAIL,
+                    "label": item.short_label_vi or item.label_vi,
+                }
             )
         people.append(
             {
@@ -383,6 +435,7 @@ def document_data(
             "parent_body": settings.parent_body,
             "issuing_body": settings.issuing_body,
             "issuing_body_text": issuing_body_text,
+            "issuing_abbr": settings.issuing_abbr,
             "office_text": settings.office_name or settings.org_name,
             "legal_basis": settings.legal_basis,
         },
@@ -445,6 +498,18 @@ def _seal(settings, issued_at: datetime) -> dict:
     return {"src": "", "issuing_body": settings.issuing_body, "signed_at": signed_at}
 
 
+def preview(inspection: Inspection) -> dict:
+    """What the minutes would say if issued now (for the sign page and the draft PDF)."""
+    return document_data(
+        inspection, number="", verify_code="", verify_url="", issued_at=utcnow(), draft=True
+    )
+
+
+def draft_pdf(inspection: Inspection) -> bytes:
+    """The draft minutes, marked DỰ THẢO: not numbered, not signed, not stored."""
+    return render.html_to_pdf(render.render_html(preview(inspection)))
+
+
 # ---- finalizing ----
 
 
@@ -456,13 +521,27 @@ def finalize(
     base_url: str,
     supersedes: Minutes | None = None,
     locale: str = "vi",
+    version: int | None = None,
 ) -> Minutes:
     """Issue the minutes: number, render, sign, store, and freeze the visit, all or nothing.
 
-    Raises Conflict (409) naming what is missing. The caller commits once; if anything
-    here fails the transaction rolls back and the number is not used.
+    ``version`` is the visit version the phone shows: when the server's differs, the phone
+    has not seen everything that would be issued (Conflict). Raises Conflict (409) naming
+    what is missing or who must sign again. The caller commits once; if anything here
+    fails the transaction rolls back and the number is not used.
     """
     visits.ensure_editable(inspection)
+    if version is not None and version != inspection.version:
+        raise Conflict(
+            str(
+                _l(
+                    "The visit changed since this phone last saw it (version %(current)d):"
+                    " reload the page and check what will be issued.",
+                    current=inspection.version,
+                )
+            ),
+            {"version": str(inspection.version)},
+        )
     if supersedes is None and inspection.amends_minutes_id is not None:
         supersedes = db.session.get(Minutes, inspection.amends_minutes_id)
     if supersedes is not None and superseded_by(supersedes) is not None:
@@ -509,6 +588,7 @@ def finalize(
     )
     db.session.add(minutes)
     inspection.status = InspectionStatus.FINALIZED
+    inspection.ended_at = inspection.ended_at or now
     inspection.finished_at = now
     db.session.flush()
     stats.materialize(inspection.id)
@@ -623,6 +703,7 @@ def start_amendment(actor: audit.Actor, user: User, inspection: Inspection) -> I
         status=InspectionStatus.DRAFT,
         planned_date=inspection.planned_date,
         started_at=inspection.started_at,
+        ended_at=inspection.ended_at,
         client_started_at=inspection.client_started_at,
         latitude=inspection.latitude,
         longitude=inspection.longitude,

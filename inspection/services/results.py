@@ -1,8 +1,10 @@
 """Recording answers on a visit: partial saves with an optimistic lock, photos, summary."""
 
+import hashlib
+import json
 import logging
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -11,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from inspection.extensions import db
-from inspection.i18n import format_number, parse_decimal
+from inspection.i18n import LOCAL_TZ, format_number, local, parse_decimal
 from inspection.models import (
     Attendance,
     ChecklistItem,
@@ -23,6 +25,8 @@ from inspection.models import (
     PersonItemResult,
     PersonResult,
     Photo,
+    Signature,
+    TeamRole,
     UnitItemResult,
     User,
     utcnow,
@@ -34,7 +38,8 @@ from inspection.services.errors import Conflict, ServiceError
 log = logging.getLogger(__name__)
 
 TEXT_FIELDS = ("findings", "assessment", "requests", "unit_comments")
-TOP_LEVEL = {"version", "unit_items", "people", "remediation_due", *TEXT_FIELDS}
+TOP_LEVEL = {"version", "unit_items", "people", "remediation_due", "ended_at", *TEXT_FIELDS}
+CLOCK_SKEW = timedelta(minutes=10)  # how far ahead of the server a phone's "now" may be
 MAX_NOTE, MAX_TEXT = 2000, 20000
 # Attendance decides the person's attendance item; it is never answered separately.
 ATTENDANCE_OUTCOME = {
@@ -154,7 +159,7 @@ def _people_named(inspection: Inspection, entries) -> tuple[dict, dict]:
     return {p.id: p for p in rows}, {p.staff_id: p for p in rows if p.staff_id is not None}
 
 
-def _parse(inspection: Inspection, data: dict) -> tuple[dict, dict[str, str]]:
+def _parse(inspection: Inspection, data: dict, actor_is_lead: bool) -> tuple[dict, dict[str, str]]:
     """Validate a save request against the visit's checklist version and roster."""
     v = _Validator()
     for key in set(data) - TOP_LEVEL:
@@ -225,7 +230,38 @@ def _parse(inspection: Inspection, data: dict) -> tuple[dict, dict[str, str]]:
                 parsed["text"]["remediation_due"] = date.fromisoformat(str(due))
             except ValueError:
                 v.fail("remediation_due", _l("Enter a date as YYYY-MM-DD."))
+    if "ended_at" in data:
+        parsed["text"]["ended_at"] = _ended_at(v, inspection, data["ended_at"], actor_is_lead)
     return parsed, v.errors
+
+
+def _ended_at(v: _Validator, inspection: Inspection, value, actor_is_lead: bool):
+    """The end of the visit: the lead's to set, never before the start nor in the future."""
+    if not actor_is_lead:
+        v.fail("ended_at", _l("Only the team lead sets the time the visit ended."))
+        return None
+    if value in (None, ""):
+        v.fail("ended_at", _l("Enter the time the visit ended."))
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        v.fail("ended_at", _l("Enter a time as YYYY-MM-DDTHH:MM."))
+        return None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
+    try:
+        moment = moment.astimezone(LOCAL_TZ)
+    except (OverflowError, ValueError):
+        v.fail("ended_at", _l("Enter a time as YYYY-MM-DDTHH:MM."))
+        return None
+    started = inspection.started_at.replace(second=0, microsecond=0)
+    if moment < started:
+        v.fail("ended_at", _l("The visit cannot end before it started."))
+    elif moment > utcnow() + CLOCK_SKEW:
+        v.fail("ended_at", _l("The end time cannot be in the future."))
+    else:
+        return moment
+    return None
 
 
 def check_version(inspection: Inspection, version) -> None:
@@ -262,7 +298,7 @@ def save_results(actor: audit.Actor, inspection: Inspection, data: dict) -> int:
     invalid, and Conflict (409) when ``data["version"]`` is not the current version.
     """
     check_version(inspection, data.get("version"))
-    parsed, errors = _parse(inspection, data)
+    parsed, errors = _parse(inspection, data, _is_lead(actor, inspection))
     if errors:
         raise ServiceError(str(_l("Some answers were not saved: see the marked fields.")), errors)
 
@@ -302,6 +338,8 @@ def save_results(actor: audit.Actor, inspection: Inspection, data: dict) -> int:
         for item_change in change["items"]:
             _apply_outcome(row_for(item_change["item"]), item_change)
 
+    bound = _bound_signatures(inspection)
+    before = content_digest(inspection) if bound else None
     for name, value in parsed["text"].items():
         setattr(inspection, name, value)
     # Touch the row so the version moves even when only answers changed.
@@ -311,6 +349,8 @@ def save_results(actor: audit.Actor, inspection: Inspection, data: dict) -> int:
     except StaleDataError as exc:
         db.session.rollback()
         raise Conflict(str(_l("Someone else saved this visit in the meantime."))) from exc
+    if bound:
+        _void_signatures(actor, inspection, bound, before)
     audit.record(
         actor,
         "results_saved",
@@ -320,6 +360,114 @@ def save_results(actor: audit.Actor, inspection: Inspection, data: dict) -> int:
         people=len(parsed["people"]),
     )
     return inspection.version
+
+
+def _is_lead(actor: audit.Actor, inspection: Inspection) -> bool:
+    return any(m.user_id == actor.user_id and m.role is TeamRole.LEAD for m in inspection.team)
+
+
+def _number_key(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def _text_key(value: str) -> str:
+    return (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def person_key(person: PersonResult) -> str:
+    """A person's name in the signed content: the staff id, the same on every phone."""
+    return f"s{person.staff_id}" if person.staff_id is not None else f"p{person.id}"
+
+
+def ended_at_key(moment: datetime | None) -> str:
+    return local(moment).strftime("%Y-%m-%dT%H:%M") if moment else ""
+
+
+def _outcome_key(row) -> str:
+    return row.outcome.value if row is not None and row.outcome else ""
+
+
+def content_fields(visit) -> list[tuple[str, str, str]]:
+    """The answers and texts the minutes print, as (form field, key, value) triples.
+
+    ``visit`` is an Inspection or a visit not started yet (visits.DraftVisit). Keys name
+    what is answered (``u:SMOKE-SIGN``, ``p:s12:BADGE-WORN:note``, ``t:assessment``) the
+    same way on every phone; values are normalised as the form holds them (numbers as
+    92.5, texts trimmed with \n line ends). The sign page sends the triples to the phone,
+    which puts its unsent changes on top to compute what a signer saw
+    (static/js/signature.js).
+    """
+    items = visit.checklist_version.items
+    unit_rows = {r.item_id: r for r in getattr(visit, "unit_results", ())}
+    out = []
+    for item in unit_checks(items):
+        row, name, key = unit_rows.get(item.id), f"u_{item.id}", f"u:{item.code}"
+        number = row.number_value if row is not None else None
+        out += [
+            (name, key, _outcome_key(row)),
+            (f"{name}_number", f"{key}:n", _number_key(number) if number is not None else ""),
+            (f"{name}_note", f"{key}:note", _text_key(row.note if row else "")),
+        ]
+    checks = person_checks(items)
+    for person in visit.people:
+        rows = {r.item_id: r for r in getattr(person, "items", ())}
+        name, key = f"p_{person.id}", f"p:{person_key(person)}"
+        attendance = getattr(person, "attendance", None)
+        out += [
+            (f"{name}_att", key, attendance.value if attendance else ""),
+            (f"{name}_note", f"{key}:note", _text_key(getattr(person, "note", ""))),
+        ]
+        for item in checks:
+            row = rows.get(item.id)
+            out += [
+                (f"{name}_{item.id}", f"{key}:{item.code}", _outcome_key(row)),
+                (
+                    f"{name}_{item.id}_note",
+                    f"{key}:{item.code}:note",
+                    _text_key(row.note if row else ""),
+                ),
+            ]
+    for name in TEXT_FIELDS:
+        out.append((name, f"t:{name}", _text_key(getattr(visit, name, ""))))
+    due = getattr(visit, "remediation_due", None)
+    out.append(("remediation_due", "t:remediation_due", due.isoformat() if due else ""))
+    out.append(("ended_at", "t:ended_at", ended_at_key(getattr(visit, "ended_at", None))))
+    return out
+
+
+def content(visit) -> dict[str, str]:
+    """The answers and texts given, by key (empty answers left out)."""
+    return {key: value for _name, key, value in content_fields(visit) if value}
+
+
+def digest_of(entries: dict[str, str]) -> str:
+    """SHA-256 of the content as sorted [key, value] pairs in compact JSON (as JSON.stringify)."""
+    pairs = sorted(entries.items())
+    text = json.dumps(pairs, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def content_digest(inspection: Inspection) -> str:
+    return digest_of(content(inspection))
+
+
+def _bound_signatures(inspection: Inspection) -> list[Signature]:
+    return list(db.session.scalars(select(Signature).filter_by(inspection_id=inspection.id)))
+
+
+def _void_signatures(actor, inspection: Inspection, signatures, before: str) -> None:
+    """Record that a change voided the signatures given on the content before it."""
+    after = content_digest(inspection)
+    voided = [s for s in signatures if s.content_digest == before and before != after]
+    if voided:
+        audit.record(
+            actor,
+            "signatures_voided",
+            inspection,
+            roles=[s.role.value for s in voided],
+            names=[s.signer_name for s in voided],
+        )
+        log.info("inspection %s: a change voided %d signatures", inspection.id, len(voided))
 
 
 def add_person(
@@ -522,6 +670,8 @@ def submit(actor: audit.Actor, inspection: Inspection, locale: str = "vi") -> In
             fields[m["anchor"]] = "; ".join(filter(None, [fields.get(m["anchor"]), m["label"]]))
         raise ServiceError(str(_l("%(n)d answers are still missing.", n=len(missing))), fields)
     inspection.status = InspectionStatus.SUBMITTED
+    if inspection.ended_at is None:
+        inspection.ended_at = utcnow()  # the team moves to signing: the visit has ended
     inspection.updated_at = utcnow()
     db.session.flush()
     audit.record(actor, "inspection_submitted", inspection)

@@ -2,7 +2,7 @@
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -63,6 +63,10 @@ def get_visible(user: User, inspection_id: int) -> Inspection:
 def can_edit(user: User, inspection: Inspection) -> bool:
     """Team members (and the creator) fill a visit; nobody else does."""
     return user.role is Role.INSPECTOR and user.id in _team_ids(inspection)
+
+
+def is_lead(user: User, inspection: Inspection) -> bool:
+    return any(m.user_id == user.id and m.role is TeamRole.LEAD for m in inspection.team)
 
 
 def get_editable(user: User, inspection_id: int) -> Inspection:
@@ -151,13 +155,16 @@ def start_inspection(
     client_id: str,
     team: list[tuple[int, TeamRole]] | None = None,
     client_started_at: datetime | None = None,
+    started_offline: bool = False,
     latitude: float | None = None,
     longitude: float | None = None,
     accuracy_m: float | None = None,
 ) -> tuple[Inspection, bool]:
     """Start a visit now; return it and whether it was created.
 
-    The same creator sending the same ``client_id`` again gets the first visit back.
+    The same creator sending the same ``client_id`` again gets the first visit back. A
+    visit ``started_offline`` began when the phone says (within the last three days),
+    not when the phone found a signal to send it.
     """
     existing = db.session.scalar(
         select(Inspection).filter_by(created_by_id=creator.id, client_id=client_id)
@@ -181,7 +188,7 @@ def start_inspection(
         unit_id=unit.id,
         kind=kind,
         status=InspectionStatus.DRAFT,
-        started_at=utcnow(),
+        started_at=_start_time(client_started_at if started_offline else None),
         client_started_at=client_started_at,
         checklist_version_id=checklist.current_version().id,
         created_by_id=creator.id,
@@ -206,6 +213,21 @@ def start_inspection(
     audit.record(actor, "inspection_started", inspection, unit_id=unit.id, kind=kind.value)
     log.info("inspection %s started at unit %s by user %s", inspection.id, unit.code, creator.id)
     return inspection, True
+
+
+OFFLINE_START_LIMIT = timedelta(days=3)
+
+
+def _start_time(phone_time: datetime | None) -> datetime:
+    """Now, or the phone's time of a start made offline when it is plausible."""
+    now = utcnow()
+    if phone_time is not None:
+        try:
+            if now - OFFLINE_START_LIMIT <= phone_time <= now:
+                return phone_time.astimezone(UTC)
+        except (OverflowError, ValueError):
+            pass
+    return now
 
 
 def _set_location(inspection, latitude, longitude, accuracy_m) -> None:

@@ -8,7 +8,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from inspection.extensions import csrf, db, limiter
-from inspection.i18n import local_today, select_locale
+from inspection.i18n import local, local_today, select_locale
 from inspection.models import (
     Inspection,
     InspectionStatus,
@@ -194,6 +194,7 @@ def inspection_json(inspection: Inspection, full: bool = False) -> dict:
         "kind": inspection.kind.value,
         "planned_date": _iso(inspection.planned_date),
         "started_at": _iso(inspection.started_at),
+        "ended_at": _iso(local(inspection.ended_at)) if inspection.ended_at else None,
         "finished_at": _iso(inspection.finished_at),
         "checklist_version_id": inspection.checklist_version_id,
         "team": [
@@ -234,6 +235,8 @@ def inspection_json(inspection: Inspection, full: bool = False) -> dict:
     ]
     body.update({name: getattr(inspection, name) for name in results.TEXT_FIELDS})
     body["remediation_due"] = _iso(inspection.remediation_due)
+    # What a signature given now is bound to (see PUT …/signatures/{role}).
+    body["content_digest"] = results.content_digest(inspection)
     body["photos"] = [photo_json(p) for p in results.photos_of(inspection.id)]
     return body
 
@@ -275,6 +278,7 @@ def create_inspection():
         client_id=str(body.get("client_id") or ""),
         team=_team(body),
         client_started_at=parse_client_time(body.get("client_started_at")),
+        started_offline=body.get("started_offline") is True,
         latitude=location.get("latitude"),
         longitude=location.get("longitude"),
         accuracy_m=location.get("accuracy"),
@@ -372,6 +376,8 @@ def put_signature(inspection_id: int, role: str):
         image=body.get("image"),
         refused=body.get("refused") is True,
         reason=body.get("reason") or "",
+        content_version=body.get("content_version"),
+        content_digest=body.get("content_digest"),
     )
     db.session.commit()
     return jsonify(
@@ -379,6 +385,7 @@ def put_signature(inspection_id: int, role: str):
         name=signature.signer_name,
         refused=signature.refused,
         signed_at=_iso(signature.signed_at),
+        content_digest=signature.content_digest,
         version=inspection.version,
     )
 
@@ -396,12 +403,19 @@ def minutes_json(minutes) -> dict:
 @require(Role.INSPECTOR)
 def finalize(inspection_id: int):
     inspection = visits.get_editable(current_user, inspection_id)
+    body = request.get_json(silent=True) if request.content_length else {}
+    version = body.get("version") if isinstance(body, dict) else None
+    if version is not None and not valid_id(version):
+        raise ServiceError(
+            _("Some values are not valid."), {"version": _("Must be a whole number.")}
+        )
     issued = minutes_service.finalize(
         actor(),
         inspection,
         signer=signing.configured_signer(current_app.config),
         base_url=base_url(),
         locale=select_locale(),
+        version=version,
     )
     db.session.commit()
     return jsonify(minutes=minutes_json(issued)), 201

@@ -6,6 +6,7 @@ from itertools import chain
 
 from flask import (
     Blueprint,
+    Response,
     current_app,
     flash,
     redirect,
@@ -374,7 +375,11 @@ def _render_sign(inspection, forms, status=200):
             inspection=inspection,
             forms=forms,
             signed=minutes.signatures_of(inspection),
+            void={s.role for s in minutes.must_sign_again(inspection)},
             missing=minutes.missing_for_finalize(inspection, _locale()),
+            preview=minutes.preview(inspection),
+            content_map=results.content_fields(inspection),
+            is_lead=visits.is_lead(current_user, inspection),
             confirm=ConfirmForm(),
         ),
         status,
@@ -400,8 +405,28 @@ def draft_sign(unit_id: int):
         for role in SignerRole
     }
     return render_template(
-        "inspector/sign.html", inspection=draft, draft=True, forms=forms, signed={}, missing={}
+        "inspector/sign.html",
+        inspection=draft,
+        draft=True,
+        forms=forms,
+        signed={},
+        void=set(),
+        missing={},
+        preview=None,
+        content_map=results.content_fields(draft),
+        is_lead=True,
     )
+
+
+@bp.get("/visits/<int:inspection_id>/draft.pdf")
+@inspector_only
+def draft_pdf(inspection_id: int):
+    """The minutes as they would be issued now, marked DỰ THẢO: no number, no signature."""
+    inspection = visits.get_editable(current_user, inspection_id)
+    response = Response(minutes.draft_pdf(inspection), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = "inline; filename=du-thao-bien-ban.pdf"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/visits/<int:inspection_id>/sign/<role>")
@@ -455,6 +480,7 @@ def finalize(inspection_id: int):
             signer=signing.configured_signer(current_app.config),
             base_url=base_url(),
             locale=_locale(),
+            version=request.form.get("version", type=int),
         )
     except ServiceError as exc:
         db.session.rollback()

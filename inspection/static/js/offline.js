@@ -296,7 +296,7 @@ const Offline = (() => {
         paths.set(`people[${index}]`, name);
         continue;
       }
-      out[name] = name === "remediation_due" ? value || null : value;
+      out[name] = name === "remediation_due" || name === "ended_at" ? value || null : value;
       paths.set(name, name);
     }
     out.unit_items = [...units.values()];
@@ -324,6 +324,7 @@ const Offline = (() => {
     }
     for (const name of ["findings", "assessment", "requests", "unit_comments"]) values.set(name, record[name] || "");
     values.set("remediation_due", record.remediation_due || "");
+    values.set("ended_at", record.ended_at ? record.ended_at.slice(0, 16) : "");
     return values;
   }
 
@@ -358,9 +359,10 @@ const Offline = (() => {
       const visit = await getVisit(key);
       // Item codes come from the visit's checklist page: until it has been opened (answers
       // moved over from format 1), the answers wait.
-      if (!visit || !visit.id || !Object.keys(visit.codes).length) return;
+      if (!visit || !visit.id) return;
       const entries = Object.entries(visit.pending).map(([name, e]) => [name, e.value]);
       if (!entries.length) return;
+      if (!Object.keys(visit.codes).length && entries.some(([name]) => /^[up]_/.test(name))) return;
       const { body, paths } = bodyFor(visit, entries);
       const result = check(await request("PUT", apiUrl(visit, "/results"), body));
       if (result.status === 200) {
@@ -458,6 +460,8 @@ const Offline = (() => {
       if (result.status === 200) {
         await updateVisit(op.visit, (record) => {
           record.signed = { ...(record.signed || {}), [role]: result.data };
+          // Signing moved the visit's version on: answers sent next build on it.
+          if (result.data.version && record.version != null) record.version = Math.max(record.version, result.data.version);
         });
       }
       return result;

@@ -109,15 +109,128 @@
       reason: refused ? field(form, "reason").value : "",
     };
     if (!refused) payload.image = field(form, "image").value;
-    await Offline.updateVisit(key, (r) => {
-      if (!draft) r.id = Number(page.dataset.id);
-    }, { user: Offline.USER, unit_id: Number(page.dataset.unit) });
+    // Bound to what the signer was shown: the version and the answers this phone holds.
+    const held = await heldContent();
+    payload.content_version = held.version;
+    if (held.digest) payload.content_digest = held.digest;
+    await ensureRecord();
     await Offline.addOp({ kind: "signature", visit: key, payload });
     mine.add(role);
     await show();
   }
 
+  /* ---- what a signature is bound to ---- */
+
+  const contentMap = () => JSON.parse(document.getElementById("content-map").textContent);
+
+  function ensureRecord() {
+    const map = contentMap();
+    return Offline.updateVisit(key, (r) => {
+      if (!draft) {
+        r.id = Number(page.dataset.id);
+        if (r.version == null) r.version = map.version;
+      }
+    }, { user: Offline.USER, unit_id: Number(page.dataset.unit) });
+  }
+
+  function normalised(ckey, value) {
+    const text = String(value ?? "").replace(/\r\n?/g, "\n").trim();
+    if (ckey.endsWith(":n") && text !== "") {
+      const number = Number(text.replace(",", "."));
+      return Number.isFinite(number) ? String(number) : text;
+    }
+    return text;
+  }
+
+  /* The content this phone holds: the server's values on this page with the phone's
+   * unsent changes on top, as results.content_fields() keys them on the server. */
+  async function heldContent() {
+    const map = contentMap();
+    const record = await Offline.getVisit(key);
+    const pending = (record && record.pending) || {};
+    const entries = [];
+    for (const [name, ckey, value] of map.fields) {
+      const held = normalised(ckey, pending[name] ? pending[name].value : value);
+      if (held !== "") entries.push([ckey, held]);
+    }
+    entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    let digest = null;
+    if (window.crypto && crypto.subtle) {
+      const bytes = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(entries)));
+      digest = [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
+    }
+    return { version: record && record.version != null ? record.version : map.version, digest };
+  }
+
+  /* The end time is an answer like the others: kept on the phone, sent in order. */
+  const endInput = document.getElementById("ended_at");
+
+  function localNow() {
+    const parts = new Intl.DateTimeFormat("en-CA", {
+      timeZone: "Asia/Ho_Chi_Minh", year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+    }).formatToParts(new Date());
+    const get = (type) => parts.find((p) => p.type === type).value;
+    return `${get("year")}-${get("month")}-${get("day")}T${get("hour")}:${get("minute")}`;
+  }
+
+  async function keepEndTime() {
+    const value = endInput.value;
+    Offline.journal(key, "ended_at", value);
+    const server = contentMap().fields.find((f) => f[0] === "ended_at")[2];
+    await ensureRecord();
+    await Offline.updateVisit(key, (r) => {
+      const base = r.pending.ended_at ? r.pending.ended_at.base : server;
+      delete r.refused.ended_at;
+      if (value === base) delete r.pending.ended_at;
+      else r.pending.ended_at = { value, base };
+    });
+    Offline.unjournal(key, "ended_at", value);
+    Offline.soon(300);
+  }
+
+  if (endInput && endInput.dataset.lead) {
+    endInput.addEventListener("change", keepEndTime);
+    Offline.getVisit(key).then((record) => {
+      const mine = record && record.pending.ended_at;
+      if (mine) endInput.value = mine.value;
+      else if (!endInput.value) {
+        endInput.value = localNow(); // the team moves to signing now: the visit has ended
+        keepEndTime();
+      }
+    });
+  }
+
+  /* ---- issuing waits for this phone's changes to reach the server ---- */
+
+  let waitingBefore = 0;
+
+  async function waiting() {
+    const record = await Offline.getVisit(key);
+    const ops = (await Offline.allOps()).filter((op) => op.visit === key);
+    return (record ? Object.keys(record.pending).length + Object.keys(record.refused).length : 0) + ops.length;
+  }
+
+  async function showWaiting() {
+    const count = await waiting();
+    const stale = document.getElementById("preview-stale");
+    if (stale) {
+      stale.textContent = stale.dataset.text.replace("{n}", count);
+      stale.hidden = !count;
+    }
+    const form = document.getElementById("issue-form");
+    if (form) {
+      const note = document.getElementById("issue-waiting");
+      note.textContent = note.dataset.text.replace("{n}", count);
+      note.hidden = !count;
+      form.querySelector("button[type=submit]").disabled = count > 0;
+    }
+    if (waitingBefore && !count && navigator.onLine && !draft) await refreshFromServer();
+    waitingBefore = count;
+  }
+
   async function show() {
+    await showWaiting();
     const record = await Offline.getVisit(key);
     const ops = (await Offline.allOps()).filter((op) => op.visit === key && op.kind === "signature");
     for (const form of document.querySelectorAll("form.signature-form")) {
@@ -142,17 +255,28 @@
     // now says about issuing the minutes (the rest of the page stays as the inspector left it).
     if (!draft && mine.size && !ops.length && navigator.onLine) {
       mine.clear();
-      await refreshIssue();
+      await refreshFromServer();
     }
   }
 
-  async function refreshIssue() {
-    const section = document.getElementById("issue");
+  /* Redraw what the server now says: the minutes' text, who must sign again, issuing. */
+  async function refreshFromServer() {
     try {
       const response = await fetch(location.href, { credentials: "same-origin", headers: { Accept: "text/html" } });
       if (!response.ok || response.redirected) return;
-      const fresh = new DOMParser().parseFromString(await response.text(), "text/html").getElementById("issue");
-      if (fresh) section.replaceChildren(...fresh.childNodes);
+      const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+      for (const id of ["preview", "issue", "content-map"]) {
+        const now = document.getElementById(id);
+        const next = fresh.getElementById(id);
+        if (now && next) now.replaceChildren(...next.childNodes);
+      }
+      for (const role of ["lead", "secretary", "unit_rep"]) {
+        const now = document.querySelector(`#sign-${role} [data-void]`);
+        const next = fresh.querySelector(`#sign-${role} [data-void]`);
+        if (now && !next) now.remove();
+        else if (next && !now) document.querySelector(`#sign-${role} h2`).after(next);
+      }
+      await showWaiting();
     } catch (_) {
       /* offline again: the page says what it said */
     }

@@ -87,6 +87,7 @@
       kind: form.querySelector("input[name=kind]:checked").value,
       team: team(),
       client_started_at: new Date().toISOString(),
+      started_offline: true, // the visit began now, whenever the server hears of it
     };
     if (number("latitude") != null) {
       payload.location = { latitude: number("latitude"), longitude: number("longitude"), accuracy: number("accuracy") };
