@@ -245,7 +245,7 @@ def test_stale_version_is_409_and_changes_nothing(client, lead, visit):
                     {"staff_id": "STAFF", "items": [{"code": "ATT-PRESENT", "outcome": "pass"}]}
                 ]
             },
-            "people[0].items[0].code",
+            "people[0].items[0].outcome",  # derived: pass contradicts no attendance yet
         ),
         ({"people": [{"staff_id": "OTHER", "attendance": "present"}]}, "people[0]"),
         ({"people": [{"person_id": [1], "attendance": "present"}]}, "people[0]"),

@@ -107,8 +107,15 @@ def test_notes_times_numbers_and_photos_are_printed(issued):
     assert "94,6%" in text and "94.6" not in text
     assert "kết thúc vào hồi" in text and "cùng ngày" in text
     # Photos: captioned by the finding they prove, with the capture time in words.
-    assert "Ảnh 1: Vũ Ngọc Long – Đeo thẻ: không đeo thẻ khi tiếp công dân; chụp lúc 09 giờ 09 ngày 02/12/2026" in text
-    assert "Ảnh 2: Chưa treo biển cấm hút thuốc lá tại sảnh; chụp lúc 09 giờ 15 ngày 02/12/2026" in text
+    assert (
+        "Ảnh 1: Vũ Ngọc Long – Đeo thẻ: không đeo thẻ khi tiếp công dân;"
+        " chụp lúc 09 giờ 09 ngày 02/12/2026"
+        in text
+    )
+    assert (
+        "Ảnh 2: Chưa treo biển cấm hút thuốc lá tại sảnh; chụp lúc 09 giờ 15 ngày 02/12/2026"
+        in text
+    )
     appendix = pdf.pages[-1]
     shots = [i for i in appendix.images if i["width"] > 100]
     assert len(shots) == 2 and abs(shots[0]["top"] - shots[1]["top"]) < 1  # two a row

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from asn1crypto import pem as asn1_pem
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -115,6 +116,11 @@ def configured_signer(config) -> signers.SimpleSigner:
             "or set SIGNING_P12_PATH"
         )
     return load_signer(path, passphrase or "")
+
+
+def pem(certificate) -> bytes:
+    """The certificate in PEM, as `pyhanko sign validate --trust` and OpenSSL read it."""
+    return asn1_pem.armor("CERTIFICATE", certificate.dump())
 
 
 def trusted_certificates(signer: signers.SimpleSigner) -> list:

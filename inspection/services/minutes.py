@@ -4,7 +4,9 @@ import base64
 import binascii
 import hashlib
 import io
+import itertools
 import logging
+import re
 import secrets
 from datetime import date, datetime
 
@@ -44,6 +46,7 @@ from inspection.services.errors import Conflict, NotFound, ServiceError
 log = logging.getLogger(__name__)
 
 MAX_SIGNATURE_BYTES = 512 * 1024
+SIGNATURE_BLUE = (0, 45, 160, 255)
 MIN_INK_PIXELS = 40  # fewer dark pixels than this is an empty pad or a stray tap
 OUTCOME_SHORT = {Outcome.PASS: "Đ", Outcome.FAIL: "VP", Outcome.NA: "KAD"}
 OUTCOME_TEXT = {Outcome.PASS: "Đạt", Outcome.FAIL: "Vi phạm", Outcome.NA: "Không áp dụng"}
@@ -99,9 +102,12 @@ def _signature_png(data_url: str) -> bytes:
             str(_l("The signature was not saved.")),
             {"image": str(_l("The signature pad is empty: sign with your finger first."))},
         )
-    box = ink.getbbox()
+    # Blue ink on a transparent ground, as Decree 30 shows a signer's image, whatever
+    # colour the pad drew in: each pixel's darkness becomes the ink's opacity.
+    blue = Image.new("RGBA", rgba.size, SIGNATURE_BLUE)
+    blue.putalpha(ImageOps.invert(flat))
     buffer = io.BytesIO()
-    rgba.crop(box).save(buffer, "PNG", optimize=True)
+    blue.crop(ink.getbbox()).save(buffer, "PNG", optimize=True)
     return buffer.getvalue()
 
 
@@ -229,10 +235,11 @@ def missing_for_finalize(inspection: Inspection, locale: str = "vi") -> dict[str
         )
         del signed[signature.role]
     if SignerRole.LEAD not in signed:
-        fields["signature.lead"] = str(_l("The team lead has not signed."))
+        fields.setdefault("signature.lead", str(_l("The team lead has not signed.")))
     if SignerRole.UNIT_REP not in signed:
-        fields["signature.unit_rep"] = str(
-            _l("The unit's representative has neither signed nor refused.")
+        fields.setdefault(
+            "signature.unit_rep",
+            str(_l("The unit's representative has neither signed nor refused.")),
         )
     return fields
 
@@ -635,10 +642,38 @@ def by_code(code: str) -> Minutes | None:
     return db.session.scalar(select(Minutes).filter_by(verify_code=code))
 
 
-def verify(data: bytes, trusted) -> dict:
-    """Say whether an uploaded file is genuine minutes: byte-identical and signed intact."""
+_BYTE_RANGE = re.compile(
+    rb"/ByteRange\s*\[\s*(\d{1,12})\s+(\d{1,12})\s+(\d{1,12})\s+(\d{1,12})\s*\]"
+)
+
+
+def _issued_prefix(data: bytes) -> Minutes | None:
+    """Issued minutes this file begins with: a genuine file with bytes added after it.
+
+    Each signature's /ByteRange ends where the file ended when it was signed; the bytes
+    up to there are looked up among the stored PDFs. At most four ranges are tried.
+    """
+    for match in itertools.islice(_BYTE_RANGE.finditer(data), 4):
+        _a, _b, offset, length = (int(g) for g in match.groups())
+        end = offset + length
+        if 0 < end < len(data):
+            digest = hashlib.sha256(data[:end]).hexdigest()
+            found = db.session.scalar(select(Minutes).filter_by(pdf_sha256=digest))
+            if found is not None:
+                return found
+    return None
+
+
+def verify(data: bytes, trusted, base_url: str = "") -> dict:
+    """Say whether an uploaded file is genuine minutes: byte-identical and signed intact.
+
+    A genuine file that was later replaced by a correction is still genuine, and the
+    answer names the minutes that replaced it. Issued minutes with bytes added after
+    signing are named as altered, not as unknown.
+    """
     sha256 = hashlib.sha256(data).hexdigest()
     minutes = db.session.scalar(select(Minutes).filter_by(pdf_sha256=sha256))
+    altered = _issued_prefix(data) if minutes is None and data.startswith(b"%PDF-") else None
     if not data.startswith(b"%PDF-"):
         check = signing.SignatureCheck(False, False, "", "not a PDF")
     else:
@@ -649,6 +684,14 @@ def verify(data: bytes, trusted) -> dict:
             _l(
                 "The file is identical to minutes issued by this office"
                 " and its signature is intact."
+            )
+        )
+    elif altered is not None:
+        reason = str(
+            _l(
+                "This is minutes No. %(number)s as issued by this office, with content added"
+                " after it was signed: the added part is not genuine. Ask for the issued file.",
+                number=altered.display_number,
             )
         )
     elif minutes is None and check.intact:
@@ -664,14 +707,25 @@ def verify(data: bytes, trusted) -> dict:
         )
     else:
         reason = str(_l("The file matches issued minutes but its signature does not validate."))
+    known = minutes or altered
+    replaced = superseded_by(known) if known is not None else None
     return {
         "valid": valid,
-        "number": minutes.display_number if minutes else None,
-        "inspection_id": minutes.inspection_id if minutes else None,
+        "number": known.display_number if known else None,
+        "inspection_id": known.inspection_id if known else None,
         "sha256": sha256,
         "signature_intact": check.intact,
+        "altered": altered is not None,
         "reason": reason,
-        "minutes": minutes,
+        "superseded_by": {
+            "number": replaced.display_number,
+            "issued_at": replaced.created_at.isoformat(),
+            "verify_url": f"{base_url.rstrip('/')}/verify/{replaced.verify_code}",
+        }
+        if replaced
+        else None,
+        "minutes": known,  # the two objects are for the page; the API leaves them out
+        "replaced_by": replaced,
     }
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from inspection.extensions import db
 from inspection.i18n import LOCAL_TZ, format_number, local, parse_decimal
+from inspection.labels import label
 from inspection.models import (
     Attendance,
     ChecklistItem,
@@ -78,6 +79,11 @@ def person_checks(items: list[ChecklistItem]) -> list[ChecklistItem]:
         for i in items
         if i.scope is ItemScope.PERSON and i.category is not ItemCategory.ATTENDANCE
     ]
+
+
+def is_derived(item: ChecklistItem) -> bool:
+    """Whether the item's answer follows from the person's attendance (ATT-PRESENT)."""
+    return item.scope is ItemScope.PERSON and item.category is ItemCategory.ATTENDANCE
 
 
 def unit_checks(items: list[ChecklistItem]) -> list[ChecklistItem]:
@@ -205,6 +211,9 @@ def _parse(inspection: Inspection, data: dict, actor_is_lead: bool) -> tuple[dic
         for m, sub in enumerate(v.entries(f"{key}.items", entry.get("items"))):
             sub_key = f"{key}.items[{m}]"
             item = items.get(sub.get("code"))
+            if item is not None and is_derived(item):
+                _check_derived(v, sub_key, sub, person, change.get("attendance", person.attendance))
+                continue
             if item is None or item not in person_checks(list(items.values())):
                 v.fail(f"{sub_key}.code", _l("No person item with this code in the checklist."))
                 continue
@@ -233,6 +242,22 @@ def _parse(inspection: Inspection, data: dict, actor_is_lead: bool) -> tuple[dic
     if "ended_at" in data:
         parsed["text"]["ended_at"] = _ended_at(v, inspection, data["ended_at"], actor_is_lead)
     return parsed, v.errors
+
+
+def _check_derived(v: _Validator, key: str, entry: dict, person, attendance) -> None:
+    """A derived item may be sent, but only with the outcome attendance gives it."""
+    outcome = v.enum(f"{key}.outcome", entry.get("outcome"), Outcome, OUTCOME_ERROR)
+    expected = ATTENDANCE_OUTCOME.get(attendance)
+    if "outcome" in entry and outcome != expected and f"{key}.outcome" not in v.errors:
+        v.fail(
+            f"{key}.outcome",
+            _l(
+                "This item follows from attendance (%(attendance)s gives %(outcome)s):"
+                " change the attendance instead.",
+                attendance=label(attendance) if attendance else _l("no attendance yet"),
+                outcome=label(expected) if expected else _l("no answer"),
+            ),
+        )
 
 
 def _ended_at(v: _Validator, inspection: Inspection, value, actor_is_lead: bool):

@@ -156,6 +156,10 @@ def current_checklist():
                 "legal_basis": item.legal_basis,
                 "required": item.required,
                 "number_label": item.number_label_en if locale == "en" else item.number_label_vi,
+                "number_min": float(item.number_min) if item.number_min is not None else None,
+                "number_max": float(item.number_max) if item.number_max is not None else None,
+                # Answered through the person's attendance, never on its own.
+                "derived_from": "attendance" if results.is_derived(item) else None,
             }
             for item in version.items
         ],
@@ -438,6 +442,7 @@ def verify_minutes():
         return json_error(422, "invalid", _("Some values are not valid."), {"file": _("Required.")})
     result = check_upload(upload.read())
     result.pop("minutes")
+    result.pop("replaced_by")
     return jsonify(result)
 
 

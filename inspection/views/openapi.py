@@ -118,7 +118,19 @@ SCHEMAS = {
                         "label": STRING,
                         "legal_basis": STRING,
                     },
-                    {"required": {"type": "boolean"}, "number_label": nullable(STRING)},
+                    {
+                        "required": {"type": "boolean"},
+                        "number_label": nullable(STRING),
+                        "number_min": nullable({"type": "number"}),
+                        "number_max": nullable({"type": "number"}),
+                        "derived_from": {
+                            **nullable(enum("attendance")),
+                            "description": "Set on items answered through another answer"
+                            " (ATT-PRESENT follows the person's attendance). Such an item"
+                            " may be sent with the outcome that answer gives it (no change);"
+                            " a contradicting outcome is 422.",
+                        },
+                    },
                 ),
             },
         }
@@ -143,6 +155,11 @@ TEXTS = {
     "remediation_due": DATE,
     "unit_comments": LONG_TEXT,
 }
+ENDED_AT = {
+    **nullable({"type": "string", "format": "date-time"}),
+    "description": "When the visit ended (set by the team lead; local time if no offset)."
+    " Never before the start or in the future.",
+}
 INSPECTION_FIELDS = {
     "id": INTEGER,
     "status": enum("planned", "draft", "submitted", "finalized", "cancelled"),
@@ -152,6 +169,7 @@ INSPECTION_FIELDS = {
     "kind": enum("scheduled", "surprise"),
     "planned_date": DATE,
     "started_at": DATETIME,
+    "ended_at": ENDED_AT,
     "finished_at": DATETIME,
     "checklist_version_id": INTEGER,
     "team": {
@@ -183,6 +201,11 @@ SCHEMAS.update(
                     "items": obj({"user_id": INTEGER, "role": enum("lead", "member", "secretary")}),
                 },
                 "client_started_at": {"type": "string", "format": "date-time"},
+                "started_offline": {
+                    "type": "boolean",
+                    "description": "The phone started the visit with no connection: the"
+                    " visit began at client_started_at (if within the last 3 days).",
+                },
                 "location": obj(
                     {"latitude": {"type": "number"}, "longitude": {"type": "number"}},
                     {"accuracy": {"type": "number"}},
@@ -211,6 +234,11 @@ SCHEMAS.update(
                 },
                 **TEXTS,
                 "photos": {"type": "array", "items": PHOTO},
+                "content_digest": {
+                    "type": "string",
+                    "description": "SHA-256 of the answers and texts: what a signature given"
+                    " now is bound to.",
+                },
             }
         ),
         "ResultsSave": {
@@ -233,6 +261,7 @@ SCHEMAS.update(
                         },
                     },
                     **TEXTS,
+                    "ended_at": ENDED_AT,
                 },
             ),
             "additionalProperties": False,
@@ -262,6 +291,26 @@ SCHEMAS.update(
                 "image": {"type": "string", "description": "data:image/png;base64,..."},
                 "refused": {"type": "boolean", "description": "Only for role unit_rep"},
                 "reason": {"type": "string", "maxLength": 2000},
+                "content_version": {
+                    "type": "integer",
+                    "description": "The visit version the signer's phone showed.",
+                },
+                "content_digest": {
+                    "type": "string",
+                    "description": "SHA-256 of the content the phone held when the signer"
+                    " signed (as content_digest of the visit). When the server's content"
+                    " differs, 409: the signer must sign again. Without it the signature"
+                    " is bound to the server's content now.",
+                },
+            },
+        ),
+        "Finalize": obj(
+            {},
+            {
+                "version": {
+                    "type": "integer",
+                    "description": "The visit version the phone shows; 409 when it differs.",
+                }
             },
         ),
         "SignatureSaved": obj(
@@ -270,6 +319,7 @@ SCHEMAS.update(
                 "name": STRING,
                 "refused": {"type": "boolean"},
                 "signed_at": DATETIME,
+                "content_digest": STRING,
                 "version": INTEGER,
             }
         ),
@@ -293,7 +343,16 @@ SCHEMAS.update(
                 "sha256": STRING,
                 "signature_intact": {"type": "boolean"},
                 "reason": STRING,
-            }
+            },
+            {
+                "altered": {
+                    "type": "boolean",
+                    "description": "Issued minutes with bytes added after signing.",
+                },
+                "superseded_by": nullable(
+                    obj({"number": STRING, "issued_at": DATETIME, "verify_url": STRING})
+                ),
+            },
         ),
     }
 )
@@ -521,7 +580,10 @@ INSPECTION_PATHS = {
                 "400": _error_response("Not a JSON object"),
                 **AUTH_ERRORS,
                 "404": NOT_YOURS,
-                "409": IMMUTABLE,
+                "409": _error_response(
+                    "Finalized or not started, or the content changed since the signer"
+                    " signed (content_digest): sign again"
+                ),
                 "422": INVALID,
             },
         }
@@ -530,11 +592,16 @@ INSPECTION_PATHS = {
         "post": {
             "summary": "Issue the numbered, signed minutes and freeze the visit",
             "parameters": [_inspection_param()],
+            "requestBody": {**_json_body("Finalize"), "required": False},
             "responses": {
                 "201": _ok("MinutesIssued", "Issued"),
                 **AUTH_ERRORS,
                 "404": NOT_YOURS,
-                "409": _error_response("Finalized already, or error.fields names what is missing"),
+                "409": _error_response(
+                    "Finalized already, the version differs, or error.fields names what is"
+                    " missing and who must sign again"
+                ),
+                "422": INVALID,
             },
         }
     },

@@ -1,11 +1,14 @@
 """Public verification of minutes: by the code printed on them, or by uploading the PDF."""
 
-from flask import Blueprint, abort, current_app, render_template, request
+import hashlib
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from forms.signature import VerifyForm
 from inspection.extensions import db, limiter
 from inspection.pdf import signing
 from inspection.services import minutes as minutes_service
+from inspection.views.inspector import base_url
 
 bp = Blueprint("verify", __name__)
 
@@ -16,7 +19,19 @@ def trusted() -> list:
 
 def check_upload(data: bytes) -> dict:
     """Verify an uploaded file; the result is plain data for the page and the API."""
-    return minutes_service.verify(data, trusted())
+    return minutes_service.verify(data, trusted(), base_url())
+
+
+@bp.get("/verify/certificate.pem", defaults={"form": "pem"})
+@bp.get("/verify/certificate.der", defaults={"form": "der"})
+def certificate(form: str):
+    """The issuing body's signing certificate, for checking a file with one's own tool."""
+    cert = signing.configured_signer(current_app.config).signing_cert
+    body = cert.dump() if form == "der" else signing.pem(cert)
+    mimetype = "application/pkix-cert" if form == "der" else "application/x-pem-file"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f"attachment; filename=chung-thu-so.{form}"
+    return response
 
 
 @bp.get("/verify/<code>")
@@ -31,6 +46,7 @@ def by_code(code: str):
         superseded_by=minutes_service.superseded_by(minutes),
         signers=minutes_service.signatures_of(minutes.inspection),
         form=VerifyForm(),
+        certificate=certificate_facts(),
     )
 
 
@@ -42,4 +58,15 @@ def upload():
     if form.validate_on_submit():
         result = check_upload(request.files["file"].read())
         db.session.rollback()  # verifying changes nothing
-    return render_template("verify/upload.html", form=form, result=result)
+    return render_template(
+        "verify/upload.html", form=form, result=result, certificate=certificate_facts()
+    )
+
+
+def certificate_facts() -> dict:
+    cert = signing.configured_signer(current_app.config).signing_cert
+    return {
+        "subject": cert.subject.human_friendly,
+        "sha256": ":".join(f"{b:02X}" for b in hashlib.sha256(cert.dump()).digest()),
+        "valid_to": cert["tbs_certificate"]["validity"]["not_after"].native,
+    }

@@ -1,0 +1,215 @@
+"""Signers sign what the minutes say: signatures bound to content, true times, verification
+that names replaced and altered copies, Vietnamese numbers, the derived attendance item."""
+
+import io
+
+import pytest
+from sqlalchemy import select
+
+from inspection.extensions import db
+from inspection.models import AuditEvent, Inspection
+from tests.test_minutes import finalize, pdf_of, ready_visit, sign
+from tests.visit_helpers import bearer, record, save, start
+
+
+@pytest.fixture
+def lead(token):
+    return token("truongdoan")
+
+
+def test_a_change_after_signing_voids_the_signature_and_finalize_names_who(client, lead, app):
+    inspection_id = ready_visit(client, lead, app)
+    full = record(client, lead, inspection_id)
+    change = {"version": full["version"], "assessment": "Chưa chấp hành tốt."}
+    assert save(client, lead, inspection_id, change).status_code == 200
+    response = finalize(client, lead, inspection_id)
+    assert response.status_code == 409
+    fields = response.json["error"]["fields"]
+    assert {"signature.lead", "signature.secretary", "signature.unit_rep"} <= set(fields)
+    assert "Nguyễn Văn Hùng" in fields["signature.lead"]
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).filter_by(action="signatures_voided"))
+        assert event is not None and sorted(event.detail["roles"]) == [
+            "lead",
+            "secretary",
+            "unit_rep",
+        ]
+        assert db.session.get(Inspection, inspection_id).status.value != "finalized"
+    for role in ("lead", "secretary"):
+        assert sign(client, lead, inspection_id, role).status_code == 200
+    assert finalize(client, lead, inspection_id).status_code == 409  # unit_rep still void
+    assert sign(client, lead, inspection_id, "unit_rep").status_code == 200
+    assert finalize(client, lead, inspection_id).status_code == 201
+
+
+def test_a_signature_counts_only_on_the_content_it_was_given_on(client, lead, app):
+    inspection_id = ready_visit(client, lead, app)
+    seen = record(client, lead, inspection_id)
+    digest = seen["content_digest"]
+    change = {"version": seen["version"], "requests": "Đeo thẻ công chức đầy đủ."}
+    assert save(client, lead, inspection_id, change).status_code == 200
+    # A queued signature made on the phone before that change arrives after it: void.
+    response = sign(client, lead, inspection_id, "lead", content_digest=digest)
+    assert response.status_code == 409
+    assert "signature.lead" in response.json["error"]["fields"]
+    fresh = record(client, lead, inspection_id)["content_digest"]
+    assert fresh != digest
+    response = sign(
+        client, lead, inspection_id, "lead", content_digest=fresh, content_version=2
+    )
+    assert response.status_code == 200 and response.json["content_digest"] == fresh
+
+
+def test_finalize_refuses_a_version_the_phone_has_not_seen(client, lead, app):
+    inspection_id = ready_visit(client, lead, app)
+    version = record(client, lead, inspection_id)["version"]
+    response = client.post(
+        f"/api/v1/inspections/{inspection_id}/finalize",
+        json={"version": version - 1},
+        headers=bearer(lead),
+    )
+    assert response.status_code == 409 and response.json["error"]["fields"]["version"]
+    response = client.post(
+        f"/api/v1/inspections/{inspection_id}/finalize",
+        json={"version": version},
+        headers=bearer(lead),
+    )
+    assert response.status_code == 201
+
+
+def test_end_time_is_the_leads_never_before_the_start(client, lead, token, app):
+    visit = start(client, lead, app)
+    full = record(client, lead, visit["id"])
+    started = full["started_at"]
+    too_early = {"version": full["version"], "ended_at": "2000-01-01T08:00"}
+    response = save(client, lead, visit["id"], too_early)
+    assert response.status_code == 422 and "ended_at" in response.json["error"]["fields"]
+    future = {"version": full["version"], "ended_at": "2999-01-01T08:00"}
+    assert save(client, lead, visit["id"], future).status_code == 422
+    assert started
+    member = token("thanhvien")
+    with app.app_context():
+        from inspection.models import TeamMember, TeamRole, User
+
+        user = db.session.scalar(select(User).filter_by(username="thanhvien"))
+        db.session.add(TeamMember(inspection_id=visit["id"], user_id=user.id, role=TeamRole.MEMBER))
+        db.session.commit()
+    from datetime import datetime
+
+    from inspection.i18n import LOCAL_TZ
+
+    now = datetime.now(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
+    version = record(client, lead, visit["id"])["version"]
+    by_member = save(client, member, visit["id"], {"version": version, "ended_at": now})
+    assert by_member.status_code == 422
+    by_lead = save(client, lead, visit["id"], {"version": version, "ended_at": now})
+    assert by_lead.status_code == 200, by_lead.json
+    assert record(client, lead, visit["id"])["ended_at"].startswith(now)
+
+
+def test_minutes_print_the_visit_times_and_a_later_day(client, lead, app):
+    inspection_id = ready_visit(client, lead, app)
+    with app.app_context():
+        from datetime import timedelta
+
+        visit = db.session.get(Inspection, inspection_id)
+        visit.started_at = visit.started_at - timedelta(days=2)
+        db.session.commit()
+    # The change of start is not an answer: the signatures still hold.
+    assert finalize(client, lead, inspection_id).status_code == 201
+    text = pdf_text(pdf_of(client, lead, inspection_id))
+    assert "cùng ngày" not in text
+    assert "kết thúc vào hồi" in text
+
+
+def pdf_text(data: bytes) -> str:
+    from tests.clerk import pages
+
+    with pages(data) as pdf:
+        return " ".join(" ".join((p.extract_text() or "").split()) for p in pdf.pages)
+
+
+def test_verifier_names_the_replacement_and_an_altered_copy(client, lead, app):
+    inspection_id = ready_visit(client, lead, app)
+    assert finalize(client, lead, inspection_id).status_code == 201
+    original = pdf_of(client, lead, inspection_id)
+    copy = client.post(f"/api/v1/inspections/{inspection_id}/amend", headers=bearer(lead)).json
+    for role in ("lead", "secretary", "unit_rep"):
+        assert sign(client, lead, copy["id"], role).status_code == 200
+    issued = finalize(client, lead, copy["id"]).json["minutes"]
+
+    def check(data):
+        response = client.post(
+            "/api/v1/minutes/verify",
+            data={"file": (io.BytesIO(data), "bb.pdf")},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 200
+        return response.json
+
+    old = check(original)
+    assert old["valid"] is True and old["number"] == "01/BB-ĐKT"
+    assert old["superseded_by"]["number"] == issued["number"] == "02/BB-ĐKT"
+    assert old["superseded_by"]["verify_url"] == issued["verify_url"]
+    page = client.post(
+        "/verify", data={"file": (io.BytesIO(original), "bb.pdf")}, content_type="multipart/form-data"
+    ).get_data(as_text=True)
+    assert 'id="superseded"' in page and "02/BB-ĐKT" in page
+    assert check(pdf_of(client, lead, copy["id"]))["superseded_by"] is None
+    # Bytes appended after the signed file: the issued minutes, altered.
+    altered = check(original + b"\n%% appended\n1 0 obj\n<<>>\nendobj\n%%EOF\n")
+    assert altered["valid"] is False and altered["altered"] is True
+    assert altered["number"] == "01/BB-ĐKT" and "01/BB-ĐKT" in altered["reason"]
+    garbage = check(b"%PDF-1.7 nothing here")
+    assert garbage["altered"] is False and garbage["number"] is None
+
+
+def test_the_signing_certificate_is_offered_with_its_fingerprint(client):
+    pem = client.get("/verify/certificate.pem")
+    der = client.get("/verify/certificate.der")
+    assert pem.status_code == 200 and pem.data.startswith(b"-----BEGIN CERTIFICATE-----")
+    assert der.status_code == 200 and der.data[:1] == b"\x30"
+    import hashlib
+
+    fingerprint = ":".join(f"{b:02X}" for b in hashlib.sha256(der.data).digest())
+    assert fingerprint in client.get("/verify").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored", "status"),
+    [("92,5", 92.5, 200), ("92.5", 92.5, 200), ("92,5,1", None, 422), ("925", None, 422)],
+)
+def test_numbers_typed_the_vietnamese_way(client, lead, app, typed, stored, status):
+    visit = start(client, lead, app)
+    body = {"version": 1, "unit_items": [{"code": "OSS-OVERDUE", "number": typed}]}
+    response = save(client, lead, visit["id"], body)
+    assert response.status_code == status, response.json
+    items = {i["code"]: i for i in record(client, lead, visit["id"])["unit_items"]}
+    assert (items["OSS-OVERDUE"]["number"] if items else None) == stored
+    if status == 422:
+        message = response.json["error"]["fields"]["unit_items[0].number"]
+        assert "100" in message or "92,5" in message
+
+
+def test_the_derived_attendance_item_is_published_and_accepted_when_it_agrees(client, lead, app):
+    checklist = client.get("/api/v1/checklists/current", headers=bearer(lead)).json
+    derived = {i["code"]: i["derived_from"] for i in checklist["items"]}
+    assert derived["ATT-PRESENT"] == "attendance" and derived["BADGE-WORN"] is None
+    rate = next(i for i in checklist["items"] if i["code"] == "OSS-OVERDUE")
+    assert (rate["number_min"], rate["number_max"]) == (0, 100)
+    visit = start(client, lead, app)
+    person = record(client, lead, visit["id"])["people"][0]["person_id"]
+
+    def answer(attendance, outcome, version):
+        entry = {"person_id": person, "attendance": attendance}
+        entry["items"] = [{"code": "ATT-PRESENT", "outcome": outcome}]
+        return save(client, lead, visit["id"], {"version": version, "people": [entry]})
+
+    assert answer("present", "pass", 1).status_code == 200
+    assert answer("late", "fail", 2).status_code == 200
+    refused = answer("present", "fail", 3)
+    assert refused.status_code == 422
+    assert "people[0].items[0].outcome" in refused.json["error"]["fields"]
+    document = client.get("/api/v1/openapi.json").json
+    item = document["components"]["schemas"]["Checklist"]["properties"]["items"]["items"]
+    assert "derived_from" in item["properties"]
