@@ -148,6 +148,7 @@ AUDIT_ACTIONS = {
     "inspection_submitted": _l("Visit submitted"),
     "signed": _l("Signed"),
     "signature_refused": _l("Refused to sign"),
+    "signatures_voided": _l("Signatures voided by a change"),
     "minutes_issued": _l("Minutes issued"),
     "amendment_started": _l("Correction started"),
     "minutes_downloaded": _l("Minutes downloaded"),

@@ -109,8 +109,7 @@ def test_notes_times_numbers_and_photos_are_printed(issued):
     # Photos: captioned by the finding they prove, with the capture time in words.
     assert (
         "Ảnh 1: Vũ Ngọc Long – Đeo thẻ: không đeo thẻ khi tiếp công dân;"
-        " chụp lúc 09 giờ 09 ngày 02/12/2026"
-        in text
+        " chụp lúc 09 giờ 09 ngày 02/12/2026" in text
     )
     assert (
         "Ảnh 2: Chưa treo biển cấm hút thuốc lá tại sảnh; chụp lúc 09 giờ 15 ngày 02/12/2026"

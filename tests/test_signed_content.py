@@ -54,9 +54,7 @@ def test_a_signature_counts_only_on_the_content_it_was_given_on(client, lead, ap
     assert "signature.lead" in response.json["error"]["fields"]
     fresh = record(client, lead, inspection_id)["content_digest"]
     assert fresh != digest
-    response = sign(
-        client, lead, inspection_id, "lead", content_digest=fresh, content_version=2
-    )
+    response = sign(client, lead, inspection_id, "lead", content_digest=fresh, content_version=2)
     assert response.status_code == 200 and response.json["content_digest"] == fresh
 
 
@@ -152,7 +150,9 @@ def test_verifier_names_the_replacement_and_an_altered_copy(client, lead, app):
     assert old["superseded_by"]["number"] == issued["number"] == "02/BB-ĐKT"
     assert old["superseded_by"]["verify_url"] == issued["verify_url"]
     page = client.post(
-        "/verify", data={"file": (io.BytesIO(original), "bb.pdf")}, content_type="multipart/form-data"
+        "/verify",
+        data={"file": (io.BytesIO(original), "bb.pdf")},
+        content_type="multipart/form-data",
     ).get_data(as_text=True)
     assert 'id="superseded"' in page and "02/BB-ĐKT" in page
     assert check(pdf_of(client, lead, copy["id"]))["superseded_by"] is None
