@@ -233,6 +233,18 @@ def test_a_whole_visit_started_offline_with_photos_and_signatures(
     office.close()
     assert "Ủy ban nhân dân xã Tam Hợp" in text and "Vắng không phép: 1" in text
 
+    # The signatures given offline were bound to what the phone held, which the server
+    # now holds too: they count, and the minutes are issued.
+    page.goto(f"{live_server}/inspector/visits/{visit.id}/sign")
+    assert page.locator("[data-void]").count() == 0
+    page.wait_for_function(
+        "() => { const b = document.querySelector('#issue-form button'); return b && !b.disabled; }"
+    )
+    page.get_by_role("button", name="Phát hành biên bản đã ký").tap()
+    page.wait_for_url(re.compile(r"/summary$"))
+    with app.app_context():
+        assert db.session.get(Inspection, visit.id).status.value == "finalized"
+
 
 def test_killing_the_page_in_the_middle_of_a_sync_loses_and_duplicates_nothing(
     phone, live_server, app, gate, tmp_path

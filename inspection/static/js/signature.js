@@ -225,8 +225,9 @@
       note.hidden = !count;
       form.querySelector("button[type=submit]").disabled = count > 0;
     }
-    if (waitingBefore && !count && navigator.onLine && !draft) await refreshFromServer();
+    const sent = waitingBefore && !count;
     waitingBefore = count;
+    if (sent && navigator.onLine && !draft) await refreshFromServer();
   }
 
   async function show() {
