@@ -1,7 +1,10 @@
 """Administrator forms: organisation settings, units, staff, users, checklist items."""
 
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -13,6 +16,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
+    InputRequired,
     Length,
     NumberRange,
     Optional,
@@ -23,6 +27,20 @@ from wtforms.validators import (
 from forms.base import LocalDecimalField, optional_text, strip
 from inspection.labels import choices
 from inspection.models import ChecklistItem, ItemCategory, ItemScope, Role, StaffCategory, UnitKind
+
+
+class SealForm(FlaskForm):
+    image = FileField(
+        _l("Seal image (PNG on a transparent background)"),
+        validators=[FileRequired(), FileAllowed(["png"], _l("Choose a PNG image."))],
+    )
+    diameter_mm = LocalDecimalField(
+        _l("Real diameter of the seal (mm)"),
+        validators=[InputRequired()],
+        low=Decimal(20),
+        high=Decimal(60),
+        message=_l("Enter a diameter from 20 to 60 mm."),
+    )
 
 
 class SettingsForm(FlaskForm):

@@ -132,6 +132,8 @@ AUDIT_ACTIONS = {
     "user_created": _l("Account created"),
     "user_updated": _l("Account changed"),
     "settings_saved": _l("Organisation settings saved"),
+    "seal_saved": _l("Seal saved"),
+    "seal_removed": _l("Seal removed"),
     "unit_created": _l("Unit created"),
     "unit_updated": _l("Unit changed"),
     "staff_created": _l("Staff member added"),

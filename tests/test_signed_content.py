@@ -2,6 +2,7 @@
 that names replaced and altered copies, Vietnamese numbers, the derived attendance item."""
 
 import io
+import os
 
 import pytest
 from sqlalchemy import select
@@ -213,3 +214,64 @@ def test_the_derived_attendance_item_is_published_and_accepted_when_it_agrees(cl
     document = client.get("/api/v1/openapi.json").json
     item = document["components"]["schemas"]["Checklist"]["properties"]["items"]["items"]
     assert "derived_from" in item["properties"]
+
+
+def seal_png(size=400) -> bytes:
+    """A round seal drawn in dark ink on a transparent ground."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((8, 8, size - 8, size - 8), outline=(40, 40, 40, 255), width=14)
+    draw.ellipse((size // 3, size // 3, 2 * size // 3, 2 * size // 3), fill=(40, 40, 40, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_the_seal_image_is_printed_red_at_its_size_over_the_leads_signature(
+    client, auth, lead, app
+):
+    from PIL import Image
+
+    from tests.clerk import PT_MM, pages
+
+    auth.login("admin")
+    opaque = io.BytesIO()
+    Image.new("RGB", (200, 200), "white").save(opaque, "PNG")
+    refused = client.post(
+        "/admin/settings/seal",
+        data={"image": (io.BytesIO(opaque.getvalue()), "seal.png"), "diameter_mm": "36"},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 200 and "trong suốt" in refused.get_data(as_text=True)
+    saved = client.post(
+        "/admin/settings/seal",
+        data={"image": (io.BytesIO(seal_png()), "seal.png"), "diameter_mm": "36,5"},
+        content_type="multipart/form-data",
+    )
+    assert saved.status_code == 302
+    stored = client.get("/admin/settings/seal.png")
+    image = Image.open(io.BytesIO(stored.data))
+    grid = [(x, y) for x in range(0, image.width, 3) for y in range(0, image.height, 3)]
+    inked = [p for p in map(image.getpixel, grid) if p[3] > 200]
+    assert inked and all(p[0] > 150 and p[1] < 60 and p[2] < 60 for p in inked)  # red
+    auth.logout()
+
+    inspection_id = ready_visit(client, lead, app)
+    assert finalize(client, lead, inspection_id).status_code == 201
+    data = pdf_of(client, lead, inspection_id)
+    if os.environ.get("MINUTES_OUT"):
+        with open(os.environ["MINUTES_OUT"], "wb") as out:
+            out.write(data)
+    with pages(data) as pdf:
+        page = next(p for p in pdf.pages if "TRƯỞNG ĐOÀN" in (p.extract_text() or ""))
+        assert "Thời gian ký" not in page.extract_text()
+        images = sorted(page.images, key=lambda i: i["x0"])
+        seal = next(i for i in images if abs((i["x1"] - i["x0"]) * PT_MM - 36.5) < 0.5)
+        assert abs((seal["bottom"] - seal["top"]) * PT_MM - 36.5) < 0.5
+        drawn = [i for i in images if i is not seal and i["x0"] > seal["x0"]]
+        lead_image = min(drawn, key=lambda i: abs(i["top"] - seal["top"]))
+        width = lead_image["x1"] - lead_image["x0"]
+        overlap = seal["x1"] - lead_image["x0"]
+        assert 0.25 * width <= overlap <= 0.4 * width  # about a third, on its left

@@ -1,13 +1,15 @@
 """Organisation settings, units and staff rosters."""
 
+import io
 import logging
 
 from flask_babel import lazy_gettext as _l
+from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 
 from inspection.extensions import db
 from inspection.models import OrgSettings, StaffCategory, StaffMember, Unit, UnitKind
-from inspection.services import audit
+from inspection.services import audit, blobs
 from inspection.services.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,62 @@ def save_settings(actor: audit.Actor, **values) -> OrgSettings:
     db.session.add(settings)
     db.session.flush()
     audit.record(actor, "settings_saved", settings)
+    return settings
+
+
+MAX_SEAL_BYTES = 2 * 1024 * 1024
+SEAL_RED = (200, 16, 16)
+
+
+def _seal_png(data: bytes) -> bytes:
+    """Check a seal image (a PNG on a transparent ground) and ink it red, keeping its shape."""
+    problem = None
+    try:
+        image = Image.open(io.BytesIO(data))
+        if image.format != "PNG" or image.width * image.height > 16_000_000:
+            raise ValueError("not a seal-sized PNG")
+        image.load()
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        problem = _l("Choose a PNG image.")
+    else:
+        rgba = image.convert("RGBA")
+        alpha = rgba.getchannel("A")
+        corners = [
+            (0, 0),
+            (rgba.width - 1, 0),
+            (0, rgba.height - 1),
+            (rgba.width - 1, rgba.height - 1),
+        ]
+        if any(alpha.getpixel(c) > 16 for c in corners):
+            problem = _l("The seal must be on a transparent background (a PNG with transparency).")
+    if problem:
+        raise ServiceError(str(_l("The seal was not saved.")), {"image": str(problem)})
+    red = Image.new("RGBA", rgba.size, (*SEAL_RED, 255))
+    red.putalpha(alpha)
+    buffer = io.BytesIO()
+    red.crop(alpha.getbbox() or (0, 0, rgba.width, rgba.height)).save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def save_seal(actor: audit.Actor, data: bytes | None, diameter_mm=None) -> OrgSettings:
+    """Set the organisation's seal image and its real diameter, or remove it (``data=None``).
+
+    Printed in red at that size over the left third of the team lead's signature.
+    """
+    settings = get_settings()
+    if settings is None:
+        raise ServiceError(str(_l("Save the organisation settings first.")))
+    if data is None:
+        settings.seal_sha256, settings.seal_diameter_mm = None, None
+    else:
+        if len(data) > MAX_SEAL_BYTES:
+            raise ServiceError(
+                str(_l("The seal was not saved.")), {"image": str(_l("The image is too large."))}
+            )
+        settings.seal_sha256 = blobs.put(_seal_png(data), "image/png").sha256
+        settings.seal_diameter_mm = diameter_mm
+    db.session.flush()
+    audit.record(actor, "seal_saved" if data else "seal_removed", settings)
     return settings
 
 

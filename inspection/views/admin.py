@@ -1,16 +1,33 @@
 """Administrator pages: organisation settings, units and rosters, users, checklists."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from forms.admin import ChecklistItemForm, SettingsForm, StaffForm, UnitForm, UserForm
+from forms.admin import (
+    ChecklistItemForm,
+    SealForm,
+    SettingsForm,
+    StaffForm,
+    UnitForm,
+    UserForm,
+)
 from forms.auth import ConfirmForm
 from forms.roster import RosterImportForm
 from inspection.extensions import db
 from inspection.models import ChecklistTemplate, ChecklistVersion, Role, StaffMember, Unit, User
 from inspection.services import accounts as accounts_service
-from inspection.services import checklist, org
+from inspection.services import blobs, checklist, org
 from inspection.services.errors import ServiceError
 from inspection.services.roster_import import RosterImportError, import_roster
 from inspection.views.access import actor, get_or_404, require
@@ -54,6 +71,45 @@ def settings():
         flash(_("Settings saved."), "success")
         return redirect(url_for("admin.settings"))
     return _form_page(form, _("Organisation settings"), url_for("admin.index"))
+
+
+@bp.route("/settings/seal", methods=["GET", "POST"])
+@admin_only
+def seal():
+    """The organisation's seal image, printed on the minutes over the lead's signature."""
+    form = SealForm()
+    if form.validate_on_submit():
+        try:
+            org.save_seal(actor(), form.image.data.read(), form.diameter_mm.data)
+        except ServiceError as exc:
+            _apply_service_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Seal saved."), "success")
+            return redirect(url_for("admin.seal"))
+    return render_template(
+        "admin/seal.html", form=form, settings=org.get_settings(), remove=ConfirmForm()
+    )
+
+
+@bp.post("/settings/seal/remove")
+@admin_only
+def remove_seal():
+    if ConfirmForm().validate_on_submit():
+        org.save_seal(actor(), None)
+        db.session.commit()
+        flash(_("Seal removed: the minutes show the digital signature's facts instead."), "success")
+    return redirect(url_for("admin.seal"))
+
+
+@bp.get("/settings/seal.png")
+@admin_only
+def seal_image():
+    settings = org.get_settings()
+    found = blobs.read(settings.seal_sha256) if settings and settings.seal_sha256 else None
+    if found is None:
+        abort(404)
+    return Response(found[0], mimetype=found[1])
 
 
 @bp.get("/units")

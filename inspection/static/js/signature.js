@@ -283,6 +283,14 @@
     }
   }
 
+  // The draft PDF is made by the server: offered only when there is a connection.
+  const online = () => {
+    for (const link of document.querySelectorAll("[data-online-only]")) link.hidden = !navigator.onLine;
+  };
+  window.addEventListener("online", online);
+  window.addEventListener("offline", online);
+  online();
+
   Offline.events.addEventListener("change", show);
   show();
 })();
