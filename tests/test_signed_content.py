@@ -275,3 +275,31 @@ def test_the_seal_image_is_printed_red_at_its_size_over_the_leads_signature(
         width = lead_image["x1"] - lead_image["x0"]
         overlap = seal["x1"] - lead_image["x0"]
         assert 0.25 * width <= overlap <= 0.4 * width  # about a third, on its left
+
+
+def test_a_correction_keeps_the_visit_times_and_carries_its_own_number_and_date(client, lead, app):
+    from datetime import timedelta
+
+    inspection_id = ready_visit(client, lead, app)
+    with app.app_context():
+        visit = db.session.get(Inspection, inspection_id)
+        visit.started_at = visit.started_at - timedelta(days=3)
+        visit.ended_at = visit.started_at + timedelta(hours=2)
+        db.session.commit()
+        started, ended = visit.started_at, visit.ended_at
+    for role in ("lead", "secretary", "unit_rep"):  # the end time changed: sign again
+        assert sign(client, lead, inspection_id, role).status_code == 200
+    assert finalize(client, lead, inspection_id).status_code == 201
+    copy = client.post(f"/api/v1/inspections/{inspection_id}/amend", headers=bearer(lead)).json
+    for role in ("lead", "secretary", "unit_rep"):
+        assert sign(client, lead, copy["id"], role).status_code == 200
+    assert finalize(client, lead, copy["id"]).status_code == 201
+    text = pdf_text(pdf_of(client, lead, copy["id"]))
+    from inspection.i18n import local, local_today
+
+    day = local(started)
+    assert "Số: 02/BB-ĐKT" in text
+    assert f"(Thay thế Biên bản số 01/BB-ĐKT ngày {local_today():%d/%m/%Y})" in text
+    assert f"ngày {local_today().day:02d} tháng" in text  # dated the day it was issued
+    assert f"Vào hồi {day:%H} giờ {day:%M} phút, ngày {day.day:02d}" in text
+    assert f"kết thúc vào hồi {local(ended):%H} giờ {local(ended):%M} phút cùng ngày" in text

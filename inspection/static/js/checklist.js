@@ -198,6 +198,19 @@
         [[msg.discard, () => decide(name, "discard")]]));
     }
     conflictsEl.hidden = !conflicts.length && !refused.length;
+    // A refused value is also said at its field (a number out of range, say).
+    for (const old of form.querySelectorAll("[data-field-error]")) old.remove();
+    for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+    for (const [name, entry] of refused) {
+      const input = form.querySelector(`[name="${name}"]`);
+      if (!input || input.type === "radio") continue;
+      const note = document.createElement("p");
+      note.className = "error";
+      note.dataset.fieldError = "";
+      note.textContent = entry.message;
+      input.setAttribute("aria-invalid", "true");
+      input.after(note);
+    }
     if (conflicts.length) {
       showError(`${msg.conflict} ${msg.conflict_fields} ${conflicts.map(([n]) => labelOf(n)).join("; ")}`);
     } else if (refused.length) {
