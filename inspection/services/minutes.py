@@ -539,15 +539,13 @@ def finalize(
     """
     visits.ensure_editable(inspection)
     if version is not None and version != inspection.version:
-        raise Conflict(
-            str(
-                _l(
-                    "The visit changed since this phone last saw it (version %(current)d):"
-                    " reload the page and check what will be issued.",
-                    current=inspection.version,
-                )
+        raise results.version_conflict(
+            inspection,
+            _l(
+                "The visit changed since this phone last saw it (version %(current)d):"
+                " reload the page and check what will be issued.",
+                current=inspection.version,
             ),
-            {"version": str(inspection.version)},
         )
     if supersedes is None and inspection.amends_minutes_id is not None:
         supersedes = db.session.get(Minutes, inspection.amends_minutes_id)

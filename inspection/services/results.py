@@ -72,18 +72,14 @@ def bounds_message(item: ChecklistItem) -> str:
     )
 
 
-def person_checks(items: list[ChecklistItem]) -> list[ChecklistItem]:
-    """Return the person-scope items answered on each card (attendance is derived)."""
-    return [
-        i
-        for i in items
-        if i.scope is ItemScope.PERSON and i.category is not ItemCategory.ATTENDANCE
-    ]
-
-
 def is_derived(item: ChecklistItem) -> bool:
     """Whether the item's answer follows from the person's attendance (ATT-PRESENT)."""
     return item.scope is ItemScope.PERSON and item.category is ItemCategory.ATTENDANCE
+
+
+def person_checks(items: list[ChecklistItem]) -> list[ChecklistItem]:
+    """Return the person-scope items answered on each card (attendance is derived)."""
+    return [i for i in items if i.scope is ItemScope.PERSON and not is_derived(i)]
 
 
 def unit_checks(items: list[ChecklistItem]) -> list[ChecklistItem]:
@@ -212,7 +208,7 @@ def _parse(inspection: Inspection, data: dict, actor_is_lead: bool) -> tuple[dic
             sub_key = f"{key}.items[{m}]"
             item = items.get(sub.get("code"))
             if item is not None and is_derived(item):
-                _check_derived(v, sub_key, sub, person, change.get("attendance", person.attendance))
+                _check_derived(v, sub_key, sub, change.get("attendance", person.attendance))
                 continue
             if item is None or item not in person_checks(list(items.values())):
                 v.fail(f"{sub_key}.code", _l("No person item with this code in the checklist."))
@@ -244,7 +240,7 @@ def _parse(inspection: Inspection, data: dict, actor_is_lead: bool) -> tuple[dic
     return parsed, v.errors
 
 
-def _check_derived(v: _Validator, key: str, entry: dict, person, attendance) -> None:
+def _check_derived(v: _Validator, key: str, entry: dict, attendance) -> None:
     """A derived item may be sent, but only with the outcome attendance gives it."""
     outcome = v.enum(f"{key}.outcome", entry.get("outcome"), Outcome, OUTCOME_ERROR)
     expected = ATTENDANCE_OUTCOME.get(attendance)
@@ -297,16 +293,19 @@ def check_version(inspection: Inspection, version) -> None:
             {"version": str(_l("The version the change was based on is required."))},
         )
     if version != inspection.version:
-        raise Conflict(
-            str(
-                _l(
-                    "Someone else saved this visit in the meantime (version %(current)d)."
-                    " The newest answers are shown; check them and make your change again.",
-                    current=inspection.version,
-                )
+        raise version_conflict(
+            inspection,
+            _l(
+                "Someone else saved this visit in the meantime (version %(current)d)."
+                " The newest answers are shown; check them and make your change again.",
+                current=inspection.version,
             ),
-            {"version": str(inspection.version)},
         )
+
+
+def version_conflict(inspection: Inspection, message) -> Conflict:
+    """The 409 for a request based on a version of the visit that is not the current one."""
+    return Conflict(str(message), {"version": str(inspection.version)})
 
 
 def _apply_outcome(row, change: dict) -> None:
@@ -339,11 +338,7 @@ def save_results(actor: audit.Actor, inspection: Inspection, data: dict) -> int:
             row.number_value = change["number"]
         row.updated_by_id = actor.user_id
 
-    attendance_items = [
-        i
-        for i in inspection.checklist_version.items
-        if i.scope is ItemScope.PERSON and i.category is ItemCategory.ATTENDANCE
-    ]
+    attendance_items = [i for i in inspection.checklist_version.items if is_derived(i)]
     for change in parsed["people"]:
         person = change["person"]
         rows = {r.item_id: r for r in person.items}
