@@ -303,3 +303,23 @@ def test_a_correction_keeps_the_visit_times_and_carries_its_own_number_and_date(
     assert f"ngày {local_today().day:02d} tháng" in text  # dated the day it was issued
     assert f"Vào hồi {day:%H} giờ {day:%M} phút, ngày {day.day:02d}" in text
     assert f"kết thúc vào hồi {local(ended):%H} giờ {local(ended):%M} phút cùng ngày" in text
+
+
+def test_the_visits_export_gives_the_time_the_visit_ended(client, auth, lead, app):
+    from datetime import timedelta
+
+    inspection_id = ready_visit(client, lead, app)
+    assert finalize(client, lead, inspection_id).status_code == 201
+    with app.app_context():
+        from inspection.i18n import local
+
+        visit = db.session.get(Inspection, inspection_id)
+        ended = local(visit.ended_at).strftime("%d/%m/%Y %H:%M")
+        # Issued a day later than the visit ended: the export says when it ended.
+        visit.finished_at = visit.ended_at + timedelta(days=1)
+        db.session.commit()
+    auth.login("noivu")
+    text = client.get("/office/export/visits.csv").get_data(as_text=True)
+    header, *rows = [line.split(",") for line in text.lstrip("\ufeff").splitlines()]
+    row = next(r for r in rows if r[0] == str(inspection_id))
+    assert row[header.index("Kết thúc")] == ended

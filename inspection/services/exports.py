@@ -120,7 +120,7 @@ def _visit_rows(filters: Filters) -> Iterator[list]:
             unit.kind.value,
             KIND_TEXT[inspection.kind.value],
             _local(inspection.started_at),
-            _local(inspection.finished_at),
+            _local(inspection.ended_at),  # when the visit ended, not when issued
             minutes.display_number if minutes else "",
             *[int(f or 0) for f in figures[1:]],
         ]
