@@ -414,8 +414,19 @@ def draft_sign(unit_id: int):
         missing={},
         preview=None,
         content_map=results.content_fields(draft),
+        draft_labels=_draft_labels(draft),
         is_lead=True,
     )
+
+
+def _draft_labels(draft) -> dict:
+    """Names of what a blank checklist holds: the phone draws the minutes' text from them."""
+    items = draft.checklist_version.items
+    return {
+        "people": {str(p.id): p.full_name for p in draft.people},
+        "items": {str(i.id): i.short_label("vi") for i in items},
+        "attendance": [[a.value, label(a)] for a in Attendance],  # in the roster's order
+    }
 
 
 @bp.get("/visits/<int:inspection_id>/draft.pdf")

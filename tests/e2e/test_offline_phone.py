@@ -190,6 +190,10 @@ def test_a_whole_visit_started_offline_with_photos_and_signatures(
 
     page.locator(".savebar").get_by_role("button", name="Tổng hợp").tap()
     page.wait_for_url(re.compile(r"/new/sign\?client="))
+    # Offline, the phone draws the minutes' text from what it holds.
+    page.locator("[data-preview-body] p").first.wait_for()
+    preview = page.locator("#preview").inner_text()
+    assert "Có trong danh sách: 20." in preview and "Vắng không phép: 1 (" in preview
     _sign(page, "lead", "queued")
     _sign(page, "unit_rep", "queued", "Lê Thị Hoa", "Chủ tịch UBND xã")
     assert page.evaluate("document.documentElement.dataset.waiting") != "0"

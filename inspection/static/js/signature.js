@@ -201,6 +201,70 @@
     });
   }
 
+  /* ---- a visit not yet on the server: the minutes' text as this phone holds it ---- */
+
+  const draftPreview = document.querySelector("[data-draft-preview]");
+
+  async function drawDraftPreview() {
+    const labels = JSON.parse(document.getElementById("draft-labels").textContent);
+    const statusText = Object.fromEntries(labels.attendance);
+    const texts = JSON.parse(draftPreview.dataset.texts);
+    const record = await Offline.getVisit(key);
+    const pending = (record && record.pending) || {};
+    const held = new Map();
+    for (const [name, , value] of contentMap().fields) {
+      const v = String(pending[name] ? pending[name].value : value).trim();
+      if (v) held.set(name, v);
+    }
+    const el = (tag, text, className) => {
+      const node = document.createElement(tag);
+      if (text) node.textContent = text;
+      if (className) node.className = className;
+      return node;
+    };
+    const body = draftPreview.querySelector("[data-preview-body]");
+    const out = [];
+    const people = Object.keys(labels.people);
+    const by = {};
+    for (const id of people) {
+      const status = held.get(`p_${id}_att`);
+      if (status) (by[status] = by[status] || []).push(labels.people[id]);
+    }
+    const counts = labels.attendance.map(([status, text]) => {
+      const names = by[status] || [];
+      return `${text}: ${names.length}${names.length && status !== "present" ? ` (${names.join(", ")})` : ""}`;
+    });
+    out.push(el("p", `${texts.roster}: ${people.length}. ${counts.join("; ")}.`));
+    const list = el("ul", "", "plain violations");
+    for (const [name, value] of held) {
+      let m = name.match(/^u_(\d+)$/);
+      if (m && value === "fail") {
+        const note = held.get(`${name}_note`);
+        list.append(el("li", `${texts.fail}: ${labels.items[m[1]]}${note ? ` – ${note}` : ""}`));
+      }
+      m = name.match(/^p_(\d+)_att$/);
+      if (m) {
+        const failed = Object.keys(labels.items).filter((i) => held.get(`p_${m[1]}_${i}`) === "fail");
+        const notes = Object.keys(labels.items).filter((i) => held.get(`p_${m[1]}_${i}_note`))
+          .map((i) => `${labels.items[i]}: ${held.get(`p_${m[1]}_${i}_note`)}`);
+        if (held.get(`p_${m[1]}_note`)) notes.push(held.get(`p_${m[1]}_note`));
+        const late = ["late", "absent_unexcused"].includes(value);
+        if (failed.length || notes.length || late) {
+          const parts = [statusText[value]];
+          if (failed.length) parts.push(`${texts.fail}: ${failed.map((i) => labels.items[i]).join(", ")}`);
+          list.append(el("li", `${labels.people[m[1]]}: ${[...parts, ...notes].join("; ")}`));
+        }
+      }
+    }
+    out.push(list);
+    for (const name of ["findings", "assessment", "requests", "unit_comments"]) {
+      out.push(el("h3", texts[name]));
+      out.push(el("p", held.get(name) || texts.none));
+    }
+    if (held.get("remediation_due")) out.push(el("p", `${texts.due}: ${held.get("remediation_due")}`));
+    body.replaceChildren(...out);
+  }
+
   /* ---- issuing waits for this phone's changes to reach the server ---- */
 
   let waitingBefore = 0;
@@ -232,6 +296,7 @@
 
   async function show() {
     await showWaiting();
+    if (draftPreview) await drawDraftPreview();
     const record = await Offline.getVisit(key);
     const ops = (await Offline.allOps()).filter((op) => op.visit === key && op.kind === "signature");
     for (const form of document.querySelectorAll("form.signature-form")) {
