@@ -39,7 +39,7 @@ class LocalDecimalField(StringField):
 
     def pre_validate(self, form):
         if self.raw_data and self.raw_data[0].strip() and self.data is None:
-            raise ValidationError(str(_l("Enter a number, such as 92,5.")))
+            raise ValidationError(str(self.message or _l("Enter a number, such as 92,5.")))
         too_low = self.low is not None and self.data is not None and self.data < self.low
         too_high = self.high is not None and self.data is not None and self.data > self.high
         if too_low or too_high:

@@ -66,14 +66,17 @@ def format_number(value) -> str:
     return format_decimal(value)
 
 
-_DECIMAL = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)")
+# Two decimals at most: "1.000" is a thousand to a Vietnamese reader and one to an
+# English one, so a group of three after the separator is refused, not guessed.
+_DECIMAL = re.compile(r"[+-]?([0-9]+([.,][0-9]{0,2})?|[.,][0-9]{1,2})")
 
 
 def parse_decimal(value) -> Decimal | None:
     """Read a number as a Vietnamese or English phone types it: "92,5" and "92.5" are 92.5.
 
-    One decimal separator at most, either a comma or a point ("92,5,1" and "1.300,5" are
-    refused). Return None when ``value`` is not such a number; JSON numbers pass through.
+    One decimal separator at most, either a comma or a point, and two decimals at most
+    ("92,5,1", "1.300,5" and the ambiguous "1.000" are refused); ASCII digits only.
+    Return None when ``value`` is not such a number; JSON numbers pass through.
     """
     if isinstance(value, bool):
         return None
@@ -82,13 +85,15 @@ def parse_decimal(value) -> Decimal | None:
     if not isinstance(value, str):
         return None
     text = value.strip().replace("\u00a0", "")
-    if not _DECIMAL.fullmatch(text):
-        try:  # 1e3 and similar from a JSON client
-            number = Decimal(text) if text and text[-1].isdigit() else None
+    if _DECIMAL.fullmatch(text):
+        return Decimal(text.replace(",", "."))
+    if isinstance(value, float) and text.isascii():  # a JSON number such as 1e3
+        try:
+            number = Decimal(text)
         except ArithmeticError:
             return None
-        return number if number is not None and number.is_finite() else None
-    return Decimal(text.replace(",", "."))
+        return number if number.is_finite() and number == round(number, 2) else None
+    return None
 
 
 def format_vn_decimal(value: Decimal | float) -> str:

@@ -178,7 +178,14 @@ def test_the_signing_certificate_is_offered_with_its_fingerprint(client):
 
 @pytest.mark.parametrize(
     ("typed", "stored", "status"),
-    [("92,5", 92.5, 200), ("92.5", 92.5, 200), ("92,5,1", None, 422), ("925", None, 422)],
+    [
+        ("92,5", 92.5, 200),
+        ("92.5", 92.5, 200),
+        ("92,5,1", None, 422),
+        ("925", None, 422),
+        ("1.000", None, 422),  # a thousand or one? refused, not guessed
+        ("١٢", None, 422),
+    ],
 )
 def test_numbers_typed_the_vietnamese_way(client, lead, app, typed, stored, status):
     visit = start(client, lead, app)
@@ -323,3 +330,44 @@ def test_the_visits_export_gives_the_time_the_visit_ended(client, auth, lead, ap
     header, *rows = [line.split(",") for line in text.lstrip("\ufeff").splitlines()]
     row = next(r for r in rows if r[0] == str(inspection_id))
     assert row[header.index("Kết thúc")] == ended
+
+
+def test_a_number_on_an_item_that_records_none_is_refused(client, lead, app):
+    visit = start(client, lead, app)
+    body = {"version": 1, "unit_items": [{"code": "SMOKE-NONE", "outcome": "pass", "number": 5}]}
+    response = save(client, lead, visit["id"], body)
+    assert response.status_code == 422
+    assert "unit_items[0].number" in response.json["error"]["fields"]
+
+
+def test_the_printed_signing_time_is_the_signed_one_and_photos_keep_their_time(client, lead, app):
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    from inspection.i18n import local
+    from tests.visit_helpers import jpeg, photo
+
+    visit = start(client, lead, app)
+    shot = photo(client, lead, visit["id"], jpeg(), item_code="SMOKE-SIGN")  # no EXIF time
+    assert shot.status_code == 201
+    inspection_id = visit["id"]
+    full = record(client, lead, inspection_id)
+    from tests.visit_helpers import complete_answers
+
+    checklist = client.get("/api/v1/checklists/current", headers=bearer(lead)).json
+    assert save(client, lead, inspection_id, complete_answers(full, checklist)).status_code == 200
+    for role in ("lead", "unit_rep"):
+        assert sign(client, lead, inspection_id, role).status_code == 200
+    assert finalize(client, lead, inspection_id).status_code == 201
+    data = pdf_of(client, lead, inspection_id)
+    # PAdES keeps the signing time in the signature dictionary (/M), not in the CMS.
+    when = PdfFileReader(io.BytesIO(data)).embedded_signatures[0].self_reported_timestamp
+    assert f"Thời gian ký: {local(when).isoformat()}" in pdf_text(data)
+
+    first = pdf_text(data)
+    copy = client.post(f"/api/v1/inspections/{inspection_id}/amend", headers=bearer(lead)).json
+    for role in ("lead", "unit_rep"):
+        assert sign(client, lead, copy["id"], role).status_code == 200
+    assert finalize(client, lead, copy["id"]).status_code == 201
+    again = pdf_text(pdf_of(client, lead, copy["id"]))
+    taken = first[first.index("chụp lúc") :][:40]
+    assert taken in again  # the correction does not move when the photo was taken

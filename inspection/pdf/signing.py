@@ -128,8 +128,33 @@ def trusted_certificates(signer: signers.SimpleSigner) -> list:
     return [signer.signing_cert, *signer.cert_registry]
 
 
-def sign(pdf: bytes, signer: signers.SimpleSigner, *, reason: str, location: str) -> bytes:
-    """Sign ``pdf`` with a PAdES baseline signature in an invisible field."""
+class _TimedSigner(signers.PdfSigner):
+    """A PdfSigner whose signing time is given, so the printed time is the signed one."""
+
+    def __init__(self, *args, signing_time: datetime.datetime | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.signing_time = signing_time
+
+    def init_signing_session(self, pdf_out, existing_fields_only=False):
+        session = super().init_signing_session(pdf_out, existing_fields_only)
+        if self.signing_time is not None:
+            session.system_time = self.signing_time
+        return session
+
+
+def sign(
+    pdf: bytes,
+    signer: signers.SimpleSigner,
+    *,
+    reason: str,
+    location: str,
+    signing_time: datetime.datetime | None = None,
+) -> bytes:
+    """Sign ``pdf`` with a PAdES baseline signature in an invisible field.
+
+    ``signing_time`` is the time the signature carries (now by default): the minutes
+    print it, so both must be the same instant.
+    """
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     metadata = signers.PdfSignatureMetadata(
         field_name=FIELD,
@@ -138,7 +163,8 @@ def sign(pdf: bytes, signer: signers.SimpleSigner, *, reason: str, location: str
         reason=reason,
         location=location,
     )
-    output = _run(signers.PdfSigner(metadata, signer=signer).async_sign_pdf(writer))
+    pdf_signer = _TimedSigner(metadata, signer=signer, signing_time=signing_time)
+    output = _run(pdf_signer.async_sign_pdf(writer))
     return output.getvalue()
 
 

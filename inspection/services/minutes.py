@@ -330,7 +330,10 @@ def _photo_caption(photo, items, people_by_id, person_checks, unit_rows) -> str:
     if photo.item_id:
         item = items[photo.item_id]
         row = unit_rows.get(item.id)
-        about.append(row.note.strip() if row is not None and row.note.strip() else item.label_vi)
+        if row is not None and row.note.strip():
+            about.append(row.note.strip())  # a unit item's finding, in the team's words
+        elif not any(n.startswith(f"{item.short_label_vi or item.label_vi}:") for n in about):
+            about.append(item.short_label_vi or item.label_vi)
     taken = local(photo.captured_at or photo.uploaded_at)
     when = f"chụp lúc {taken.hour:02d} giờ {taken.minute:02d} ngày {taken:%d/%m/%Y}"
     return f"{' – '.join(a.rstrip('.') for a in about) or 'Toàn cảnh'}; {when}"
@@ -579,6 +582,7 @@ def finalize(
         signer,
         reason=f"Biên bản số {display}",
         location=settings.place_name,
+        signing_time=now.replace(microsecond=0),
     )
     blob = blobs.put(pdf, "application/pdf")
     minutes = Minutes(
@@ -803,6 +807,7 @@ def start_amendment(actor: audit.Actor, user: User, inspection: Inspection) -> I
                 width=photo.width,
                 height=photo.height,
                 captured_at=photo.captured_at,
+                uploaded_at=photo.uploaded_at,
                 uploaded_by_id=photo.uploaded_by_id,
             )
         )

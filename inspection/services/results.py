@@ -181,7 +181,9 @@ def _parse(inspection: Inspection, data: dict, actor_is_lead: bool) -> tuple[dic
             change["outcome"] = v.enum(f"{key}.outcome", entry["outcome"], Outcome, OUTCOME_ERROR)
         if "note" in entry:
             change["note"] = v.text(f"{key}.note", entry["note"], MAX_NOTE)
-        if "number" in entry:
+        if "number" in entry and not item.number_label_vi and entry["number"] not in (None, ""):
+            v.fail(f"{key}.number", _l("This item records no number."))
+        elif "number" in entry:
             change["number"] = v.number(f"{key}.number", entry["number"], item)
         parsed["unit_items"].append(change)
 
@@ -244,16 +246,18 @@ def _check_derived(v: _Validator, key: str, entry: dict, attendance) -> None:
     """A derived item may be sent, but only with the outcome attendance gives it."""
     outcome = v.enum(f"{key}.outcome", entry.get("outcome"), Outcome, OUTCOME_ERROR)
     expected = ATTENDANCE_OUTCOME.get(attendance)
-    if "outcome" in entry and outcome != expected and f"{key}.outcome" not in v.errors:
-        v.fail(
-            f"{key}.outcome",
-            _l(
-                "This item follows from attendance (%(attendance)s gives %(outcome)s):"
-                " change the attendance instead.",
-                attendance=label(attendance) if attendance else _l("no attendance yet"),
-                outcome=label(expected) if expected else _l("no answer"),
-            ),
+    if "outcome" not in entry or outcome == expected or f"{key}.outcome" in v.errors:
+        return
+    if attendance is None:
+        message = _l("This item follows from attendance, which is not marked yet: mark it.")
+    else:
+        message = _l(
+            "This item follows from attendance: %(attendance)s means %(outcome)s."
+            " Change the attendance instead.",
+            attendance=label(attendance),
+            outcome=label(expected),
         )
+    v.fail(f"{key}.outcome", message)
 
 
 def _ended_at(v: _Validator, inspection: Inspection, value, actor_is_lead: bool):

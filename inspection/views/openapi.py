@@ -145,7 +145,16 @@ LONG_TEXT = {"type": "string", "maxLength": 20000}
 DATE = nullable({"type": "string", "format": "date"})
 DATETIME = nullable({"type": "string", "format": "date-time"})
 UNIT_ITEM = obj(
-    {"code": STRING}, {"outcome": OUTCOME, "note": NOTE, "number": nullable({"type": "number"})}
+    {"code": STRING},
+    {
+        "outcome": OUTCOME,
+        "note": NOTE,
+        "number": {
+            "type": ["number", "string", "null"],
+            "description": "Only on items with a number_label, within number_min..number_max;"
+            ' two decimals at most; text may use a comma ("92,5") or a point ("92.5").',
+        },
+    },
 )
 PERSON_ITEM = obj({"code": STRING}, {"outcome": OUTCOME, "note": NOTE})
 TEXTS = {

@@ -65,8 +65,10 @@ def upload():
 
 def certificate_facts() -> dict:
     cert = signing.configured_signer(current_app.config).signing_cert
+    subject = cert.subject.native
     return {
-        "subject": cert.subject.human_friendly,
+        "name": subject.get("common_name", ""),
+        "organisation": subject.get("organization_name", ""),
         "sha256": ":".join(f"{b:02X}" for b in hashlib.sha256(cert.dump()).digest()),
         "valid_to": cert["tbs_certificate"]["validity"]["not_after"].native,
     }

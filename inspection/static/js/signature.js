@@ -336,6 +336,10 @@
         const next = fresh.getElementById(id);
         if (now && next) now.replaceChildren(...next.childNodes);
       }
+      const alertNow = document.getElementById("void-alert");
+      const alertNext = fresh.getElementById("void-alert");
+      if (alertNow) alertNow.remove();
+      if (alertNext) page.after(alertNext);
       for (const role of ["lead", "secretary", "unit_rep"]) {
         const now = document.querySelector(`#sign-${role} [data-void]`);
         const next = fresh.querySelector(`#sign-${role} [data-void]`);
