@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from inspection.extensions import db
 from inspection.models import ChecklistItem, Inspection, UnitItemResult
-from tests.e2e.test_visit_phone import _start_visit, _wait_saved
+from tests.e2e.test_visit_phone import _start_visit, _wait_ready, _wait_saved
 
 
 def _rate(app):
@@ -21,6 +21,7 @@ def _rate(app):
 def test_the_on_time_rate_typed_with_a_comma(phone, live_server, app):
     page = phone
     _start_visit(page, live_server, "Trung tâm Hành chính công huyện")
+    _wait_ready(page)
     rate = page.locator(".item[data-code=OSS-OVERDUE] input[name$=_number]")
     assert rate.get_attribute("inputmode") == "decimal"
     rate.fill("92,5")

@@ -9,11 +9,12 @@ from inspection.extensions import db
 from inspection.models import Inspection, InspectionStatus, Minutes
 from tests.e2e.conftest import no_horizontal_scroll
 from tests.e2e.test_sign_phone import _sign
-from tests.e2e.test_visit_phone import _start_visit, _wait_saved
+from tests.e2e.test_visit_phone import _start_visit, _wait_ready, _wait_saved
 
 
 def _to_sign_page(page, live_server):
     _start_visit(page, live_server, "Phòng Nội vụ")
+    _wait_ready(page)
     page.get_by_role("button", name="Tất cả có mặt").tap()
     page.locator("#roster").get_by_role("button", name="Tất cả đạt").tap()
     page.locator("#unit-h + button").tap()
@@ -54,6 +55,7 @@ def test_a_change_after_signing_voids_it_and_queued_changes_hold_the_issue(
     page.locator("a.back").tap()
     page.wait_for_url(re.compile(r"/summary$"))
     page.goto(page.url.replace("/summary", ""))
+    _wait_ready(page)
     page.locator("[name=assessment]").fill("Còn 01 người đi muộn.")
     page.locator("[name=assessment]").dispatch_event("change")
     _wait_saved(page)
@@ -71,6 +73,7 @@ def test_a_change_after_signing_voids_it_and_queued_changes_hold_the_issue(
     # Text the phone cannot send yet (the server does not answer): issuing waits for it.
     gate.unavailable = r"/api/.*"
     page.goto(page.url.replace("/sign", ""))
+    _wait_ready(page)
     page.locator("[name=requests]").fill("Chấn chỉnh việc đeo thẻ.")
     page.locator("[name=requests]").dispatch_event("change")
     page.wait_for_function("() => document.documentElement.dataset.waiting === '1'")
