@@ -14,6 +14,7 @@ import uuid
 from datetime import UTC, datetime
 
 from flask import Flask, g, has_request_context, request
+from sqlalchemy import inspect as sa_inspect
 
 REQUEST_FIELDS = ("method", "path", "status", "duration_ms", "user_id", "request_id", "ip")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -60,7 +61,9 @@ def _finish(response):
     response.headers["X-Request-ID"] = g.get("request_id", "")
     # The user the request already loaded, if any: logging must not load one (static files).
     user = g.get("_login_user")
-    user_id = user.id if user is not None and user.is_authenticated else None
+    # Read from the identity map, never loaded: an export may have let go of the user.
+    state = sa_inspect(user, raiseerr=False) if user is not None else None
+    user_id = state.identity[0] if state is not None and state.identity else None
     log.info(
         "%s %s %s",
         request.method,

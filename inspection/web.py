@@ -2,7 +2,10 @@
 
 import hashlib
 import logging
+import re
+import unicodedata
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
@@ -115,6 +118,22 @@ def handle_unexpected(exc: Exception):
     if wants_json():
         return json_error(500, "internal", message)
     return render_template("error.html", status=500, message=message), 500
+
+
+# Characters a header's ASCII fallback name may not carry: quotes, backslashes, controls.
+_UNSAFE_FALLBACK = re.compile(r'["\\\x00-\x1f\x7f;*=]')
+
+
+def content_disposition(disposition: str, filename: str) -> str:
+    """A Content-Disposition header value that any filename survives (RFC 6266, 5987).
+
+    ``filename*`` carries the name in UTF-8, percent-encoded (Vietnamese, quotes and bidi
+    controls included); ``filename`` is an ASCII fallback without diacritics or quotes.
+    """
+    fallback = unicodedata.normalize("NFKD", filename).replace("đ", "d").replace("Đ", "D")
+    fallback = fallback.encode("ascii", "ignore").decode("ascii")
+    fallback = _UNSAFE_FALLBACK.sub("_", fallback).strip() or "file"
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def security_headers(response):

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from inspection.extensions import db
 from inspection.i18n import local_today
 from inspection.models import (
+    Blob,
     Inspection,
     InspectionStatus,
     Minutes,
@@ -184,10 +185,22 @@ def _evidence(data: bytes, filename: str, max_bytes: int) -> tuple[bytes, str, s
             PdfFileReader(io.BytesIO(data), strict=False).root  # noqa: B018 - parse or fail
         except Exception as exc:  # a broken or hostile PDF may fail in many ways
             raise images.NotAnImage(str(_l("This file is not a readable PDF."))) from exc
-        return data, "application/pdf", filename
+        return data, "application/pdf", _named(filename, ".pdf")
     processed = images.process_photo(data, max_bytes)
+    return processed.jpeg, "image/jpeg", _named(filename, ".jpg")
+
+
+def _named(filename: str, extension: str) -> str:
+    """The uploaded name with the extension of the checked type (a PDF named .jpg is .pdf)."""
     stem = filename.rsplit(".", 1)[0] if "." in filename else filename
-    return processed.jpeg, "image/jpeg", f"{stem}.jpg"
+    return f"{stem or 'file'}{extension}"
+
+
+def evidence_filename(row: RemediationEvidence) -> str:
+    """The name an evidence file is served under: its extension follows its stored type."""
+    blob = db.session.get(Blob, row.blob_sha256)
+    extension = ".pdf" if blob is not None and blob.content_type == "application/pdf" else ".jpg"
+    return _named(row.filename, extension)
 
 
 def respond(

@@ -8,6 +8,7 @@ from inspection.models import Photo, RemediationEvidence
 from inspection.services import audit, blobs, review, visits
 from inspection.services import minutes as minutes_service
 from inspection.views.access import ALL_ROLES, actor, require
+from inspection.web import content_disposition
 
 bp = Blueprint("files", __name__)
 
@@ -26,7 +27,7 @@ def send_blob(sha256: str, filename: str, disposition: str = "inline"):
     response.set_etag(sha256)
     # Private: personal data must not sit in shared caches; immutable: the bytes never change.
     response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response.headers["Content-Disposition"] = content_disposition(disposition, filename)
     return response
 
 
@@ -72,4 +73,4 @@ def evidence(evidence_id: int):
     if row is None:
         abort(404)
     review.get_remediation(current_user, row.remediation_id)  # 404 when not theirs
-    return send_blob(row.blob_sha256, row.filename, "attachment")
+    return send_blob(row.blob_sha256, review.evidence_filename(row), "attachment")

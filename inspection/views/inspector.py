@@ -36,6 +36,7 @@ from inspection.pdf import signing
 from inspection.services import minutes, org, results, visits
 from inspection.services.errors import Conflict, ServiceError
 from inspection.views.access import actor, require
+from inspection.web import content_disposition
 
 bp = Blueprint("inspector", __name__, url_prefix="/inspector")
 inspector_only = require(Role.INSPECTOR)
@@ -435,7 +436,7 @@ def draft_pdf(inspection_id: int):
     """The minutes as they would be issued now, marked DỰ THẢO: no number, no signature."""
     inspection = visits.get_editable(current_user, inspection_id)
     response = Response(minutes.draft_pdf(inspection), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = "inline; filename=du-thao-bien-ban.pdf"
+    response.headers["Content-Disposition"] = content_disposition("inline", "du-thao-bien-ban.pdf")
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -41,6 +41,7 @@ from inspection.services import (
 )
 from inspection.services.errors import ServiceError
 from inspection.views.access import actor, get_or_404, require
+from inspection.web import content_disposition
 
 bp = Blueprint("office", __name__, url_prefix="/office")
 office_only = require(Role.OFFICE, Role.ADMIN)
@@ -263,7 +264,9 @@ def report_pdf():
     """The same report as a PDF, through the minutes' WeasyPrint path."""
     response = make_response(render.html_to_pdf(_report(pdf=True)))
     response.mimetype = "application/pdf"
-    response.headers["Content-Disposition"] = 'attachment; filename="bao-cao-kiem-tra.pdf"'
+    response.headers["Content-Disposition"] = content_disposition(
+        "attachment", "bao-cao-kiem-tra.pdf"
+    )
     return response
 
 
@@ -284,7 +287,9 @@ def _streamed_csv(lines, *args) -> Response:
 
     def stream():
         with app.app_context():
-            yield from lines(*args)
+            # A WSGI body is bytes: gunicorn refuses str ("… is not a byte").
+            for line in lines(*args):
+                yield line.encode("utf-8")
 
     response = Response(stream(), mimetype="text/csv")
     # Flask-Compress would buffer the whole export to compress it: keep it streaming.
@@ -308,13 +313,14 @@ def export(kind: str, fmt: str):
         response = _streamed_csv(exports.csv_lines, kind, filters)
     else:
         spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - send_file closes it
-        exports.xlsx_file(kind, filters, spool)
+        with current_app.app_context():  # a session of its own: the export lets go of rows
+            exports.xlsx_file(kind, filters, spool)
         spool.seek(0)
         response = send_file(
             spool,
             mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Content-Disposition"] = content_disposition("attachment", name)
     return response
 
 
@@ -431,5 +437,5 @@ def audit_export():
     db.session.commit()
     response = _streamed_csv(exports.audit_csv_lines, filters)
     name = f"nhat-ky-{local_today():%Y%m%d}.csv"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Content-Disposition"] = content_disposition("attachment", name)
     return response

@@ -9,6 +9,7 @@ from inspection.extensions import db, limiter
 from inspection.pdf import signing
 from inspection.services import minutes as minutes_service
 from inspection.views.inspector import base_url
+from inspection.web import content_disposition
 
 bp = Blueprint("verify", __name__)
 
@@ -30,7 +31,9 @@ def certificate(form: str):
     body = cert.dump() if form == "der" else signing.pem(cert)
     mimetype = "application/pkix-cert" if form == "der" else "application/x-pem-file"
     response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f"attachment; filename=chung-thu-so.{form}"
+    response.headers["Content-Disposition"] = content_disposition(
+        "attachment", f"chung-thu-so.{form}"
+    )
     return response
 
 
