@@ -4,7 +4,8 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, and_, text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inspection.models.accounts import User
@@ -68,6 +69,9 @@ class Inspection(Base):
     # the lead; finished_at is when the minutes were issued, perhaps days later.
     ended_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # Set when a correction of this visit is issued: its minutes are history from then on,
+    # and the visit no longer counts in any figure, list or export (see ``counts``).
+    superseded_at: Mapped[datetime | None]
     latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     location_accuracy_m: Mapped[int | None]
@@ -89,6 +93,20 @@ class Inspection(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __mapper_args__ = {"version_id_col": version}
+
+    @hybrid_property
+    def counts(self) -> bool:
+        """What counts, defined once: a finalized visit whose minutes are current.
+
+        A visit whose minutes a correction replaced is history; its correction counts.
+        Every figure, list and export selects visits with this.
+        """
+        return self.status is InspectionStatus.FINALIZED and self.superseded_at is None
+
+    @counts.inplace.expression
+    @classmethod
+    def _counts_expression(cls):
+        return and_(cls.status == InspectionStatus.FINALIZED, cls.superseded_at.is_(None))
 
     unit: Mapped[Unit] = relationship()
     checklist_version: Mapped[ChecklistVersion] = relationship()

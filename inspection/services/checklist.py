@@ -44,6 +44,13 @@ def current_version() -> ChecklistVersion:
     return version
 
 
+def item_names(locale: str) -> dict[str, str]:
+    """Item codes to the short names users read (the current version's), for figures."""
+    template = default_template()
+    version = latest_version(template) if template else None
+    return {i.code: i.short_label(locale) for i in version.items} if version else {}
+
+
 def item_data(item: ChecklistItem) -> dict:
     """Return an item as plain data (the shape ``create_version`` takes)."""
     return {name: getattr(item, name) for name in ITEM_FIELDS}

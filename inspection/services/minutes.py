@@ -596,6 +596,10 @@ def finalize(
         created_by_id=actor.user_id,
     )
     db.session.add(minutes)
+    if supersedes is not None:
+        # The replaced visit becomes history: it leaves every figure, list and export.
+        supersedes.inspection.superseded_at = now
+        stats.forget(supersedes.inspection_id)
     inspection.status = InspectionStatus.FINALIZED
     inspection.ended_at = inspection.ended_at or now
     inspection.finished_at = now
@@ -634,6 +638,25 @@ def current_for(inspection_id: int) -> Minutes | None:
 
 def superseded_by(minutes: Minutes) -> Minutes | None:
     return db.session.scalar(select(Minutes).filter_by(supersedes_id=minutes.id))
+
+
+def correction_of(inspection: Inspection) -> Inspection | None:
+    """The issued correction that replaced this visit's minutes, if any."""
+    if inspection.superseded_at is None:
+        return None
+    return db.session.scalar(
+        select(Inspection)
+        .join(Minutes, Minutes.id == Inspection.amends_minutes_id)
+        .where(Minutes.inspection_id == inspection.id, Inspection.counts)
+    )
+
+
+def replacements(minutes_ids: list[int]) -> dict[int, Minutes]:
+    """The minutes that replaced each of ``minutes_ids`` (those replaced), in one query."""
+    if not minutes_ids:
+        return {}
+    rows = db.session.scalars(select(Minutes).where(Minutes.supersedes_id.in_(minutes_ids)))
+    return {m.supersedes_id: m for m in rows}
 
 
 def filename(minutes: Minutes) -> str:

@@ -59,7 +59,7 @@ def plan_rows(year: int) -> list[dict]:
                 *[func.sum(case((quarter == n, 1), else_=0)).label(f"d{n}") for n in range(1, 5)],
             )
             .where(
-                Inspection.status == InspectionStatus.FINALIZED,
+                Inspection.counts,
                 Inspection.started_at >= start,
                 Inspection.started_at < end,
             )
@@ -150,7 +150,7 @@ def draw_weights(today: date) -> list[tuple[Unit, float]]:
     last = dict(
         db.session.execute(
             select(Inspection.unit_id, func.max(Inspection.started_at))
-            .where(Inspection.status == InspectionStatus.FINALIZED)
+            .where(Inspection.counts)
             .group_by(Inspection.unit_id)
         ).all()
     )

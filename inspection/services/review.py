@@ -39,12 +39,13 @@ MAX_EVIDENCE_FILES = 10
 
 
 def inbox() -> list[Inspection]:
-    """Finalized visits that no one has reviewed yet, oldest first."""
+    """Visits that count and that no one has reviewed yet, oldest first (a superseded
+    visit leaves the inbox: its correction takes its place)."""
     reviewed = exists().where(Review.inspection_id == Inspection.id)
     return list(
         db.session.scalars(
             select(Inspection)
-            .where(Inspection.status == InspectionStatus.FINALIZED, ~reviewed)
+            .where(Inspection.counts, ~reviewed)
             .options(selectinload(Inspection.unit))
             .order_by(Inspection.finished_at)
         )
@@ -79,6 +80,10 @@ def review(
     today: date,
 ) -> Review:
     """Accept a finalized visit, or require remediation of some items by a deadline."""
+    if inspection.status is InspectionStatus.FINALIZED and not inspection.counts:
+        raise Conflict(
+            str(_l("These minutes were replaced by a correction: review the correction."))
+        )
     if inspection.status is not InspectionStatus.FINALIZED:
         raise Conflict(str(_l("Only visits with issued minutes are reviewed.")))
     if review_of(inspection.id) is not None:

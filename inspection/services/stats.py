@@ -54,9 +54,9 @@ def _where(query, filters: Filters, started_at, unit_id):
 
 
 def selected_visits(filters: Filters):
-    """The finalized visits the filters select, as a subquery of (id, unit_id)."""
+    """The visits that count (Inspection.counts) the filters select, as (id, unit_id)."""
     query = select(Inspection.id.label("id"), Inspection.unit_id.label("unit_id")).where(
-        Inspection.status == InspectionStatus.FINALIZED
+        Inspection.counts
     )
     return _where(query, filters, Inspection.started_at, Inspection.unit_id).subquery("v")
 
@@ -157,7 +157,17 @@ def one_stop(filters: Filters) -> list[dict]:
 
 
 def remediation_counts(filters: Filters, today: date) -> dict:
-    visits = selected_visits(filters)
+    """Open, overdue and answered requests of the filters' visits.
+
+    A request stays the unit's to fix when a correction replaces the visit's minutes, so
+    requests of superseded visits count here (under the visit's own date and unit).
+    """
+    visits = _where(
+        select(Inspection.id.label("id")).where(Inspection.status == InspectionStatus.FINALIZED),
+        filters,
+        Inspection.started_at,
+        Inspection.unit_id,
+    ).subquery("v")
     waiting = Remediation.status.in_([RemediationStatus.OPEN, RemediationStatus.REOPENED])
     row = db.session.execute(
         select(
@@ -199,11 +209,11 @@ def repeat_findings(filters: Filters, minimum: int = 2) -> list[dict]:
 
 
 def person_history(staff_id: int) -> list[dict]:
-    """Every finalized visit where this person was on the roster, with what they failed."""
+    """Every visit that counts where this person was on the roster, with what they failed."""
     rows = db.session.execute(
         select(Inspection, PersonResult)
         .join(PersonResult, PersonResult.inspection_id == Inspection.id)
-        .where(PersonResult.staff_id == staff_id, Inspection.status == InspectionStatus.FINALIZED)
+        .where(PersonResult.staff_id == staff_id, Inspection.counts)
         .order_by(Inspection.started_at.desc())
     ).all()
     history = []
@@ -243,7 +253,7 @@ REBUILD_SQL = (
         WHERE r.outcome IN ('pass', 'fail')
     ) a
     JOIN inspection i ON i.id = a.inspection_id
-    WHERE i.status = 'finalized' {only}
+    WHERE i.status = 'finalized' AND i.superseded_at IS NULL {only}
     GROUP BY a.inspection_id, a.category, i.unit_id, i.started_at
     """,
     """
@@ -256,7 +266,7 @@ REBUILD_SQL = (
            SUM(CASE WHEN p.attendance = 'absent_unexcused' THEN 1 ELSE 0 END),
            SUM(CASE WHEN p.attendance = 'on_duty' THEN 1 ELSE 0 END)
     FROM inspection i JOIN person_result p ON p.inspection_id = i.id
-    WHERE i.status = 'finalized' {only}
+    WHERE i.status = 'finalized' AND i.superseded_at IS NULL {only}
     GROUP BY i.id, i.unit_id, i.started_at
     """,
     """
@@ -266,7 +276,8 @@ REBUILD_SQL = (
     JOIN person_result p ON p.inspection_id = i.id
     JOIN person_item_result r ON r.person_result_id = p.id
     JOIN checklist_item c ON c.id = r.item_id
-    WHERE i.status = 'finalized' AND r.outcome = 'fail' AND p.staff_id IS NOT NULL {only}
+    WHERE i.status = 'finalized' AND i.superseded_at IS NULL
+      AND r.outcome = 'fail' AND p.staff_id IS NOT NULL {only}
     """,
 )
 
@@ -285,6 +296,12 @@ def materialize(inspection_id: int) -> None:
         db.session.execute(
             text(statement.format(only="AND i.id = :id", month=month)), {"id": inspection_id}
         )
+
+
+def forget(inspection_id: int) -> None:
+    """Take a superseded visit out of the figures: its correction's figures replace them."""
+    for table in (VisitCategoryStat, VisitAttendanceStat, PersonFailure):
+        db.session.execute(delete(table).where(table.inspection_id == inspection_id))
 
 
 def rebuild() -> None:

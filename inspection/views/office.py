@@ -15,6 +15,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -30,6 +31,7 @@ from inspection.models import Role, StaffMember
 from inspection.pdf import render
 from inspection.services import (
     audit,
+    checklist,
     exports,
     minutes,
     org,
@@ -92,6 +94,7 @@ def visit(inspection_id: int):
         inspection=inspection,
         summary=results.summary(inspection),
         minutes=minutes.current_for(inspection.id),
+        correction=minutes.correction_of(inspection),
         done=done,
         form=form,
         remediations=review.remediations_of(inspection.id),
@@ -222,6 +225,7 @@ def dashboard():
         ],
         remediation=stats.remediation_counts(filters, local_today()),
         repeat=stats.repeat_findings(filters) if current_user.role is Role.OFFICE else None,
+        item_names=checklist.item_names(get_locale().language),
         names=names,
         percent=_percent,
     )

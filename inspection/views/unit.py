@@ -20,10 +20,12 @@ unit_only = require(Role.UNIT)
 @bp.get("/")
 @unit_only
 def index():
+    issued = visits.unit_minutes(current_user.unit_id)
     return render_template(
         "unit/home.html",
         unit=current_user.unit,
-        minutes=visits.unit_minutes(current_user.unit_id),
+        minutes=issued,
+        replaced=minutes.replacements([m.id for m in issued]),
         requests=review.list_remediations(current_user),
         confirm=ConfirmForm(),
         today=local_today(),
