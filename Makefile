@@ -27,8 +27,8 @@ translations: $(CATALOGS:.po=.mo)
 
 run: $(VENV)/.runtime translations
 	$(FLASK) init-db
-	$(FLASK) seed-demo --if-empty
 	$(FLASK) make-cert --if-missing
+	$(FLASK) seed-demo --if-empty
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL names one

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from inspection.extensions import db
 from inspection.models import Role, Unit, User
 from inspection.pdf import signing
-from inspection.services import accounts, backups, demo, org
+from inspection.services import accounts, backups, demo, demo_history, org
 from inspection.services.audit import SYSTEM
 from inspection.services.errors import ServiceError
 
@@ -28,7 +28,12 @@ def init_db() -> None:
 @click.command("seed-demo")
 @with_appcontext
 @click.option("--if-empty", is_flag=True, help="Only seed a database that has no users yet.")
-def seed_demo(if_empty: bool) -> None:
+@click.option(
+    "--history/--no-history",
+    default=True,
+    help="Also issue the 2018 visits (needs the signing certificate: make-cert).",
+)
+def seed_demo(if_empty: bool, history: bool) -> None:
     """Create the demo organisation of the Bình Xuyên story (safe to run twice)."""
     if if_empty and db.session.scalar(select(func.count(User.id))):
         click.echo("Database already has users; demo data not added.")
@@ -36,6 +41,12 @@ def seed_demo(if_empty: bool) -> None:
     created = demo.seed()
     db.session.commit()
     click.echo("Demo data: " + ", ".join(f"{k} +{v}" for k, v in created.items()))
+    if history:
+        signer = signing.configured_signer(current_app.config)
+        base_url = current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
+        issued = demo_history.seed_history(signer=signer, base_url=base_url)
+        db.session.commit()
+        click.echo(f"Demo history of {demo_history.YEAR}: {issued} minutes issued.")
 
 
 @click.command("create-user")

@@ -1,5 +1,7 @@
 """The demo organisation: complete, realistic and safe to seed twice."""
 
+from datetime import date
+
 from sqlalchemy import func, select
 
 from inspection.extensions import db
@@ -111,3 +113,68 @@ def test_default_checklist_is_domain_md(ctx):
     assert person == {"ATT-PRESENT", "UNI-DRESS", "UNI-SHOES", "BADGE-WORN", "BADGE-VALID"}
     overdue = version.items[-1]
     assert overdue.number_label_vi and "118/2025" in overdue.legal_basis
+
+
+def test_the_demo_history_tells_the_2018_story(app, client, auth):
+    from inspection.models import Inspection, Minutes, Remediation, RemediationStatus, Signature
+    from inspection.pdf import signing
+    from inspection.services import demo_history, stats
+
+    with app.app_context():
+        signer = signing.configured_signer(app.config)
+        assert demo_history.seed_history(signer=signer, base_url="http://localhost") == 19
+        db.session.commit()
+        assert demo_history.seed_history(signer=signer, base_url="http://localhost") == 0
+        numbers = [
+            m.display_number for m in db.session.scalars(select(Minutes).order_by(Minutes.id))
+        ]
+        assert numbers == [f"{n:02d}/BB-ĐKT" for n in range(1, 20)]
+        assert {m.year for m in db.session.scalars(select(Minutes))} == {2018}
+        states = dict(
+            db.session.execute(
+                select(Remediation.status, func.count()).group_by(Remediation.status)
+            ).all()
+        )
+        assert set(states) == set(RemediationStatus)
+        refused = db.session.scalar(
+            select(func.count()).select_from(Signature).where(Signature.refused)
+        )
+        assert refused == 1
+        superseded = db.session.scalar(
+            select(func.count())
+            .select_from(Inspection)
+            .where(Inspection.superseded_at.is_not(None))
+        )
+        assert superseded == 1
+        assert stats.latest_year() == 2018
+        # Discipline improves: the second half of the year complies more than the first.
+        first = stats.compliance(stats.Filters(date(2018, 1, 1), date(2018, 6, 30)))
+        second = stats.compliance(stats.Filters(date(2018, 7, 1), date(2018, 12, 31)))
+
+        def rate(figures):
+            rows = figures["by_unit"]
+            return 1 - sum(r["failed"] for r in rows) / sum(r["checked"] for r in rows)
+
+        assert rate(second) > rate(first)
+        one_stop = {r["unit_id"]: r["rate"] for r in stats.one_stop(stats.Filters())}
+        tthcc = db.session.scalar(select(Unit.id).filter_by(code="TTHCC"))
+        assert 95 < one_stop[tthcc] < 99
+
+    auth.login("noivu")
+    page = client.get("/office/dashboard").get_data(as_text=True)
+    assert 'value="2018-01-01"' in page and "Không có số liệu" not in page
+    with app.app_context():  # the article's one-stop figures, on 17/9/2018's visit
+        visit = db.session.get(Inspection, _visit_of(app, "TTHCC", 9))
+        assert "1.312 hồ sơ" in visit.findings and "97,5%" in visit.findings
+        rate = next(r for r in visit.unit_results if r.item.code == "OSS-OVERDUE")
+        assert rate.number_value == 97.5
+
+
+def _visit_of(app, code, month):
+    from inspection.models import Inspection
+
+    with app.app_context():
+        visits = db.session.scalars(
+            select(Inspection).join(Unit).where(Unit.code == code).order_by(Inspection.started_at)
+        ).all()
+        return next(v.id for v in visits if v.started_at.month == month)

@@ -532,6 +532,7 @@ def finalize(
     supersedes: Minutes | None = None,
     locale: str = "vi",
     version: int | None = None,
+    issued_at: datetime | None = None,
 ) -> Minutes:
     """Issue the minutes: number, render, sign, store, and freeze the visit, all or nothing.
 
@@ -561,7 +562,7 @@ def finalize(
             missing,
         )
     settings = org.get_settings()
-    now = utcnow()
+    now = issued_at or utcnow()  # given only when recording history (the demo's 2018)
     year = now.astimezone(LOCAL_TZ).year
     number = next_number(settings.issuing_abbr, year)
     code = secrets.token_urlsafe(9)

@@ -16,6 +16,7 @@ from inspection.models import (
     ChecklistItem,
     Inspection,
     InspectionStatus,
+    Minutes,
     Outcome,
     PersonFailure,
     PersonResult,
@@ -70,6 +71,11 @@ def visit_count(filters: Filters) -> int:
     """Finalized visits in the filters (every visit answers unit items, so has a row here)."""
     rows = _filtered(VisitCategoryStat, filters)
     return db.session.scalar(select(func.count(distinct(rows.c.inspection_id)))) or 0
+
+
+def latest_year() -> int | None:
+    """The latest year in which minutes were issued (the figures pages open on it)."""
+    return db.session.scalar(select(func.max(Minutes.year)))
 
 
 def _rate(checked: int, failed: int) -> float | None:

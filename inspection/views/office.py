@@ -1,6 +1,7 @@
 """The Home Affairs office: the review inbox, remediation tracking."""
 
 import tempfile
+from datetime import date
 
 from flask import (
     Blueprint,
@@ -149,8 +150,14 @@ def remediation(remediation_id: int):
     )
 
 
-def filters_from(args, units) -> tuple[DashboardFilters, stats.Filters]:
+def filters_from(args, units, default_year: bool = False) -> tuple[DashboardFilters, stats.Filters]:
+    """The filters of a figures page; ``default_year`` opens it on the latest year with
+    issued minutes when nothing is chosen (a newcomer sees the demo's 2018 at once)."""
     form = DashboardFilters(args, units=units)
+    if default_year and not any(args.get(k) for k in ("date_from", "date_to", "kind", "unit")):
+        year = stats.latest_year()
+        if year is not None:
+            form.date_from.data, form.date_to.data = date(year, 1, 1), date(year, 12, 31)
     form.validate()
     return form, stats.Filters(
         date_from=form.date_from.data,
@@ -183,7 +190,7 @@ def _compliance_rows(rows, name) -> list[dict]:
 def dashboard():
     units = org.list_units()
     names = {u.id: u.name for u in units}
-    form, filters = filters_from(request.args, units)
+    form, filters = filters_from(request.args, units, default_year=True)
     figures = stats.compliance(filters)
     attendance_total = (stats.attendance(filters) or [None])[0]
     attendance_units = stats.attendance(filters, by="unit")
@@ -191,6 +198,12 @@ def dashboard():
     return render_template(
         "office/dashboard.html",
         form=form,
+        # The filters in force (the default year included), for the report and export links.
+        query={
+            name: str(form[name].data)
+            for name in ("date_from", "date_to", "kind", "unit")
+            if form[name].data
+        },
         by_category=_compliance_rows(figures["by_category"], label),
         by_unit=_compliance_rows(figures["by_unit"], lambda k: names.get(k, k)),
         trend=[
@@ -234,7 +247,7 @@ def dashboard():
 def _report(pdf: bool):
     units = org.list_units()
     names = {u.id: u.name for u in units}
-    _form, filters = filters_from(request.args, units)
+    _form, filters = filters_from(request.args, units, default_year=True)
     figures = stats.compliance(filters)
     settings = org.get_settings()
     period = " – ".join(format_date_vn(d) for d in (filters.date_from, filters.date_to) if d) or _(
