@@ -54,7 +54,7 @@ format: $(VENV)/.dev
 # Refresh the catalogues after changing user-facing strings, then translate the new entries.
 extract-messages: $(VENV)/.runtime
 	# Babel skips folders whose names start with "_": name templates/_macros explicitly.
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_pgettext:1c,2 -o messages.pot --no-location --sort-output . templates/_macros
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k _n:1,2 -k lazy_pgettext:1c,2 -o messages.pot --no-location --sort-output . templates/_macros
 	$(BIN)/pybabel update -i messages.pot -d inspection/translations --no-fuzzy-matching
 	rm messages.pot
 

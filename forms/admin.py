@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -24,12 +23,12 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from forms.base import LocalDecimalField, optional_text, strip
+from forms.base import Form, LocalDecimalField, optional_text, strip
 from inspection.labels import choices
 from inspection.models import ChecklistItem, ItemCategory, ItemScope, Role, StaffCategory, UnitKind
 
 
-class SealForm(FlaskForm):
+class SealForm(Form):
     image = FileField(
         _l("Seal image (PNG on a transparent background)"),
         validators=[FileRequired(), FileAllowed(["png"], _l("Choose a PNG image."))],
@@ -43,7 +42,7 @@ class SealForm(FlaskForm):
     )
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     org_name = StringField(
         _l("Organisation name"), validators=[DataRequired(), Length(max=200)], filters=[strip]
     )
@@ -78,7 +77,7 @@ class SettingsForm(FlaskForm):
     )
 
 
-class UnitForm(FlaskForm):
+class UnitForm(Form):
     code = StringField(
         _l("Code"),
         validators=[DataRequired(), Length(max=32), Regexp(r"^[A-Za-z0-9_-]+$")],
@@ -90,7 +89,7 @@ class UnitForm(FlaskForm):
     active = BooleanField(_l("Active"), default=True)
 
 
-class StaffForm(FlaskForm):
+class StaffForm(Form):
     full_name = StringField(
         _l("Full name"), validators=[DataRequired(), Length(max=120)], filters=[strip]
     )
@@ -102,7 +101,7 @@ class StaffForm(FlaskForm):
     active = BooleanField(_l("On the roster"), default=True)
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     username = StringField(
         _l("Username"),
         validators=[DataRequired(), Length(min=3, max=64)],
@@ -131,7 +130,7 @@ class UserForm(FlaskForm):
         return self.unit_id.data or None
 
 
-class ChecklistItemForm(FlaskForm):
+class ChecklistItemForm(Form):
     code = StringField(
         _l("Code"),
         validators=[DataRequired(), Length(max=32), Regexp(r"^[A-Za-z0-9_-]+$")],
@@ -143,7 +142,9 @@ class ChecklistItemForm(FlaskForm):
         _l("Label (Vietnamese)"), validators=[DataRequired(), Length(max=500)], filters=[strip]
     )
     label_en = TextAreaField(
-        _l("Label (English)"), validators=[DataRequired(), Length(max=500)], filters=[strip]
+        _l("Label (English, optional: the Vietnamese one is shown instead)"),
+        validators=[Optional(), Length(max=500)],
+        filters=[strip],
     )
     short_label_vi = optional_text(_l("Short label on person cards (Vietnamese)"), 60)
     short_label_en = optional_text(_l("Short label on person cards (English)"), 60)

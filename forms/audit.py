@@ -1,14 +1,15 @@
 """The audit log's filters (a GET form: no CSRF, bookmarkable)."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, Form, SelectField, StringField
+from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from inspection.labels import action_label
+from forms.base import FilterForm
+from inspection.labels import action_label, object_label
 
 
-class AuditFilters(Form):
+class AuditFilters(FilterForm):
     action = SelectField(_l("Action"), validators=[Optional()])
     username = StringField(_l("Account"), validators=[Optional(), Length(max=64)])
     object_type = SelectField(_l("Object"), validators=[Optional()])
@@ -22,5 +23,5 @@ class AuditFilters(Form):
             SelectChoice(a, action_label(a)) for a in actions
         ]
         self.object_type.choices = [SelectChoice("", _l("All"))] + [
-            SelectChoice(t, t) for t in object_types
+            SelectChoice(t, object_label(t)) for t in object_types
         ]

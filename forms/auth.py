@@ -1,14 +1,13 @@
 """Login and password forms."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from forms.base import strip
+from forms.base import Form, strip
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField(
         _l("Username"),
         validators=[DataRequired(), Length(max=64)],
@@ -22,7 +21,7 @@ class LoginForm(FlaskForm):
     )
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current_password = PasswordField(
         _l("Current password"),
         validators=[DataRequired()],
@@ -40,5 +39,5 @@ class PasswordForm(FlaskForm):
     )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button-only form: its CSRF token is all it carries."""

@@ -1,10 +1,46 @@
-"""Shared field helpers."""
+"""The forms' base classes and shared field helpers."""
 
+from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Form as PlainForm
 from wtforms import StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from inspection.i18n import format_number, parse_decimal
+
+
+class _Catalogue:
+    """WTForms' own messages ("This field is required.") from the app's catalogue.
+
+    WTForms ships no Vietnamese; forms/wtforms_messages.py lists its messages for
+    extraction, and inspection/translations translates them like every other string.
+    """
+
+    def gettext(self, string):
+        return get_translations().gettext(string)
+
+    def ngettext(self, singular, plural, n):
+        return get_translations().ngettext(singular, plural, n)
+
+
+CATALOGUE = _Catalogue()
+
+
+class Form(FlaskForm):
+    """Every posted form: CSRF from Flask-WTF, messages in the user's language."""
+
+    class Meta:
+        def get_translations(self, form):
+            return CATALOGUE
+
+
+class FilterForm(PlainForm):
+    """A GET form of filters: no CSRF, bookmarkable, messages in the user's language."""
+
+    class Meta:
+        def get_translations(self, form):
+            return CATALOGUE
 
 
 def optional_text(label, max_length: int, **kwargs) -> StringField:

@@ -5,7 +5,6 @@ and re-renders what was typed when something is refused.
 """
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     HiddenField,
@@ -18,7 +17,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from forms.base import LocalDecimalField, strip
+from forms.base import Form, LocalDecimalField, strip
 from inspection.labels import choices
 from inspection.models import Attendance, InspectionKind, Outcome
 from inspection.services.results import (
@@ -39,7 +38,7 @@ def person_field(person, item=None) -> str:
     return f"p_{person.id}_{item.id}" if item else f"p_{person.id}_att"
 
 
-class StartForm(FlaskForm):
+class StartForm(Form):
     """Start a visit: the unit, its kind, the team, the phone's time and position."""
 
     unit_id = RadioField(_l("Unit"), coerce=int, validators=[InputRequired()])
@@ -67,7 +66,7 @@ class StartForm(FlaskForm):
         self.secretary.choices = [SelectChoice(0, _l("None")), *people]
 
 
-class AddPersonForm(FlaskForm):
+class AddPersonForm(Form):
     full_name = StringField(
         _l("Full name"), validators=[DataRequired(), Length(max=120)], filters=[strip]
     )
@@ -75,7 +74,7 @@ class AddPersonForm(FlaskForm):
     client_id = HiddenField(validators=[Optional(), Length(max=64)])
 
 
-class PhotoForm(FlaskForm):
+class PhotoForm(Form):
     target = HiddenField()
 
 
@@ -87,7 +86,7 @@ def make_checklist_form(items, people, locale: str = "vi"):
     """
     outcome_choices = choices(Outcome)
 
-    class ChecklistForm(FlaskForm):
+    class ChecklistForm(Form):
         version = IntegerField(validators=[InputRequired()])
         findings = TextAreaField(_l("Other findings"), validators=[Length(max=MAX_TEXT)])
         assessment = TextAreaField(_l("Assessment"), validators=[Length(max=MAX_TEXT)])

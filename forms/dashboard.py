@@ -1,15 +1,16 @@
 """The dashboard's filters (a GET form: no CSRF, bookmarkable)."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, Form, SelectField
+from wtforms import DateField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
+from forms.base import FilterForm
 from inspection.labels import choices
 from inspection.models import UnitKind
 
 
-class DashboardFilters(Form):
+class DashboardFilters(FilterForm):
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
     kind = SelectField(_l("Kind of unit"), validators=[Optional()])

@@ -1,11 +1,11 @@
 """The annual plan (built at runtime: four counts per unit) and scheduling a visit."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, RadioField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
+from forms.base import Form
 from inspection.labels import choices
 from inspection.models import InspectionKind
 
@@ -13,7 +13,7 @@ from inspection.models import InspectionKind
 def make_plan_form(units):
     """A form with q1..q4 counts for every unit: fields u<unit id>_q<n>."""
 
-    class PlanForm(FlaskForm):
+    class PlanForm(Form):
         pass
 
     for unit in units:
@@ -26,7 +26,7 @@ def make_plan_form(units):
     return PlanForm
 
 
-class ScheduleForm(FlaskForm):
+class ScheduleForm(Form):
     unit_id = SelectField(_l("Unit"), coerce=int, validators=[DataRequired()])
     kind = RadioField(
         _l("Kind of visit"),

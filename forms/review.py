@@ -1,7 +1,6 @@
 """The office's review and decisions, and the unit's answer to a remediation request."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import (
     DateField,
@@ -14,11 +13,12 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from forms.base import Form
 from inspection.labels import choices
 from inspection.models import ReviewDecision
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(Form):
     decision = RadioField(
         _l("Decision"), choices=choices(ReviewDecision), validators=[InputRequired()]
     )
@@ -33,13 +33,13 @@ class ReviewForm(FlaskForm):
         self.item_codes.choices = [SelectChoice(f["code"], f["label"]) for f in failed]
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     comment = TextAreaField(_l("Comment to the unit"), validators=[Optional(), Length(max=5000)])
     accept = SubmitField(_l("Accept the fix"))
     reopen = SubmitField(_l("Reopen: not fixed yet"))
 
 
-class FollowUpForm(FlaskForm):
+class FollowUpForm(Form):
     follow_up = SelectField(_l("Follow-up visit that checked the fix"), coerce=int)
 
     def __init__(self, *args, visits=(), **kwargs):
@@ -49,6 +49,6 @@ class FollowUpForm(FlaskForm):
         ]
 
 
-class ResponseForm(FlaskForm):
+class ResponseForm(Form):
     response = TextAreaField(_l("What was fixed"), validators=[DataRequired(), Length(max=10000)])
     files = MultipleFileField(_l("Evidence (photos or PDF)"))

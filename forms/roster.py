@@ -1,11 +1,12 @@
 """Roster import form."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 
+from forms.base import Form
 
-class RosterImportForm(FlaskForm):
+
+class RosterImportForm(Form):
     file = FileField(
         _l("Roster file (.csv or .xlsx)"),
         validators=[

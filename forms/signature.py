@@ -1,15 +1,14 @@
 """Signature and finalize forms."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from forms.base import strip
+from forms.base import Form, strip
 
 
-class SignatureForm(FlaskForm):
+class SignatureForm(Form):
     """One signer: name and position typed in, the drawing sent as a PNG data URL."""
 
     name = StringField(
@@ -21,7 +20,7 @@ class SignatureForm(FlaskForm):
     reason = TextAreaField(_l("Reason for refusing"), validators=[Optional(), Length(max=2000)])
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(Form):
     file = FileField(
         _l("Minutes file (PDF)"),
         validators=[

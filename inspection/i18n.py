@@ -5,6 +5,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_decimal, get_locale
@@ -101,13 +102,26 @@ def format_vn_decimal(value: Decimal | float) -> str:
     return babel_numbers.format_decimal(value, locale="vi")
 
 
+def month_label(key: str) -> tuple[str, str]:
+    """A month "2026-12" as a table says it ("tháng 12/2026", "December 2026") and as a
+    chart's axis tick ("T12", "Dec")."""
+    year, month = (int(part) for part in key.split("-"))
+    if get_locale().language == "vi":
+        return f"tháng {month}/{year}", f"T{month}"
+    first = date(year, month, 1)
+    return (
+        babel_dates.format_date(first, "MMMM y", locale="en"),
+        babel_dates.format_date(first, "MMM", locale="en"),
+    )
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(
         app,
         locale_selector=select_locale,
         default_translation_directories=str(app.root_path + "/translations"),
     )
-    from inspection.labels import action_label, label, short_label
+    from inspection.labels import action_label, label, object_label, request_text, short_label
 
     app.jinja_env.filters.update(
         vndate=format_date_vn,
@@ -116,5 +130,7 @@ def init_app(app: Flask) -> None:
         label=label,
         short=short_label,
         action=action_label,
+        object=object_label,
+        request_text=request_text,
     )
     app.jinja_env.globals["get_locale"] = get_locale

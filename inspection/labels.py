@@ -1,10 +1,13 @@
 """Human labels for the domain's enumerations, translated lazily."""
 
+import re
+
 from flask import g, has_request_context
+from flask_babel import force_locale, get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 from wtforms.fields.choices import SelectChoice
 
+from inspection.i18n import format_number
 from inspection.models import (
     Attendance,
     InspectionKind,
@@ -115,6 +118,22 @@ def label(value) -> str:
     return _per_request("label", value, lambda v: str(LABELS.get(v, v)))
 
 
+def request_text(remediation) -> str:
+    """A remediation request in the reader's language: the item's label is stored in
+    Vietnamese before the office's words ("<label_vi>: <comment>"), so swap it."""
+    item, text = remediation.item, remediation.request
+    if item is not None and text.startswith(f"{item.label_vi}: "):
+        locale = get_locale().language if has_request_context() else "vi"
+        return f"{item.label(locale)}: {text[len(item.label_vi) + 2 :]}"
+    return text
+
+
+def vietnamese(value) -> str:
+    """The Vietnamese label, whatever the reader's language (exports and documents)."""
+    with force_locale("vi"):
+        return str(LABELS.get(value, value))
+
+
 def choices(enum_cls) -> list[SelectChoice]:
     """Return WTForms choices for every member of ``enum_cls``."""
     return [SelectChoice(member.value, LABELS[member]) for member in enum_cls]
@@ -167,3 +186,109 @@ AUDIT_ACTIONS = {
 def action_label(code: str) -> str:
     """Return the words for an audit action code (the code itself when unknown)."""
     return _per_request("action", code, lambda c: str(AUDIT_ACTIONS.get(c, c)))
+
+
+# What an audit event is about, and what its details mean, in words.
+OBJECT_LABELS = {
+    "inspection": _l("Visit"),
+    "minutes": _l("Minutes"),
+    "signature": _l("Signature"),
+    "photo": _l("Photo"),
+    "person_result": _l("Person on a visit"),
+    "remediation": _l("Remediation request"),
+    "review": _l("Review"),
+    "user": _l("Account"),
+    "api_token": _l("API token"),
+    "checklist_version": _l("Checklist version"),
+    "org_settings": _l("Organisation settings"),
+    "unit": _l("Unit"),
+    "staff_member": _l("Staff member"),
+    "visit_plan": _l("Visit plan"),
+    "export": _l("Export"),
+}
+DETAIL_LABELS = {
+    "active": _l("Active"),
+    "amends": _l("Corrects"),
+    "content_digest": _l("Content fingerprint"),
+    "created": _l("Created"),
+    "decision": _l("Decision"),
+    "files": _l("Files"),
+    "filters": _l("Filters"),
+    "format": _l("Format"),
+    "inspection_id": _l("Visit"),
+    "items": _l("Items"),
+    "kind": _l("Kind"),
+    "names": _l("Names"),
+    "note": _l("Note"),
+    "number": _l("Number"),
+    "people": _l("People"),
+    "role": _l("Role"),
+    "roles": _l("Roles"),
+    "sha256": "SHA-256",
+    "total": _l("Total"),
+    "unit_id": _l("Unit"),
+    "unit_items": _l("Unit items"),
+    "units": _l("Units"),
+    "updated": _l("Updated"),
+    "username": _l("Username"),
+    "version": _l("Version"),
+    "weight": _l("Weight"),
+    "year": _l("Year"),
+    "date_from": _l("From"),
+    "date_to": _l("To"),
+    "unit_kind": _l("Kind of unit"),
+    "action": _l("Action"),
+    "object_type": _l("Object"),
+    "object_id": _l("Object number"),
+}
+EXPORT_LABELS = {
+    "visits": _l("Visits"),
+    "unit_results": _l("Unit results"),
+    "person_results": _l("Person results"),
+    "audit": _l("Audit log"),
+    "csv": "CSV",
+    "xlsx": "XLSX",
+    "unit_rep": _l("The unit's representative"),
+}
+_REPR = re.compile(r"(\w+)=(?:'([^']*)'|([^,)]+))")
+
+
+def object_label(value: str | None) -> str:
+    return str(OBJECT_LABELS.get(value, value)) if value else ""
+
+
+def audit_details(detail: dict, names: dict) -> list[tuple[str, str]]:
+    """An audit event's details as (label, text) pairs a reader understands.
+
+    ``names`` maps what ids and codes stand for: {"unit_id": {3: "Phòng Nội vụ"},
+    "items": {"SMOKE-SIGN": "Biển cấm hút thuốc"}}. Filters recorded by older releases
+    as a Python repr are read back into their fields.
+    """
+    pairs = []
+    for key, value in sorted(detail.items()):
+        if key == "filters" and isinstance(value, str) and "(" in value:
+            value = {k: a or b for k, a, b in _REPR.findall(value) if (a or b) != "None"}
+        pairs.append((str(DETAIL_LABELS.get(key, key)), _detail_text(key, value, names)))
+    return pairs
+
+
+def _detail_text(key: str, value, names: dict) -> str:
+    if isinstance(value, bool):
+        return str(_l("yes") if value else _l("no"))
+    if isinstance(value, dict):
+        return "; ".join(
+            f"{DETAIL_LABELS.get(k, k)}: {_detail_text(k, v, names)}" for k, v in value.items() if v
+        )
+    if isinstance(value, list):
+        return ", ".join(_detail_text(key, v, names) for v in value)
+    if key in ("unit_id", "unit") and str(value).isdigit():
+        return names.get("unit_id", {}).get(int(value), str(value))
+    if isinstance(value, str) and value in names.get("items", {}):
+        return names["items"][value]
+    if isinstance(value, int | float):
+        return format_number(value)
+    if isinstance(value, str) and value in EXPORT_LABELS:
+        return str(EXPORT_LABELS[value])
+    if isinstance(value, str) and value in LABELS:
+        return str(LABELS[value])
+    return str(value)

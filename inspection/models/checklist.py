@@ -111,11 +111,16 @@ class ChecklistItem(Base):
     )
 
     def label(self, locale: str) -> str:
-        return self.label_en if locale == "en" else self.label_vi
+        """The label in ``locale``; the English one is optional and falls back to Vietnamese."""
+        return (self.label_en or self.label_vi) if locale == "en" else self.label_vi
 
     def short_label(self, locale: str) -> str:
         short = self.short_label_en if locale == "en" else self.short_label_vi
         return short or self.label(locale)
 
     def number_label(self, locale: str) -> str | None:
-        return self.number_label_en if locale == "en" else self.number_label_vi
+        return (
+            (self.number_label_en or self.number_label_vi)
+            if locale == "en"
+            else self.number_label_vi
+        )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 
 from inspection.extensions import db
 from inspection.i18n import LOCAL_TZ
+from inspection.labels import vietnamese
 from inspection.models import (
     Attendance,
     ChecklistItem,
@@ -117,7 +118,7 @@ def _visit_rows(filters: Filters) -> Iterator[list]:
             inspection.id,
             unit.code,
             unit.name,
-            unit.kind.value,
+            vietnamese(unit.kind),
             KIND_TEXT[inspection.kind.value],
             _local(inspection.started_at),
             _local(inspection.ended_at),  # when the visit ended, not when issued
@@ -157,7 +158,7 @@ def _unit_result_rows(filters: Filters) -> Iterator[list]:
             row[0],
             _local(row[1], "%d/%m/%Y"),
             *row[2:5],
-            row[5].value,
+            vietnamese(row[5]),
             row[6],
             OUTCOME_TEXT.get(row[7], ""),
             "" if number is None else float(number),

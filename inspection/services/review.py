@@ -56,16 +56,16 @@ def review_of(inspection_id: int) -> Review | None:
     return db.session.scalar(select(Review).filter_by(inspection_id=inspection_id))
 
 
-def failed_items(inspection: Inspection) -> list[dict]:
+def failed_items(inspection: Inspection, locale: str = "vi") -> list[dict]:
     """The checklist items this visit found failing (unit or person), for the review form."""
-    summary = results.summary(inspection, "vi")
+    summary = results.summary(inspection, locale)
     codes = {f["code"]: f["label"] for f in summary["failed_unit"]}
     by_id = {i.id: i for i in inspection.checklist_version.items}
     for person in inspection.people:
         for row in person.items:
             if row.outcome is not None and row.outcome.value == "fail":
                 item = by_id[row.item_id]
-                codes.setdefault(item.code, item.label_vi)
+                codes.setdefault(item.code, item.label(locale))
     return [{"code": code, "label": label} for code, label in codes.items()]
 
 

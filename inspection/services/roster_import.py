@@ -44,11 +44,26 @@ CATEGORIES = {
 }
 
 
+# The columns as the spreadsheet names them (the report says these, not field codes).
+COLUMN_NAMES = {
+    "full_name": _l("Full name"),
+    "position": _l("Position"),
+    "category": _l("Category"),
+    "badge_no": _l("Badge number"),
+    "file": _l("File"),
+}
+
+
 @dataclass
 class RowError:
     row: int  # as the user sees it in the spreadsheet: the header is row 1
     field: str
     message: str
+
+    @property
+    def column(self) -> str:
+        """The column the error is in, in the reader's language."""
+        return str(COLUMN_NAMES.get(self.field, self.field))
 
 
 @dataclass

@@ -155,7 +155,7 @@ def current_checklist():
                 "label": item.label(locale),
                 "legal_basis": item.legal_basis,
                 "required": item.required,
-                "number_label": item.number_label_en if locale == "en" else item.number_label_vi,
+                "number_label": item.number_label(locale),
                 "number_min": float(item.number_min) if item.number_min is not None else None,
                 "number_max": float(item.number_max) if item.number_max is not None else None,
                 # Answered through the person's attendance, never on its own.

@@ -114,7 +114,9 @@
     if (!figures || !navigator.storage || !navigator.storage.estimate) return;
     const { usage, quota } = await navigator.storage.estimate();
     const persisted = navigator.storage.persisted ? await navigator.storage.persisted() : false;
-    const mb = (n) => `${(n / 1048576).toFixed(1)} MB`;
+    // 10.240,1 MB in Vietnamese, 10,240.1 MB in English.
+    const number = new Intl.NumberFormat(document.documentElement.lang === "en" ? "en-GB" : "vi-VN", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+    const mb = (n) => `${number.format(n / 1048576)} MB`;
     figures.textContent = text.storage
       .replace("{used}", mb(usage))
       .replace("{quota}", mb(quota))
