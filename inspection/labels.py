@@ -217,7 +217,7 @@ DETAIL_LABELS = {
     "format": _l("Format"),
     "inspection_id": _l("Visit"),
     "items": _l("Items"),
-    "kind": _l("Kind"),
+    "kind": lazy_pgettext("audit detail", "Kind"),
     "names": _l("Names"),
     "note": _l("Note"),
     "number": _l("Number"),
@@ -268,7 +268,9 @@ def audit_details(detail: dict, names: dict) -> list[tuple[str, str]]:
     for key, value in sorted(detail.items()):
         if key == "filters" and isinstance(value, str) and "(" in value:
             value = {k: a or b for k, a, b in _REPR.findall(value) if (a or b) != "None"}
-        pairs.append((str(DETAIL_LABELS.get(key, key)), _detail_text(key, value, names)))
+        text = _detail_text(key, value, names)
+        if text:
+            pairs.append((str(DETAIL_LABELS.get(key, key)), text))
     return pairs
 
 
