@@ -228,7 +228,7 @@ def _reviews(users, issued: list[Inspection]) -> None:
         failed = [f["code"] for f in results.summary(inspection)["failed_unit"]]
         day = (inspection.ended_at + timedelta(days=3)).astimezone(LOCAL_TZ).date()
         if failed:
-            review.review(
+            row = review.review(
                 office,
                 inspection,
                 decision="remediation_required",
@@ -239,7 +239,11 @@ def _reviews(users, issued: list[Inspection]) -> None:
             )
         else:
             comment = "Nhắc nhở cá nhân vi phạm; đơn vị tự chấn chỉnh."
-            review.review(office, inspection, decision="accepted", comment=comment, today=day)
+            row = review.review(office, inspection, decision="accepted", comment=comment, today=day)
+        reviewed_at = datetime.combine(day, datetime.min.time(), LOCAL_TZ).replace(hour=10)
+        row.created_at = reviewed_at
+        for remediation in review.remediations_of(inspection.id):
+            remediation.created_at = reviewed_at
     db.session.flush()
     accounts = {u.unit_id: u for u in users.values() if u.unit_id}
     answered = []
@@ -257,9 +261,12 @@ def _reviews(users, issued: list[Inspection]) -> None:
                 files=[],
                 max_bytes=10 * 1024 * 1024,
             )
+            # Dated in the story: answered two weeks after the visit, reviewed days later.
+            remediation.responded_at = inspection.ended_at + timedelta(days=14)
             answered.append(remediation)
     # The earliest answer is accepted, the next reopened; the later ones wait for the office.
     review.decide(office, answered[0], accept=True, comment="Đã khắc phục.")
+    answered[0].closed_at = answered[0].responded_at + timedelta(days=3)
     review.decide(office, answered[1], accept=False, comment="Chưa có ảnh chụp biển sau khi treo.")
 
 
