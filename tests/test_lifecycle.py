@@ -195,6 +195,9 @@ def test_figures_lists_and_exports_count_each_visit_once(client, auth, token, ap
     assert len(units) - 1 == 3 * 10 and {int(r[0]) for r in units[1:]} == counted
     people = _csv(client, "/office/export/person_results.csv")
     assert {int(r[0]) for r in people[1:]} == counted
+    # One row per person and item answered, attendance's derived item included: V1 and the
+    # correction 30 x 5 each; V3 23 at their post x 5, plus the absent person's attendance.
+    assert len(people) - 1 == 150 + 150 + 23 * 5 + 1
     book = openpyxl.load_workbook(
         io.BytesIO(client.get("/office/export/visits.xlsx").data), read_only=True
     )
