@@ -102,17 +102,17 @@ def format_vn_decimal(value: Decimal | float) -> str:
     return babel_numbers.format_decimal(value, locale="vi")
 
 
-def month_label(key: str) -> tuple[str, str]:
-    """A month "2026-12" as a table says it ("tháng 12/2026", "December 2026") and as a
-    chart's axis tick ("T12", "Dec")."""
+def month_label(key: str) -> dict[str, str]:
+    """A month "2026-12" as a table says it (``label``: "tháng 12/2026", "December 2026")
+    and as a chart's axis tick (``tick``: "T12", "Dec")."""
     year, month = (int(part) for part in key.split("-"))
     if get_locale().language == "vi":
-        return f"tháng {month}/{year}", f"T{month}"
+        return {"label": f"tháng {month}/{year}", "tick": f"T{month}"}
     first = date(year, month, 1)
-    return (
-        babel_dates.format_date(first, "MMMM y", locale="en"),
-        babel_dates.format_date(first, "MMM", locale="en"),
-    )
+    return {
+        "label": babel_dates.format_date(first, "MMMM y", locale="en"),
+        "tick": babel_dates.format_date(first, "MMM", locale="en"),
+    }
 
 
 def init_app(app: Flask) -> None:

@@ -214,7 +214,7 @@ def dashboard():
         by_unit=_compliance_rows(figures["by_unit"], lambda k: names.get(k, k)),
         trend=[
             {
-                **dict(zip(("label", "tick"), month_label(r["key"]), strict=True)),
+                **month_label(r["key"]),
                 "value": r["compliance_rate"],
                 "text": _percent(r["compliance_rate"]),
             }
@@ -222,7 +222,7 @@ def dashboard():
         ],
         late_trend=[
             {
-                **dict(zip(("label", "tick"), month_label(r["key"]), strict=True)),
+                **month_label(r["key"]),
                 "value": r["late_rate"],
                 "text": _percent(r["late_rate"]),
             }
