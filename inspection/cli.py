@@ -1,5 +1,6 @@
 """Flask commands: ``flask --app app <command>``."""
 
+import os
 import secrets
 from pathlib import Path
 
@@ -43,7 +44,8 @@ def seed_demo(if_empty: bool, history: bool) -> None:
     click.echo("Demo data: " + ", ".join(f"{k} +{v}" for k, v in created.items()))
     if history:
         signer = signing.configured_signer(current_app.config)
-        base_url = current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
+        port = os.environ.get("PORT", "5000")  # make run's port, printed on the minutes
+        base_url = current_app.config.get("PUBLIC_BASE_URL") or f"http://127.0.0.1:{port}"
         issued = demo_history.seed_history(signer=signer, base_url=base_url)
         db.session.commit()
         click.echo(f"Demo history of {demo_history.YEAR}: {issued} minutes issued.")

@@ -250,6 +250,7 @@ EXPORT_LABELS = {
     "xlsx": "XLSX",
     "unit_rep": _l("The unit's representative"),
 }
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _REPR = re.compile(r"(\w+)=(?:'([^']*)'|([^,)]+))")
 
 
@@ -287,8 +288,10 @@ def _detail_text(key: str, value, names: dict) -> str:
         return names.get("unit_id", {}).get(int(value), str(value))
     if isinstance(value, str) and value in names.get("items", {}):
         return names["items"][value]
-    if isinstance(value, int | float):
+    if isinstance(value, float):
         return format_number(value)
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return f"{value[8:10]}/{value[5:7]}/{value[:4]}"
     if isinstance(value, str) and value in EXPORT_LABELS:
         return str(EXPORT_LABELS[value])
     if isinstance(value, str) and value in LABELS:

@@ -26,6 +26,7 @@ from inspection.models import (
     PersonResult,
     RemediationEvidence,
 )
+from inspection.services import exports
 from tests.test_crash import Server
 from tests.test_minutes import finalize, ready_visit
 from tests.visit_helpers import bearer, jpeg, photo
@@ -153,7 +154,8 @@ def test_every_file_downloads_whole_from_gunicorn(served):
         for kind in ("visits", "unit_results", "person_results"):
             response = _get(session, f"{base}/office/export/{kind}.csv", report, who)
             rows = _csv_rows(response)
-            assert _filename(response).endswith(".csv") and kind in _filename(response)
+            assert _filename(response).endswith(".csv")
+            assert _filename(response).startswith(exports.FILE_NAMES[kind])
             assert len(rows) > 1 and all(len(r) == len(rows[0]) for r in rows)
             if kind == "visits":
                 assert len(rows) - 1 == served["counts"]["visits"]

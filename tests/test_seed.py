@@ -115,10 +115,11 @@ def test_default_checklist_is_domain_md(ctx):
     assert overdue.number_label_vi and "118/2025" in overdue.legal_basis
 
 
-def test_the_demo_history_tells_the_2018_story(app, client, auth):
+def test_the_demo_history_tells_the_2018_story(app, client, auth, token):
     from inspection.models import Inspection, Minutes, Remediation, RemediationStatus, Signature
     from inspection.pdf import signing
     from inspection.services import demo_history, stats
+    from tests.visit_helpers import bearer, signature_data_url
 
     with app.app_context():
         signer = signing.configured_signer(app.config)
@@ -158,8 +159,24 @@ def test_the_demo_history_tells_the_2018_story(app, client, auth):
         assert rate(second) > rate(first)
         one_stop = {r["unit_id"]: r["rate"] for r in stats.one_stop(stats.Filters())}
         tthcc = db.session.scalar(select(Unit.id).filter_by(code="TTHCC"))
-        assert 95 < one_stop[tthcc] < 99
+        assert one_stop[tthcc] == 97.5  # the latest reading (17/9/2018), the article's figure
 
+    # A 2018 visit corrected today still belongs to 2018: the pages keep opening on it.
+    lead = token("truongdoan")
+    copy = client.post(
+        f"/api/v1/inspections/{_visit_of(app, 'TTHCC', 9)}/amend", headers=bearer(lead)
+    ).json
+    for role in ("lead", "unit_rep"):
+        signed = client.put(
+            f"/api/v1/inspections/{copy['id']}/signatures/{role}",
+            json={"name": "Nguyễn Văn Hùng", "image": signature_data_url()},
+            headers=bearer(lead),
+        )
+        assert signed.status_code == 200
+    assert (
+        client.post(f"/api/v1/inspections/{copy['id']}/finalize", headers=bearer(lead)).status_code
+        == 201
+    )
     auth.login("noivu")
     page = client.get("/office/dashboard").get_data(as_text=True)
     assert 'value="2018-01-01"' in page and "Không có số liệu" not in page

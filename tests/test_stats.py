@@ -77,6 +77,7 @@ def test_stats_filters(client, token, figures):
     )
     assert client.get("/api/v1/stats?unit_id=1", headers=office).json["by_unit"] == []
     assert client.get("/api/v1/stats?from=yesterday", headers=office).status_code == 422
+    assert client.get("/api/v1/stats?unit_id=abc", headers=office).status_code == 422
     assert client.get("/api/v1/stats", headers=bearer(token("donvi1"))).status_code == 403
 
 

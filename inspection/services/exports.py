@@ -205,6 +205,20 @@ ROWS = {
 }
 
 
+# What the files and the workbook's sheets are called (Vietnamese, without diacritics in
+# file names so every system keeps them).
+FILE_NAMES = {
+    "visits": "cuoc-kiem-tra",
+    "unit_results": "ket-qua-tai-don-vi",
+    "person_results": "ket-qua-tung-nguoi",
+}
+SHEET_NAMES = {
+    "visits": "Cuộc kiểm tra",
+    "unit_results": "Kết quả tại đơn vị",
+    "person_results": "Kết quả từng người",
+}
+
+
 def safe_cell(value):
     """Keep spreadsheets from running a cell as a formula (=, +, -, @ at the start)."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
@@ -247,7 +261,7 @@ def csv_stream(header: list[str], rows: Iterator[list]) -> Iterator[str]:
 def xlsx_file(kind: str, filters: Filters, target) -> None:
     """Write the export as an XLSX workbook (write-only mode) to a binary file object."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(kind)
+    sheet = workbook.create_sheet(SHEET_NAMES[kind])
     sheet.append(COLUMNS[kind])
     for n, row in enumerate(rows(kind, filters), 1):
         sheet.append(row)

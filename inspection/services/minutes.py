@@ -594,6 +594,7 @@ def finalize(
         verify_code=code,
         pdf_sha256=blob.sha256,
         supersedes_id=supersedes.id if supersedes else None,
+        created_at=now,
         created_by_id=actor.user_id,
     )
     db.session.add(minutes)

@@ -10,7 +10,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from pyhanko.pdf_utils.reader import PdfFileReader
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import selectinload
 
 from inspection.extensions import db
@@ -301,6 +301,12 @@ def follow_up_candidates(remediation: Remediation) -> list[Inspection]:
                     Inspection.unit_id == remediation.inspection.unit_id,
                     Inspection.id != remediation.inspection_id,
                     Inspection.status != InspectionStatus.PLANNED,
+                    Inspection.superseded_at.is_(None),  # a replaced visit is no follow-up
+                    # A follow-up comes after the visit that asked for the fix.
+                    or_(
+                        Inspection.started_at.is_(None),
+                        Inspection.started_at > remediation.inspection.started_at,
+                    ),
                 )
             )
             .order_by(Inspection.started_at.desc())

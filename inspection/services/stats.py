@@ -11,12 +11,11 @@ from datetime import date, timedelta
 from sqlalchemy import case, delete, distinct, func, literal, select, text
 
 from inspection.extensions import db
-from inspection.i18n import local_midnight
+from inspection.i18n import LOCAL_TZ, local_midnight
 from inspection.models import (
     ChecklistItem,
     Inspection,
     InspectionStatus,
-    Minutes,
     Outcome,
     PersonFailure,
     PersonResult,
@@ -74,8 +73,10 @@ def visit_count(filters: Filters) -> int:
 
 
 def latest_year() -> int | None:
-    """The latest year in which minutes were issued (the figures pages open on it)."""
-    return db.session.scalar(select(func.max(Minutes.year)))
+    """The latest year with a visit that counts (the figures pages open on it): figures
+    go by the visit's date, so a 2018 visit corrected in 2026 still belongs to 2018."""
+    latest = db.session.scalar(select(func.max(Inspection.started_at)).where(Inspection.counts))
+    return latest.astimezone(LOCAL_TZ).year if latest else None
 
 
 def _rate(checked: int, failed: int) -> float | None:
@@ -144,18 +145,29 @@ def attendance(filters: Filters, by: str | None = None) -> list[dict]:
 
 
 def one_stop(filters: Filters) -> list[dict]:
-    """The average recorded on-time rate of items that record a number, per unit."""
+    """Each unit's on-time rate as its latest visit in the period recorded it.
+
+    The desk reports a running figure ("97,5% since 1 January"), so the latest reading
+    is the unit's rate; averaging readings of one running figure would be wrong.
+    """
     visits = selected_visits(filters)
-    rows = db.session.execute(
+    readings = (
         select(
             visits.c.unit_id,
-            func.avg(UnitItemResult.number_value).label("rate"),
-            func.count(UnitItemResult.id).label("visits"),
+            UnitItemResult.number_value.label("rate"),
+            func.row_number()
+            .over(partition_by=visits.c.unit_id, order_by=Inspection.started_at.desc())
+            .label("n"),
+            func.count().over(partition_by=visits.c.unit_id).label("visits"),
         )
         .join(UnitItemResult, UnitItemResult.inspection_id == visits.c.id)
+        .join(Inspection, Inspection.id == visits.c.id)
         .join(ChecklistItem, ChecklistItem.id == UnitItemResult.item_id)
         .where(UnitItemResult.number_value.is_not(None), ChecklistItem.number_label_vi.is_not(None))
-        .group_by(visits.c.unit_id)
+        .subquery("r")
+    )
+    rows = db.session.execute(
+        select(readings.c.unit_id, readings.c.rate, readings.c.visits).where(readings.c.n == 1)
     ).all()
     return [
         {"unit_id": r.unit_id, "rate": round(float(r.rate), 2), "visits": r.visits} for r in rows

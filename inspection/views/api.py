@@ -563,7 +563,7 @@ def get_stats():
             if request.args.get("from")
             else None,
             date_to=date.fromisoformat(request.args["to"]) if request.args.get("to") else None,
-            unit_id=request.args.get("unit_id", type=int),
+            unit_id=int(request.args["unit_id"]) if request.args.get("unit_id") else None,
         )
     except ValueError:
         return json_error(422, "invalid", _("Some values are not valid."), {"from": "YYYY-MM-DD"})

@@ -29,7 +29,7 @@ from forms.review import DecisionForm, FollowUpForm, ReviewForm
 from inspection.extensions import db
 from inspection.i18n import format_date_vn, local_today, month_label
 from inspection.labels import audit_details, label
-from inspection.models import Role, StaffMember
+from inspection.models import Minutes, Role, StaffMember
 from inspection.pdf import render
 from inspection.services import (
     audit,
@@ -101,6 +101,9 @@ def visit(inspection_id: int):
         summary=results.summary(inspection, get_locale().language),
         minutes=minutes.current_for(inspection.id),
         correction=minutes.correction_of(inspection),
+        amends=db.session.get(Minutes, inspection.amends_minutes_id)
+        if inspection.amends_minutes_id
+        else None,
         done=done,
         form=form,
         remediations=review.remediations_of(inspection.id),
@@ -335,7 +338,7 @@ def export(kind: str, fmt: str):
         actor(), "export", object_type="export", kind=kind, format=fmt, filters=_plain(filters)
     )
     db.session.commit()
-    name = f"kiem-tra-{kind}-{local_today():%Y%m%d}.{fmt}"
+    name = f"{exports.FILE_NAMES[kind]}-{local_today():%Y%m%d}.{fmt}"
     if fmt == "csv":
         response = _streamed_csv(exports.csv_lines, kind, filters)
     else:
