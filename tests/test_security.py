@@ -277,7 +277,9 @@ def test_the_audit_log_page_filters_and_exports(client, auth, app):
         )
     )
     assert rows[0][:4] == ["Mã sự kiện", "Thời gian", "Tài khoản", "Hành động"]
-    assert [row[3] for row in rows[1:]] == ["export", "login"]  # newest first, itself too
+    assert [row[3] for row in rows[1:]] == ["Xuất dữ liệu", "Đăng nhập"]  # newest first
+    assert [row[8] for row in rows[1:]] == ["export", "login"]  # the codes, for other tools
+    assert rows[1][7] == "Bộ lọc: Tên đăng nhập: noivu; Loại: Nhật ký hệ thống"
     assert client.get("/office/audit?date_from=not-a-date&action=nope").status_code == 200
     with app.app_context():
         exports = db.session.scalars(select(AuditEvent).filter_by(action="export")).all()

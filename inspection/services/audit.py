@@ -10,6 +10,7 @@ from sqlalchemy import event, select
 
 from inspection.extensions import db
 from inspection.i18n import LOCAL_TZ, local_midnight
+from inspection.labels import action_label, audit_details, object_label
 from inspection.models import AuditEvent, User
 
 log = logging.getLogger(__name__)
@@ -97,17 +98,23 @@ def search(filters: AuditFilters, page: int = 1, per_page: int = 100) -> tuple[l
     return rows[:per_page], len(rows) > per_page
 
 
-CSV_COLUMNS = ["Mã sự kiện", "Thời gian", "Tài khoản", "Hành động", "Đối tượng", "Mã đối tượng",
-               "Địa chỉ IP", "Chi tiết"]  # fmt: skip
+# In words first; the last two columns keep the recorded codes for other tools.
+CSV_COLUMNS = ["Mã sự kiện", "Thời gian", "Tài khoản", "Hành động", "Đối tượng", "Số đối tượng",
+               "Địa chỉ IP", "Chi tiết", "Mã hành động", "Dữ liệu gốc (JSON)"]  # fmt: skip
 
 
-def rows(filters: AuditFilters) -> Iterator[list]:
-    """The selected events as rows of CSV_COLUMNS, newest first, read in batches."""
+def rows(filters: AuditFilters, names: dict) -> Iterator[list]:
+    """The selected events as rows of CSV_COLUMNS, newest first, read in batches.
+
+    ``names`` tells what ids and codes in the details stand for (labels.audit_details).
+    """
     for row, username in db.session.execute(_select(filters).execution_options(yield_per=2000)):
         local = row.created_at.astimezone(LOCAL_TZ)
-        yield [row.id, f"{local:%d/%m/%Y %H:%M:%S}", username or "", row.action,
-               row.object_type or "", row.object_id or "", row.ip or "",
-               json.dumps(row.detail or {}, ensure_ascii=False, sort_keys=True)]  # fmt: skip
+        details = "; ".join(f"{k}: {v}" for k, v in audit_details(row.detail or {}, names))
+        raw = json.dumps(row.detail or {}, ensure_ascii=False, sort_keys=True)
+        yield [row.id, f"{local:%d/%m/%Y %H:%M:%S}", username or "", action_label(row.action),
+               object_label(row.object_type), row.object_id or "", row.ip or "", details,
+               row.action, raw]  # fmt: skip
 
 
 @event.listens_for(AuditEvent, "before_update")

@@ -9,6 +9,7 @@ import io
 from collections.abc import Iterator
 from datetime import datetime
 
+from flask_babel import force_locale
 from openpyxl import Workbook
 from sqlalchemy import Integer, case, func, select
 from sqlalchemy.orm import aliased
@@ -26,7 +27,7 @@ from inspection.models import (
     Unit,
     UnitItemResult,
 )
-from inspection.services import audit
+from inspection.services import audit, checklist
 from inspection.services.minutes import ATTENDANCE_TEXT, OUTCOME_TEXT
 from inspection.services.stats import Filters, selected_visits
 
@@ -238,9 +239,14 @@ def csv_lines(kind: str, filters: Filters) -> Iterator[str]:
 
 
 def audit_csv_lines(filters: audit.AuditFilters) -> Iterator[str]:
-    """The audit log's selected events as CSV text (see csv_stream)."""
-    safe = ([safe_cell(value) for value in row] for row in audit.rows(filters))
-    return csv_stream(audit.CSV_COLUMNS, safe)
+    """The audit log's selected events as CSV text in Vietnamese words (see csv_stream)."""
+    with force_locale("vi"):
+        names = {
+            "unit_id": {u.id: u.name for u in db.session.scalars(select(Unit))},
+            "items": checklist.item_names("vi"),
+        }
+        safe = ([safe_cell(v) for v in row] for row in audit.rows(filters, names))
+        yield from csv_stream(audit.CSV_COLUMNS, safe)
 
 
 def csv_stream(header: list[str], rows: Iterator[list]) -> Iterator[str]:
