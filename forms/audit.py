@@ -5,7 +5,7 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from forms.base import FilterForm
+from forms.base import FilterForm, within_supported_dates
 from inspection.labels import action_label, object_label
 
 
@@ -14,8 +14,8 @@ class AuditFilters(FilterForm):
     username = StringField(_l("Account"), validators=[Optional(), Length(max=64)])
     object_type = SelectField(_l("Object"), validators=[Optional()])
     object_id = StringField(_l("Object number"), validators=[Optional(), Length(max=64)])
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
+    date_from = DateField(_l("From"), validators=[Optional(), within_supported_dates])
+    date_to = DateField(_l("To"), validators=[Optional(), within_supported_dates])
 
     def __init__(self, formdata, actions=(), object_types=()):
         super().__init__(formdata)

@@ -1,5 +1,7 @@
 """The forms' base classes and shared field helpers."""
 
+from datetime import date
+
 from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -41,6 +43,15 @@ class FilterForm(PlainForm):
     class Meta:
         def get_translations(self, form):
             return CATALOGUE
+
+
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)  # the dates the app works with
+
+
+def within_supported_dates(form, field) -> None:
+    """Refuse a date the figures cannot use (a typo such as 0001 or 9999)."""
+    if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:
+        raise ValidationError(str(_l("Choose a date between 2000 and 2100.")))
 
 
 def optional_text(label, max_length: int, **kwargs) -> StringField:

@@ -1,6 +1,7 @@
 """Request plumbing shared by every blueprint: who is logged in, errors, headers."""
 
 import hashlib
+import json
 import logging
 import re
 import unicodedata
@@ -8,6 +9,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from flask import Flask, jsonify, make_response, render_template, request
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
 from werkzeug.exceptions import HTTPException
@@ -196,6 +198,40 @@ class StaticVersions:
         return response
 
 
+MAX_JSON_BYTES = 2 * 1024 * 1024  # a whole 40-person save is a few tens of kilobytes
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """JSON bodies a server can hold: bounded in size and depth, no NaN or Infinity, no
+    lone surrogates (text that cannot be stored). Anything else is a 400, never a 500."""
+
+    def loads(self, s, **kwargs):
+        if len(s) > MAX_JSON_BYTES:
+            raise ValueError("JSON body too large")
+        try:
+            data = json.loads(s, parse_constant=_refuse_constant, **kwargs)
+        except RecursionError as exc:
+            raise ValueError("JSON nested too deeply") from exc
+        stack = [data]
+        while stack:  # every text must be valid UTF-8 (no lone surrogate)
+            value = stack.pop()
+            if isinstance(value, str):
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    raise ValueError("JSON text is not valid Unicode") from exc
+            elif isinstance(value, dict):
+                stack.extend(value.keys())
+                stack.extend(value.values())
+            elif isinstance(value, list):
+                stack.extend(value)
+        return data
+
+
 class DatabaseInt(IntegerConverter):
     """An id in a URL: larger than the database's INTEGER is simply not found (404)."""
 
@@ -204,6 +240,7 @@ class DatabaseInt(IntegerConverter):
 
 
 def init_app(app: Flask) -> None:
+    app.json = StrictJSONProvider(app)
     app.url_map.converters["int"] = DatabaseInt
     login_manager.anonymous_user = Anonymous
     login_manager.login_view = "auth.login"

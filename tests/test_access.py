@@ -142,6 +142,7 @@ def cases(template_dbs):
             "evidence_id": 1,
             "role": "lead",
             "kind": "visits",
+            "dataset": "visits",
             "fmt": "csv",
         }
         db.session.remove()

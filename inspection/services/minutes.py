@@ -142,6 +142,11 @@ def record_signature(
     except ValueError as exc:
         raise NotFound(str(_l("Not found."))) from exc
     fields = {}
+    for key, value in (("name", name), ("position", position), ("reason", reason)):
+        if value is not None and not isinstance(value, str):
+            fields[key] = str(_l("Must be text."))
+    if fields:
+        raise ServiceError(str(_l("The signature was not saved.")), fields)
     name, position, reason = (name or "").strip(), (position or "").strip(), (reason or "").strip()
     if not name or len(name) > 120:
         fields["name"] = str(_l("Enter the signer's full name."))

@@ -172,7 +172,7 @@ def _parse(inspection: Inspection, data: dict, actor_is_lead: bool) -> tuple[dic
 
     for n, entry in enumerate(v.entries("unit_items", data.get("unit_items"))):
         key = f"unit_items[{n}]"
-        item = items.get(entry.get("code"))
+        item = _item(items, entry.get("code"))
         if item is None or item.scope is not ItemScope.UNIT:
             v.fail(f"{key}.code", _l("No unit item with this code in the visit's checklist."))
             continue
@@ -208,7 +208,7 @@ def _parse(inspection: Inspection, data: dict, actor_is_lead: bool) -> tuple[dic
             change["note"] = v.text(f"{key}.note", entry["note"], MAX_NOTE)
         for m, sub in enumerate(v.entries(f"{key}.items", entry.get("items"))):
             sub_key = f"{key}.items[{m}]"
-            item = items.get(sub.get("code"))
+            item = _item(items, sub.get("code"))
             if item is not None and is_derived(item):
                 _check_derived(v, sub_key, sub, change.get("attendance", person.attendance))
                 continue
@@ -240,6 +240,11 @@ def _parse(inspection: Inspection, data: dict, actor_is_lead: bool) -> tuple[dic
     if "ended_at" in data:
         parsed["text"]["ended_at"] = _ended_at(v, inspection, data["ended_at"], actor_is_lead)
     return parsed, v.errors
+
+
+def _item(items: dict, code):
+    """The checklist item a save names; a code that is not text (a list, say) names none."""
+    return items.get(code) if isinstance(code, str) else None
 
 
 def _check_derived(v: _Validator, key: str, entry: dict, attendance) -> None:

@@ -1,6 +1,7 @@
 """Starting visits, who may see and fill them, and the lists on the home pages."""
 
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -232,17 +233,24 @@ def _start_time(phone_time: datetime | None) -> datetime:
 
 def _set_location(inspection, latitude, longitude, accuracy_m) -> None:
     """Keep the phone's position only when it is complete and plausible."""
-    if latitude is None or longitude is None:
+    lat, lon, accuracy = _finite(latitude), _finite(longitude), _finite(accuracy_m)
+    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
         return
+    inspection.latitude = round(Decimal(str(lat)), 6)
+    inspection.longitude = round(Decimal(str(lon)), 6)
+    if accuracy is not None and 0 <= accuracy < 1e6:
+        inspection.location_accuracy_m = round(accuracy)
+
+
+def _finite(value) -> float | None:
+    """A number the phone sent, or None for anything else ("NaN", "abc", a list)."""
+    if isinstance(value, bool):
+        return None
     try:
-        lat, lon = Decimal(str(latitude)), Decimal(str(longitude))
-    except (ArithmeticError, ValueError, TypeError):
-        return
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        return
-    inspection.latitude, inspection.longitude = round(lat, 6), round(lon, 6)
-    if accuracy_m is not None and 0 <= float(accuracy_m) < 1e6:
-        inspection.location_accuracy_m = round(float(accuracy_m))
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def begin_planned(

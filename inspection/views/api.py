@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from forms.base import FIRST_DAY, LAST_DAY
 from inspection.extensions import csrf, db, limiter
 from inspection.i18n import local, local_today, select_locale
 from inspection.models import (
@@ -262,7 +263,7 @@ def _team(body: dict) -> list[tuple[int, TeamRole]] | None:
         return None
     try:
         return [(int(m["user_id"]), TeamRole(m["role"])) for m in team]
-    except (TypeError, KeyError, ValueError) as exc:
+    except (TypeError, KeyError, ValueError, OverflowError) as exc:
         raise ServiceError(
             _("Some values are not valid."),
             {"team": _("A list of {user_id, role} with role lead, member or secretary.")},
@@ -567,6 +568,11 @@ def get_stats():
         )
     except ValueError:
         return json_error(422, "invalid", _("Some values are not valid."), {"from": "YYYY-MM-DD"})
+    for day in (filters.date_from, filters.date_to):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            return json_error(
+                422, "invalid", _("Some values are not valid."), {"from": "2000-01-01..2100-12-31"}
+            )
     if filters.unit_id is not None and not valid_id(filters.unit_id):
         return json_error(
             422, "invalid", _("Some values are not valid."), {"unit_id": _("Not found.")}

@@ -1,7 +1,7 @@
 """The inspector's phone pages: start a visit, fill the checklist, review the summary."""
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import chain
 
 from flask import (
@@ -48,9 +48,10 @@ def parse_client_time(value: str | None) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_TZ)
+        return parsed.astimezone(UTC)  # a time the database can hold, or none at all
+    except (ValueError, OverflowError):
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_TZ)
 
 
 def _float(value: str | None) -> float | None:

@@ -29,7 +29,7 @@ from forms.review import DecisionForm, FollowUpForm, ReviewForm
 from inspection.extensions import db
 from inspection.i18n import format_date_vn, local_today, month_label
 from inspection.labels import audit_details, label
-from inspection.models import Minutes, Role, StaffMember
+from inspection.models import Minutes, RemediationStatus, Role, StaffMember
 from inspection.pdf import render
 from inspection.services import (
     audit,
@@ -114,6 +114,8 @@ def visit(inspection_id: int):
 @office_only
 def remediations():
     status = request.args.get("status") or None
+    if status not in (None, "overdue", *RemediationStatus):
+        status = None  # an unknown filter shows every request
     return render_template(
         "office/remediations.html",
         rows=review.list_remediations(current_user, status),
@@ -167,11 +169,15 @@ def filters_from(args, units, default_year: bool = False) -> tuple[DashboardFilt
         if year is not None:
             form.date_from.data, form.date_to.data = date(year, 1, 1), date(year, 12, 31)
     form.validate()
+
+    def valid(field):  # a refused filter (kind=foo, a date in 9999) filters nothing
+        return None if field.errors else field.data or None
+
     return form, stats.Filters(
-        date_from=form.date_from.data,
-        date_to=form.date_to.data,
-        unit_kind=form.kind.data or None,
-        unit_id=form.unit.data or None,
+        date_from=valid(form.date_from),
+        date_to=valid(form.date_to),
+        unit_kind=valid(form.kind),
+        unit_id=valid(form.unit),
     )
 
 
@@ -327,24 +333,25 @@ def _streamed_csv(lines, *args) -> Response:
     return response
 
 
-@bp.get("/export/<kind>.<fmt>")
+# <dataset>, not <kind>: "kind" is the dashboard filter of unit kinds in the query string.
+@bp.get("/export/<dataset>.<fmt>")
 @office_only
-def export(kind: str, fmt: str):
+def export(dataset: str, fmt: str):
     """Visits or results of the filtered period as CSV (streamed) or XLSX."""
-    if kind not in exports.COLUMNS or fmt not in ("csv", "xlsx"):
+    if dataset not in exports.COLUMNS or fmt not in ("csv", "xlsx"):
         abort(404)
     _form, filters = filters_from(request.args, org.list_units())
     audit.record(
-        actor(), "export", object_type="export", kind=kind, format=fmt, filters=_plain(filters)
+        actor(), "export", object_type="export", kind=dataset, format=fmt, filters=_plain(filters)
     )
     db.session.commit()
-    name = f"{exports.FILE_NAMES[kind]}-{local_today():%Y%m%d}.{fmt}"
+    name = f"{exports.FILE_NAMES[dataset]}-{local_today():%Y%m%d}.{fmt}"
     if fmt == "csv":
-        response = _streamed_csv(exports.csv_lines, kind, filters)
+        response = _streamed_csv(exports.csv_lines, dataset, filters)
     else:
         spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - send_file closes it
         with current_app.app_context():  # a session of its own: the export lets go of rows
-            exports.xlsx_file(kind, filters, spool)
+            exports.xlsx_file(dataset, filters, spool)
         spool.seek(0)
         response = send_file(
             spool,
@@ -359,6 +366,8 @@ def export(kind: str, fmt: str):
 def plan():
     """The annual plan by unit and quarter, with what was done, and the planned visits."""
     year = request.args.get("year", type=int) or local_today().year
+    if not 2000 <= year <= 2100:
+        abort(404)
     rows = planning.plan_rows(year)
     form = make_plan_form([r["unit"] for r in rows])(
         data={
@@ -455,7 +464,7 @@ def _audit_filters(args) -> tuple[AuditFilters, audit.AuditFilters]:
 def audit_log():
     """Every recorded event, newest first, filtered; read-only."""
     form, filters = _audit_filters(request.args)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = min(max(request.args.get("page", 1, type=int), 1), 100_000)
     events, more = audit.search(filters, page)
     args = {k: v for k, v in request.args.items() if k != "page"}
     names = {

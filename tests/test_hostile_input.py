@@ -1,0 +1,167 @@
+"""Input a probe sent that once gave a 500: each must now be a 4xx with the usual envelope
+or page, and nothing saved may change."""
+
+import json
+from urllib.parse import urlencode
+
+import pytest
+
+from tests.visit_helpers import bearer, record, save, start
+
+DEEP = "[" * 10000 + "]" * 10000
+
+
+@pytest.fixture
+def lead(token):
+    return token("truongdoan")
+
+
+def test_token_requests_that_broke_the_parser(client):
+    for body in (
+        DEEP,
+        '{"username": "\\ud800", "password": "x"}',
+        '{"username": "a", "password": NaN}',
+        "[" + "1," * 200000 + "1]",
+    ):
+        response = client.post("/api/v1/tokens", data=body, content_type="application/json")
+        assert 400 <= response.status_code < 500, (body[:40], response.status_code)
+        assert response.json["error"]["code"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"unit_items": [{"code": ["SMOKE-SIGN"], "outcome": "pass"}]},
+        {"people": [{"person_id": 1, "items": [{"code": {"x": 1}, "outcome": "pass"}]}]},
+        {"findings": "\ud800"},
+        {"assessment": "ok \udfff"},
+    ],
+)
+def test_saves_that_broke_the_server(client, lead, app, change):
+    visit = start(client, lead, app)
+    body = json.dumps({"version": 1, **change}, ensure_ascii=True)
+    response = client.put(
+        f"/api/v1/inspections/{visit['id']}/results",
+        data=body,
+        content_type="application/json",
+        headers=bearer(lead),
+    )
+    assert response.status_code in (400, 422), response.json
+    assert record(client, lead, visit["id"])["version"] == 1
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"location": {"latitude": "NaN", "longitude": 105.7, "accuracy": "abc"}},
+        {"location": {"latitude": 21.3, "longitude": 105.7, "accuracy": "abc"}},
+        {"team": [{"user_id": 1e400, "role": "lead"}]},
+        {"client_started_at": "9999-12-31T23:59:59-23:59"},
+        {"client_started_at": "0001-01-01T00:00:00+23:59"},
+    ],
+)
+def test_starts_that_broke_the_server(client, lead, app, extra):
+    from tests.visit_helpers import unit_id
+
+    body = {"client_id": "c-1", "unit_id": unit_id(app), "kind": "surprise", **extra}
+    response = client.post("/api/v1/inspections", json=body, headers=bearer(lead))
+    assert response.status_code in (200, 201, 400, 422), response.json
+
+
+@pytest.mark.parametrize("name", [["Nguyễn Văn Hùng"], 12, {"a": 1}, None])
+def test_signature_names_that_broke_the_server(client, lead, app, name):
+    visit = start(client, lead, app)
+    response = client.put(
+        f"/api/v1/inspections/{visit['id']}/signatures/lead",
+        json={"name": name, "image": "data:image/png;base64,AAAA"},
+        headers=bearer(lead),
+    )
+    assert response.status_code == 422, response.json
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/stats?to=9999-12-31",
+        "/api/v1/stats?from=0001-01-01",
+        "/api/v1/stats?from=9999-12-31&to=9999-12-31",
+    ],
+)
+def test_stats_dates_beyond_the_range(client, token, path):
+    response = client.get(path, headers=bearer(token("noivu")))
+    assert response.status_code in (200, 422), response.status_code
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/office/dashboard?kind=foo",
+        "/office/report?kind=foo",
+        "/office/report.pdf?kind=foo",
+        "/office/export/visits.xlsx?kind=foo",
+        "/office/export/visits.csv?kind=foo",
+        "/office/dashboard?unit=99999999999999999999",
+        "/office/dashboard?date_from=0001-01-01&date_to=9999-12-31",
+        "/office/remediations?status=foo",
+        "/office/audit?page=99999999999999999999",
+        "/office/audit?date_to=9999-12-31",
+        "/office/audit?date_from=0001-01-01",
+        "/office/plan?year=10000",
+        "/office/plan?year=-1",
+        "/office/plan?year=99999999999999999999",
+    ],
+)
+def test_office_pages_with_hostile_queries(client, auth, path):
+    auth.login("noivu")
+    response = client.get(path)
+    assert response.status_code < 500, (path, response.status_code)
+
+
+def test_every_get_route_survives_hostile_query_strings(app, client, auth):
+    """Every web GET route, as the office and as an inspector, with hostile values in every
+    argument a page reads: no 500 anywhere."""
+    hostile = {
+        "page": "99999999999999999999",
+        "year": "-1",
+        "kind": "foo",
+        "unit": "99999999999999999999",
+        "unit_id": "abc",
+        "status": "foo",
+        "date_from": "0001-01-01",
+        "date_to": "9999-12-31",
+        "action": "x" * 500,
+        "username": "' OR 1=1 --",
+        "object_type": "<script>",
+        "object_id": "99999999999999999999",
+        "client": "../../etc/passwd",
+    }
+    routes = [
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods and not rule.arguments and not rule.rule.startswith("/api/")
+    ]
+    for username in ("noivu", "truongdoan", "admin", "donvi1"):
+        auth.login(username)
+        for route in routes:
+            # Plus bytes that are not UTF-8 (a lone surrogate's encoding), as a raw query.
+            query = urlencode(hostile) + "&note=%ED%A0%80&q=%FF"
+            response = client.get(route, query_string=query)
+            assert response.status_code < 500, (username, route, response.status_code)
+        auth.logout()
+
+
+def test_saving_after_hostile_input_keeps_what_was_saved(client, lead, app):
+    visit = start(client, lead, app)
+    full = record(client, lead, visit["id"])
+    good = {"version": 1, "findings": "Đã lưu"}
+    assert save(client, lead, visit["id"], good).status_code == 200
+    bad = '{"version": 2, "findings": "\\ud800"}'
+    response = client.put(
+        f"/api/v1/inspections/{visit['id']}/results",
+        data=bad,
+        content_type="application/json",
+        headers=bearer(lead),
+    )
+    assert response.status_code in (400, 422)
+    assert record(client, lead, visit["id"])["findings"] == "Đã lưu"
+    assert full["id"] == visit["id"]
