@@ -9,7 +9,7 @@ from wtforms import Form as PlainForm
 from wtforms import StringField
 from wtforms.validators import Length, Optional, ValidationError
 
-from inspection.i18n import format_number, parse_decimal
+from inspection.i18n import clean_text, format_number, parse_decimal
 
 
 class _Catalogue:
@@ -60,7 +60,8 @@ def optional_text(label, max_length: int, **kwargs) -> StringField:
 
 
 def strip(value):
-    return value.strip() if isinstance(value, str) else value
+    """A text field's filter: trimmed, and without bidirectional controls (clean_text)."""
+    return clean_text(value) if isinstance(value, str) else value
 
 
 class LocalDecimalField(StringField):

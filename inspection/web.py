@@ -8,7 +8,7 @@ import unicodedata
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, current_app, g, jsonify, make_response, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
@@ -49,7 +49,10 @@ def load_user_from_bearer(req) -> User | None:
     header = req.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
-    return accounts.user_for_token(header[len("Bearer ") :].strip())
+    user = accounts.user_for_token(header[len("Bearer ") :].strip())
+    # Only a token that authenticated the request exempts it from CSRF (api._bearer).
+    g.bearer_user = user
+    return user
 
 
 def wants_json() -> bool:
@@ -151,6 +154,12 @@ def security_headers(response):
         "Permissions-Policy", "camera=(self), geolocation=(self), microphone=()"
     )
     response.headers.setdefault("X-Frame-Options", "DENY")
+    if (current_app.config.get("PUBLIC_BASE_URL") or "").startswith("https://"):
+        response.headers.setdefault(
+            "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+        )
+    # No software or version: the development server would announce "Werkzeug/…".
+    response.headers["Server"] = "kiem-tra"
     if request.blueprint and response.mimetype in ("text/html", "application/json"):
         # Pages and API answers carry personal data: keep them out of shared caches.
         response.headers.setdefault("Cache-Control", "no-store")

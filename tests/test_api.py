@@ -166,3 +166,23 @@ class TestCsrfOnCookieSessions:
         assert secret.status_code == 201
         me = client.get("/api/v1/me", headers=bearer(secret.json["token"]))
         assert me.status_code == 200
+
+    def test_a_junk_bearer_header_does_not_lift_csrf_from_a_cookie_session(self, client, app):
+        import re
+
+        page = client.get("/login").get_data(as_text=True)
+        csrf_token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        login = {"csrf_token": csrf_token, "username": "truongdoan", "password": PASSWORD}
+        assert client.post("/login", data=login).status_code == 302
+        body = {"client_id": "junk-bearer", "unit_id": 1, "kind": "surprise"}
+        forged = client.post(
+            "/api/v1/inspections", json=body, headers={"Authorization": "Bearer junk"}
+        )
+        assert forged.status_code == 400  # the CSRF check still applies
+        with app.app_context():
+            from sqlalchemy import select
+
+            from inspection.extensions import db
+            from inspection.models import Inspection
+
+            assert db.session.scalar(select(Inspection).filter_by(client_id="junk-bearer")) is None

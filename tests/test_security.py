@@ -296,3 +296,49 @@ def test_static_files_have_content_hashed_urls_cached_for_a_year(client):
     assert response.headers["Content-Security-Policy"]  # static files keep the headers too
     stale = client.get("/static/css/app.css?v=000000000000")  # an old release's URL
     assert stale.headers["Cache-Control"] == "no-cache" and stale.headers["ETag"]
+
+
+def test_photos_keep_no_comment_or_text_metadata(client, token, app):
+    import io as _io
+
+    from PIL import Image, PngImagePlugin
+
+    from tests.visit_helpers import bearer, photo, start
+
+    lead = token("truongdoan")
+    visit = start(client, lead, app)
+    jpeg = _io.BytesIO()
+    Image.new("RGB", (800, 600), (90, 20, 20)).save(jpeg, "JPEG", comment=b"secret-comment-GPS")
+    png = _io.BytesIO()
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Comment", "secret-png-text")
+    Image.new("RGB", (800, 600), (20, 90, 20)).save(png, "PNG", pnginfo=text)
+    for data, name, secret in (
+        (jpeg.getvalue(), "a.jpg", b"secret-comment"),
+        (png.getvalue(), "b.png", b"secret-png"),
+    ):
+        stored = photo(client, lead, visit["id"], data, filename=name)
+        assert stored.status_code == 201, stored.json
+        for url in (stored.json["url"], stored.json["thumb_url"]):
+            body = client.get(url, headers=bearer(lead)).data
+            assert secret not in body and b"\xff\xfe" not in body[:2000], url  # no COM segment
+            assert Image.open(_io.BytesIO(body)).info.get("comment") is None
+
+
+def test_hygiene_headers_and_bidi_controls(client, token, app):
+    from tests.visit_helpers import record, save, start
+
+    response = client.get("/login")
+    assert response.headers["Server"] == "kiem-tra"
+    assert "Strict-Transport-Security" not in response.headers  # not over plain http
+    lead = token("truongdoan")
+    visit = start(client, lead, app)
+    body = {"version": 1, "findings": "Ghi chú \u202eđảo ngược\u202c xong"}
+    assert save(client, lead, visit["id"], body).status_code == 200
+    assert record(client, lead, visit["id"])["findings"] == "Ghi chú đảo ngược xong"
+
+
+def test_hsts_when_the_public_address_is_https(make_app):
+    app = make_app(PUBLIC_BASE_URL="https://kiemtra.example.gov.vn")
+    response = app.test_client().get("/login")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")

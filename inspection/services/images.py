@@ -81,6 +81,9 @@ def process_photo(data: bytes, max_bytes: int) -> Processed:
             image = Image.open(io.BytesIO(data))
             captured_at = _exif_time(image)
             image = ImageOps.exif_transpose(image).convert("RGB")
+            # Pillow carries comments (JPEG COM, PNG text), XMP and profiles along in
+            # ``info`` and writes some back on save: the stored photo keeps pixels only.
+            image.info.clear()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageTooLarge(str(_l("The photo has too many pixels."))) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from inspection.extensions import db
-from inspection.i18n import LOCAL_TZ, format_date_vn, format_vn_decimal, local
+from inspection.i18n import LOCAL_TZ, clean_text, format_date_vn, format_vn_decimal, local
 from inspection.models import (
     Attendance,
     Inspection,
@@ -147,7 +147,7 @@ def record_signature(
             fields[key] = str(_l("Must be text."))
     if fields:
         raise ServiceError(str(_l("The signature was not saved.")), fields)
-    name, position, reason = (name or "").strip(), (position or "").strip(), (reason or "").strip()
+    name, position, reason = (clean_text(v or "") for v in (name, position, reason))
     if not name or len(name) > 120:
         fields["name"] = str(_l("Enter the signer's full name."))
     if len(position) > 120:

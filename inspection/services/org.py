@@ -8,6 +8,7 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 
 from inspection.extensions import db
+from inspection.i18n import clean_text
 from inspection.models import OrgSettings, StaffCategory, StaffMember, Unit, UnitKind
 from inspection.services import audit, blobs
 from inspection.services.errors import ServiceError
@@ -122,7 +123,7 @@ def save_unit(
     _check_unit_code(code, unit.id if unit else None)
     created = unit is None
     unit = unit or Unit()
-    unit.code, unit.name, unit.kind = code, name.strip(), UnitKind(kind)
+    unit.code, unit.name, unit.kind = code, clean_text(name), UnitKind(kind)
     unit.address, unit.active = address.strip(), active
     db.session.add(unit)
     db.session.flush()
@@ -157,7 +158,7 @@ def save_staff(
     _check_badge(unit_id, badge_no, staff.id if staff else None)
     created = staff is None
     staff = staff or StaffMember(unit_id=unit_id)
-    staff.full_name, staff.position = full_name.strip(), position.strip()
+    staff.full_name, staff.position = clean_text(full_name), clean_text(position)
     staff.category, staff.badge_no, staff.active = StaffCategory(category), badge_no, active
     db.session.add(staff)
     db.session.flush()

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from inspection.extensions import db
-from inspection.i18n import LOCAL_TZ, format_number, local, parse_decimal
+from inspection.i18n import LOCAL_TZ, clean_text, format_number, local, parse_decimal
 from inspection.labels import label
 from inspection.models import (
     Attendance,
@@ -109,7 +109,7 @@ class _Validator:
         elif len(value) > limit:
             self.fail(key, _l("At most %(n)d characters.", n=limit))
         else:
-            return value.strip()
+            return clean_text(value)
 
     def number(self, key: str, value, item: ChecklistItem) -> Decimal | None:
         if value is None or value == "":

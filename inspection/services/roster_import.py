@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from inspection.extensions import db
+from inspection.i18n import clean_text
 from inspection.models import StaffCategory, StaffMember, Unit
 from inspection.services import audit
 
@@ -152,7 +153,7 @@ def parse_roster(filename: str, data: bytes, max_rows: int) -> tuple[list[dict],
 
         def cell(name, row=row):
             index = columns.get(name)
-            return row[index].strip() if index is not None and index < len(row) else ""
+            return clean_text(row[index]) if index is not None and index < len(row) else ""
 
         person = {
             "full_name": cell("full_name"),

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -52,7 +52,9 @@ def csrf_for_cookie_sessions():
 
 
 def _bearer() -> bool:
-    return request.headers.get("Authorization", "").startswith("Bearer ")
+    """Whether a Bearer token authenticated this request (a junk header does not count)."""
+    current_user._get_current_object()  # make Flask-Login load the user now
+    return g.get("bearer_user") is not None
 
 
 def user_json(user: User) -> dict:
