@@ -25,6 +25,8 @@ translations: $(CATALOGS:.po=.mo)
 %.mo: %.po $(VENV)/.runtime
 	$(BIN)/pybabel compile --statistics -f -i $< -o $@
 
+# The address printed in the minutes (never taken from a request): this machine's, by default.
+run: export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: $(VENV)/.runtime translations
 	$(FLASK) init-db
 	$(FLASK) make-cert --if-missing

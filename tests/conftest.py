@@ -42,6 +42,7 @@ def _config(db_url) -> dict:
         "SIGNING_P12_PASSPHRASE": CERT_PASSPHRASE,
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
+        "PUBLIC_BASE_URL": "http://localhost",
         "SQLALCHEMY_DATABASE_URI": str(db_url) if "://" in str(db_url) else f"sqlite:///{db_url}",
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,

@@ -46,6 +46,7 @@ class Server:
             "SIGNING_P12_PATH": str(CERT),
             "SIGNING_P12_PASSPHRASE": CERT_PASSPHRASE,
             "BIND": f"127.0.0.1:{self.port}",
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}",
             "WEB_CONCURRENCY": "2",
         }
         log = open(self.log_path, "ab")  # noqa: SIM115 - the server keeps writing to it

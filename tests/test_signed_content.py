@@ -371,3 +371,31 @@ def test_the_printed_signing_time_is_the_signed_one_and_photos_keep_their_time(c
     again = pdf_text(pdf_of(client, lead, copy["id"]))
     taken = first[first.index("chụp lúc") :][:40]
     assert taken in again  # the correction does not move when the photo was taken
+
+
+def test_the_printed_address_never_comes_from_the_host_header(client, lead, app):
+    inspection_id = ready_visit(client, lead, app)
+    response = client.post(
+        f"/api/v1/inspections/{inspection_id}/finalize",
+        headers={**bearer(lead), "Host": "evil.example"},
+    )
+    assert response.status_code == 201, response.json
+    text = pdf_text(pdf_of(client, lead, inspection_id))
+    assert "evil.example" not in text and "http://localhost/verify/" in text
+
+
+def test_finalize_refuses_without_a_configured_public_address(make_app, token):
+    from tests.visit_helpers import bearer as as_bearer
+
+    app = make_app(PUBLIC_BASE_URL=None)
+    client = app.test_client()
+    secret = client.post(
+        "/api/v1/tokens", json={"username": "truongdoan", "password": "kiemtra2018"}
+    ).json["token"]
+    inspection_id = ready_visit(client, secret, app)
+    response = client.post(
+        f"/api/v1/inspections/{inspection_id}/finalize", headers=as_bearer(secret)
+    )
+    assert response.status_code == 409 and "PUBLIC_BASE_URL" in response.json["error"]["message"]
+    with app.app_context():
+        assert db.session.get(Inspection, inspection_id).status.value != "finalized"

@@ -476,8 +476,17 @@ def save_signature(inspection_id: int, role: str):
 
 
 def base_url() -> str:
-    """The address printed in minutes for verification."""
-    return current_app.config.get("PUBLIC_BASE_URL") or request.url_root
+    """The address printed in signed minutes for verification: the configured one, never
+    a request header (a forged Host would be signed into the document)."""
+    configured = current_app.config.get("PUBLIC_BASE_URL")
+    if not configured:
+        raise Conflict(
+            _(
+                "The server's public address (PUBLIC_BASE_URL) is not set, so the minutes"
+                " cannot say where to verify them. Ask the administrator to set it."
+            )
+        )
+    return configured
 
 
 @bp.post("/visits/<int:inspection_id>/finalize")

@@ -8,7 +8,6 @@ from forms.signature import VerifyForm
 from inspection.extensions import db, limiter
 from inspection.pdf import signing
 from inspection.services import minutes as minutes_service
-from inspection.views.inspector import base_url
 from inspection.web import content_disposition
 
 bp = Blueprint("verify", __name__)
@@ -20,7 +19,9 @@ def trusted() -> list:
 
 def check_upload(data: bytes) -> dict:
     """Verify an uploaded file; the result is plain data for the page and the API."""
-    return minutes_service.verify(data, trusted(), base_url())
+    # Only a link on this page, not signed content: the request's own address will do.
+    link_base = current_app.config.get("PUBLIC_BASE_URL") or request.url_root
+    return minutes_service.verify(data, trusted(), link_base)
 
 
 @bp.get("/verify/certificate.pem", defaults={"form": "pem"})

@@ -2,6 +2,7 @@
 the minutes cannot be issued while the phone holds changes it has not sent."""
 
 import re
+import time
 
 from sqlalchemy import select
 
@@ -25,6 +26,18 @@ def _to_sign_page(page, live_server):
     page.wait_for_url(re.compile(r"/summary$"))
     page.get_by_role("button", name="Chuyển sang ký biên bản").tap()
     page.wait_for_url(re.compile(r"/sign$"))
+
+
+def _until(app, condition, timeout=15):
+    """Wait until the visit on the server meets ``condition`` (the phone saves on its own)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with app.app_context():
+            if condition(db.session.scalar(select(Inspection))):
+                return
+            db.session.remove()
+        time.sleep(0.2)
+    raise AssertionError("the server never got the change")
 
 
 def _wait_issuable(page):
@@ -59,6 +72,7 @@ def test_a_change_after_signing_voids_it_and_queued_changes_hold_the_issue(
     page.locator("[name=assessment]").fill("Còn 01 người đi muộn.")
     page.locator("[name=assessment]").dispatch_event("change")
     _wait_saved(page)
+    _until(app, lambda visit: visit.assessment == "Còn 01 người đi muộn.")  # on the server
     page.goto(page.url + "/sign")
     assert page.locator("#sign-lead [data-void]").count() == 1
     assert page.locator("#sign-unit_rep [data-void]").count() == 1
