@@ -136,6 +136,32 @@ class TestRateLimit:
         # Another account from the same address is still allowed.
         assert auth.login("thuky").status_code == 302
 
+    def _token(self, client, password):
+        body = {"username": "truongdoan", "password": password}
+        return client.post("/api/v1/tokens", json=body).status_code
+
+    def test_web_failures_also_close_the_api(self, client, auth):
+        for _ in range(3):
+            assert auth.login("truongdoan", "sai").status_code == 200
+        assert self._token(client, "sai") == 429
+        assert self._token(client, PASSWORD) == 429  # no token through the other door
+
+    def test_api_failures_also_close_the_web(self, client, auth):
+        for _ in range(3):
+            assert self._token(client, "sai") == 401
+        assert self._token(client, PASSWORD) == 429
+        assert auth.login("truongdoan").status_code == 429
+
+    def test_successes_do_not_count_and_the_owner_clears_failures(self, client, auth):
+        for _ in range(6):
+            assert self._token(client, PASSWORD) == 201  # logging in often locks nobody out
+        for _ in range(2):
+            assert auth.login("truongdoan", "sai").status_code == 200
+        assert self._token(client, PASSWORD) == 201  # the owner's success clears the two
+        for _ in range(2):
+            assert self._token(client, "sai") == 401
+        assert auth.login("truongdoan").status_code == 302
+
 
 class TestCsrf:
     @pytest.fixture

@@ -26,6 +26,7 @@ from inspection.pdf import signing
 from inspection.services import accounts, checklist, org, results, review, stats, visits
 from inspection.services import minutes as minutes_service
 from inspection.services.errors import ServiceError
+from inspection.views import login_limits
 from inspection.views.access import ALL_ROLES, actor, check_unit, get_or_404, require
 from inspection.views.files import send_minutes
 from inspection.views.inspector import base_url, parse_client_time
@@ -92,10 +93,13 @@ def create_token():
     }
     if fields:
         return json_error(422, "invalid", _("Some values are not valid."), fields)
+    login_limits.check()  # the same failure counts as the web login
     user = accounts.authenticate(username, password, actor())
     if user is None:
+        login_limits.failed()
         db.session.commit()
         return json_error(401, "unauthorized", _("Wrong username or password."))
+    login_limits.succeeded()
     name = body.get("name") if isinstance(body.get("name"), str) else "API"
     secret, token = accounts.issue_token(
         actor(), user, current_app.config["API_TOKEN_LIFETIME"], name=name

@@ -19,6 +19,7 @@ from forms.auth import ConfirmForm, LoginForm, PasswordForm
 from inspection.extensions import db, limiter
 from inspection.services import accounts, audit
 from inspection.services.errors import ServiceError
+from inspection.views import login_limits
 from inspection.views.access import ALL_ROLES, actor, require
 from inspection.views.main import home_url
 
@@ -35,27 +36,21 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
-def _login_username() -> str:
-    return "login:" + accounts.normalise_username(request.form.get("username", ""))[:64]
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config.get("LOGIN_RATE_IP", "20/minute"), methods=["POST"])
-@limiter.limit(
-    lambda: current_app.config.get("LOGIN_RATE_ACCOUNT", "10/15minutes"),
-    key_func=_login_username,
-    methods=["POST"],
-)
 def login():
     if current_user.is_authenticated:
         return redirect(home_url(current_user))
     form = LoginForm()
     if form.validate_on_submit():
+        login_limits.check()
         user = accounts.authenticate(form.username.data, form.password.data, actor())
         if user is None:
+            login_limits.failed()
             db.session.commit()  # keep the failed-login audit event
             flash(_("Wrong username or password."), "error")
         else:
+            login_limits.succeeded()
             lang = session.get("lang")
             session.clear()  # a fresh session on login: no fixation
             if lang:

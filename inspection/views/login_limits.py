@@ -1,0 +1,55 @@
+"""Login limits shared by the web login and the API's token endpoint.
+
+Failures are counted per account and per address in Flask-Limiter's storage (memory, or
+Redis when several instances run), whichever door they knock on. A success does not
+count, and the owner's successful login clears the account's failures, so nobody locks
+the real user out by logging in often.
+"""
+
+from flask import abort, current_app, request
+from limits import parse
+
+from inspection.extensions import limiter
+from inspection.services import accounts
+
+
+def _windows() -> list[tuple]:
+    config = current_app.config
+    account = accounts.normalise_username(request.form.get("username", "") or _json_username())
+    return [
+        (parse(config.get("LOGIN_RATE_ACCOUNT", "10/15minutes")), "login-failures", account[:64]),
+        (parse(config.get("LOGIN_FAILURES_IP", "30/15minutes")), "login-failures-ip", _ip()),
+    ]
+
+
+def _json_username() -> str:
+    body = request.get_json(silent=True) if request.is_json else None
+    value = body.get("username") if isinstance(body, dict) else ""
+    return value if isinstance(value, str) else ""
+
+
+def _ip() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _active() -> bool:
+    return limiter.enabled and current_app.config.get("RATELIMIT_ENABLED", True)
+
+
+def check() -> None:
+    """Refuse (429) a login for an account or address with too many recent failures."""
+    if _active() and not all(limiter.limiter.test(limit, *key) for limit, *key in _windows()):
+        abort(429)
+
+
+def failed() -> None:
+    if _active():
+        for limit, *key in _windows():
+            limiter.limiter.hit(limit, *key)
+
+
+def succeeded() -> None:
+    """The owner got in: the account's failures are forgotten (the address's stay)."""
+    if _active():
+        limit, *key = _windows()[0]
+        limiter.limiter.clear(limit, *key)
