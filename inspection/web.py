@@ -8,7 +8,16 @@ import unicodedata
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import Flask, current_app, g, jsonify, make_response, render_template, request
+from flask import (
+    Flask,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    session,
+)
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
@@ -37,6 +46,9 @@ def load_user(user_id: str) -> User | None:
         return None
     user = db.session.get(User, uid)
     if user is None or user.session_epoch != epoch or not user.active:
+        return None
+    # The session must still be live on the server: a logout ends it (a copied cookie too).
+    if not accounts.session_is_live(session.get("sid"), user.id):
         return None
     return user
 

@@ -78,6 +78,34 @@ def test_logout_everywhere_ends_other_sessions(app, auth, client):
     assert other.get("/inspector/").status_code == 302
 
 
+def test_a_cookie_copied_before_logout_is_refused_after_it(app, auth, client):
+    auth.login()
+    assert client.get("/inspector/").status_code == 200
+    cookie = client.get_cookie("session").value  # what a thief copied
+    client.post("/logout")
+    thief = app.test_client()
+    thief.set_cookie("session", cookie)
+    page = thief.get("/inspector/")
+    assert page.status_code == 302 and "/login" in page.location
+    assert thief.get("/api/v1/me").status_code == 401
+    # Logging in again starts a new session that works.
+    assert auth.login().status_code == 302
+    assert client.get("/inspector/").status_code == 200
+
+
+def test_password_change_keeps_this_session_and_ends_the_others(app, auth, client):
+    auth.login()
+    other = app.test_client()
+    other.post("/login", data={"username": "truongdoan", "password": PASSWORD})
+    new = "Mat-khau-moi-2026"
+    changed = client.post(
+        "/account", data={"current_password": PASSWORD, "new_password": new, "confirm": new}
+    )
+    assert changed.status_code == 302
+    assert client.get("/inspector/").status_code == 200
+    assert other.get("/inspector/").status_code == 302
+
+
 def test_password_change_enforces_the_policy(client, auth):
     auth.login()
     weak = client.post(

@@ -9,10 +9,10 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from inspection.extensions import db
-from inspection.models import ApiToken, Role, Unit, User, utcnow
+from inspection.models import ApiToken, Role, Unit, User, UserSession, utcnow
 from inspection.services import audit
 from inspection.services.errors import NotFound, ServiceError
 
@@ -164,6 +164,33 @@ def end_sessions(user: User) -> None:
     for token in user.tokens:
         if token.revoked_at is None:
             token.revoked_at = now
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+def start_session(user: User) -> str:
+    """Record a new browser login; return the id its session cookie carries."""
+    session_id = secrets.token_hex(32)
+    db.session.add(UserSession(id=session_id, user_id=user.id))
+    db.session.flush()
+    return session_id
+
+
+def end_session(session_id: str | None) -> None:
+    """End one browser login (a logout): its cookie no longer logs anyone in."""
+    row = db.session.get(UserSession, session_id) if session_id else None
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = utcnow()
+
+
+def session_is_live(session_id, user_id: int) -> bool:
+    if not isinstance(session_id, str):
+        return False
+    row = db.session.get(UserSession, session_id)
+    return row is not None and row.user_id == user_id and row.revoked_at is None
 
 
 def _token_hash(token: str) -> str:

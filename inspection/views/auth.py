@@ -55,6 +55,7 @@ def login():
             session.clear()  # a fresh session on login: no fixation
             if lang:
                 session["lang"] = lang
+            session["sid"] = accounts.start_session(user)
             login_user(user)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")) or home_url(user))
@@ -66,6 +67,7 @@ def login():
 def logout():
     if ConfirmForm().validate_on_submit():
         audit.record(actor(), "logout", current_user._get_current_object())
+        accounts.end_session(session.get("sid"))  # a copy of the cookie is worthless now
         db.session.commit()
         lang = session.get("lang")
         logout_user()
@@ -99,10 +101,10 @@ def account():
                 db.session.rollback()
                 form.new_password.errors.extend(exc.fields.values())
             else:
+                user = current_user._get_current_object()
+                session["sid"] = accounts.start_session(user)  # this browser stays in
                 db.session.commit()
-                login_user(
-                    current_user._get_current_object()
-                )  # the new epoch: keep this session, end the others
+                login_user(user)  # the new epoch: keep this session, end the others
                 flash(_("Password changed. Your other sessions were logged out."), "success")
                 return redirect(url_for("auth.account"))
     return render_template(
