@@ -4,7 +4,11 @@ import asyncio
 import datetime
 import io
 import logging
+import math
+import multiprocessing
 import os
+import resource
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -174,6 +178,50 @@ class SignatureCheck:
     valid: bool  # intact, cryptographically valid, and made with a trusted certificate
     signer: str
     reason: str
+
+
+def check_bounded(
+    data: bytes, trusted, *, seconds: float = 2.5, memory: int = 768 * 1024 * 1024
+) -> SignatureCheck:
+    """``check`` in a child process bounded in CPU time and memory.
+
+    An upload to the public verifier may be built to make the parser slow (tens of
+    thousands of signature fields): the answer still comes within ``seconds``, and the
+    child's pyHanko warnings are not logged one by one (one line sums the check up).
+    """
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(
+        target=_check_in_child, args=(data, trusted, sender, seconds, memory), daemon=True
+    )
+    started = time.monotonic()
+    child.start()
+    sender.close()
+    try:
+        result = receiver.recv() if receiver.poll(seconds) else None
+    except EOFError:  # the child died: out of memory or CPU time
+        result = None
+    finally:
+        child.kill()
+        child.join()
+        receiver.close()
+    elapsed = time.monotonic() - started
+    if result is None:
+        log.warning("uploaded PDF not checked: over %.1f s or the memory limit", seconds)
+        return SignatureCheck(False, False, "", "too costly to check")
+    log.info("uploaded PDF checked in %.2f s: %s", elapsed, result.reason or "signature read")
+    return result
+
+
+def _check_in_child(data, trusted, sender, seconds, memory) -> None:
+    resource.setrlimit(resource.RLIMIT_CPU, (math.ceil(seconds) + 1,) * 2)
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    logging.disable(logging.CRITICAL)  # pyHanko logs a traceback per broken field
+    try:
+        sender.send(check(data, trusted))
+    finally:
+        sender.close()
+        os._exit(0)  # no atexit handlers, no inherited cleanup
 
 
 def check(data: bytes, trusted) -> SignatureCheck:

@@ -703,13 +703,26 @@ def verify(data: bytes, trusted, base_url: str = "") -> dict:
     answer names the minutes that replaced it. Issued minutes with bytes added after
     signing are named as altered, not as unknown.
     """
+    # Identified by SHA-256 first, and everything read from the database before the file
+    # is parsed: the read ends before the (bounded) parse, so no writer waits on it.
     sha256 = hashlib.sha256(data).hexdigest()
     minutes = db.session.scalar(select(Minutes).filter_by(pdf_sha256=sha256))
     altered = _issued_prefix(data) if minutes is None and data.startswith(b"%PDF-") else None
+    known = minutes or altered
+    replaced = superseded_by(known) if known is not None else None
+    answer = {
+        "number": known.display_number if known else None,
+        "inspection_id": known.inspection_id if known else None,
+        "replaced": replaced,
+        "replaced_number": replaced.display_number if replaced else None,
+        "replaced_at": replaced.created_at.isoformat() if replaced else None,
+        "replaced_code": replaced.verify_code if replaced else None,
+    }
+    db.session.rollback()  # verifying changes nothing: end the read transaction now
     if not data.startswith(b"%PDF-"):
         check = signing.SignatureCheck(False, False, "", "not a PDF")
     else:
-        check = signing.check(data, trusted)
+        check = signing.check_bounded(data, trusted)
     valid = minutes is not None and check.valid
     if valid:
         reason = str(
@@ -723,7 +736,7 @@ def verify(data: bytes, trusted, base_url: str = "") -> dict:
             _l(
                 "This is minutes No. %(number)s as issued by this office, with content added"
                 " after it was signed: the added part is not genuine. Ask for the issued file.",
-                number=altered.display_number,
+                number=answer["number"],
             )
         )
     elif minutes is None and check.intact:
@@ -739,22 +752,20 @@ def verify(data: bytes, trusted, base_url: str = "") -> dict:
         )
     else:
         reason = str(_l("The file matches issued minutes but its signature does not validate."))
-    known = minutes or altered
-    replaced = superseded_by(known) if known is not None else None
     return {
         "valid": valid,
-        "number": known.display_number if known else None,
-        "inspection_id": known.inspection_id if known else None,
+        "number": answer["number"],
+        "inspection_id": answer["inspection_id"],
         "sha256": sha256,
         "signature_intact": check.intact,
         "altered": altered is not None,
         "reason": reason,
         "superseded_by": {
-            "number": replaced.display_number,
-            "issued_at": replaced.created_at.isoformat(),
-            "verify_url": f"{base_url.rstrip('/')}/verify/{replaced.verify_code}",
+            "number": answer["replaced_number"],
+            "issued_at": answer["replaced_at"],
+            "verify_url": f"{base_url.rstrip('/')}/verify/{answer['replaced_code']}",
         }
-        if replaced
+        if answer["replaced"]
         else None,
         "minutes": known,  # the two objects are for the page; the API leaves them out
         "replaced_by": replaced,
