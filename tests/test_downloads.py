@@ -72,7 +72,12 @@ def served(app, client, token, tmp_path):
     )
     assert answered.status_code == 200, answered.json
     evidence = [e["id"] for e in answered.json["evidence"]]
+    draft = ready_visit(client, lead, app, code="XHS")  # signed, not issued: a draft PDF
     with app.app_context():
+        from inspection.services import audit, org
+        from tests.test_signed_content import seal_png
+
+        org.save_seal(audit.SYSTEM, seal_png(), 36)
         # The name as a browser's upload gives it (a multipart header cannot carry the quote
         # through Werkzeug's test client): what the download header must carry whole.
         db.session.get(RemediationEvidence, evidence[0]).filename = EVIDENCE_NAME
@@ -99,6 +104,7 @@ def served(app, client, token, tmp_path):
         "minutes": minutes_id,
         "photo": shot.json["id"],
         "evidence": evidence,
+        "draft": draft,
         "counts": counts,
         "base": f"http://127.0.0.1:{server.port}",
     }
@@ -201,6 +207,15 @@ def test_every_file_downloads_whole_from_gunicorn(served):
         response = _get(sessions[who], f"{base}/evidence/{photo_evidence}", report, who)
         assert response.headers["Content-Type"] == "image/jpeg"
         assert _filename(response) == "Ảnh khắc phục.jpg"  # the checked type's extension
+
+    draft = f"{base}/inspector/visits/{served['draft']}/draft.pdf"
+    response = _get(sessions["truongdoan"], draft, report, "truongdoan")
+    assert response.headers["Content-Type"] == "application/pdf"
+    assert response.content.rstrip().endswith(b"%%EOF")
+    assert _filename(response) == "du-thao-bien-ban.pdf"
+    response = _get(sessions["admin"], f"{base}/admin/settings/seal.png", report, "admin")
+    assert response.headers["Content-Type"] == "image/png"
+    assert response.content.startswith(b"\x89PNG") and response.content.endswith(b"IEND\xaeB`\x82")
 
     response = _get(requests.Session(), f"{base}/api/v1/openapi.json", report, "anyone")
     assert response.headers["Content-Type"].startswith("application/json")

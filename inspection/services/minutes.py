@@ -223,7 +223,9 @@ def signing_defaults(inspection: Inspection) -> dict[SignerRole, dict]:
     return defaults
 
 
-def missing_for_finalize(inspection: Inspection, locale: str = "vi") -> dict[str, str]:
+def missing_for_finalize(
+    inspection: Inspection, locale: str = "vi", stale: list[Signature] | None = None
+) -> dict[str, str]:
     """Return what stops the visit from being finalized, by field; empty when ready."""
     fields = {}
     for entry in results.summary(inspection, locale)["missing"]:
@@ -231,7 +233,7 @@ def missing_for_finalize(inspection: Inspection, locale: str = "vi") -> dict[str
             filter(None, [fields.get(entry["anchor"]), entry["label"]])
         )
     signed = signatures_of(inspection)
-    for signature in must_sign_again(inspection):
+    for signature in must_sign_again(inspection) if stale is None else stale:
         fields[f"signature.{signature.role.value}"] = str(
             _l(
                 "%(name)s signed before the content changed and must sign again.",
@@ -709,15 +711,18 @@ def verify(data: bytes, trusted, base_url: str = "") -> dict:
     minutes = db.session.scalar(select(Minutes).filter_by(pdf_sha256=sha256))
     altered = _issued_prefix(data) if minutes is None and data.startswith(b"%PDF-") else None
     known = minutes or altered
+    number = known.display_number if known else None
+    inspection_id = known.inspection_id if known else None
     replaced = superseded_by(known) if known is not None else None
-    answer = {
-        "number": known.display_number if known else None,
-        "inspection_id": known.inspection_id if known else None,
-        "replaced": replaced,
-        "replaced_number": replaced.display_number if replaced else None,
-        "replaced_at": replaced.created_at.isoformat() if replaced else None,
-        "replaced_code": replaced.verify_code if replaced else None,
-    }
+    superseded = (
+        {
+            "number": replaced.display_number,
+            "issued_at": replaced.created_at.isoformat(),
+            "verify_url": f"{base_url.rstrip('/')}/verify/{replaced.verify_code}",
+        }
+        if replaced
+        else None
+    )
     db.session.rollback()  # verifying changes nothing: end the read transaction now
     if not data.startswith(b"%PDF-"):
         check = signing.SignatureCheck(False, False, "", "not a PDF")
@@ -736,7 +741,7 @@ def verify(data: bytes, trusted, base_url: str = "") -> dict:
             _l(
                 "This is minutes No. %(number)s as issued by this office, with content added"
                 " after it was signed: the added part is not genuine. Ask for the issued file.",
-                number=answer["number"],
+                number=number,
             )
         )
     elif minutes is None and check.intact:
@@ -754,19 +759,13 @@ def verify(data: bytes, trusted, base_url: str = "") -> dict:
         reason = str(_l("The file matches issued minutes but its signature does not validate."))
     return {
         "valid": valid,
-        "number": answer["number"],
-        "inspection_id": answer["inspection_id"],
+        "number": number,
+        "inspection_id": inspection_id,
         "sha256": sha256,
         "signature_intact": check.intact,
         "altered": altered is not None,
         "reason": reason,
-        "superseded_by": {
-            "number": answer["replaced_number"],
-            "issued_at": answer["replaced_at"],
-            "verify_url": f"{base_url.rstrip('/')}/verify/{answer['replaced_code']}",
-        }
-        if answer["replaced"]
-        else None,
+        "superseded_by": superseded,
         "minutes": known,  # the two objects are for the page; the API leaves them out
         "replaced_by": replaced,
     }

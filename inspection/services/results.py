@@ -27,13 +27,12 @@ from inspection.models import (
     PersonResult,
     Photo,
     Signature,
-    TeamRole,
     UnitItemResult,
     User,
     utcnow,
 )
 from inspection.models.base import valid_id
-from inspection.services import audit, blobs, images
+from inspection.services import audit, blobs, images, visits
 from inspection.services.errors import Conflict, ServiceError
 
 log = logging.getLogger(__name__)
@@ -331,7 +330,7 @@ def save_results(actor: audit.Actor, inspection: Inspection, data: dict) -> int:
     invalid, and Conflict (409) when ``data["version"]`` is not the current version.
     """
     check_version(inspection, data.get("version"))
-    parsed, errors = _parse(inspection, data, _is_lead(actor, inspection))
+    parsed, errors = _parse(inspection, data, visits.is_lead(actor.user_id, inspection))
     if errors:
         raise ServiceError(str(_l("Some answers were not saved: see the marked fields.")), errors)
 
@@ -389,10 +388,6 @@ def save_results(actor: audit.Actor, inspection: Inspection, data: dict) -> int:
         people=len(parsed["people"]),
     )
     return inspection.version
-
-
-def _is_lead(actor: audit.Actor, inspection: Inspection) -> bool:
-    return any(m.user_id == actor.user_id and m.role is TeamRole.LEAD for m in inspection.team)
 
 
 def _number_key(value: Decimal) -> str:

@@ -66,8 +66,8 @@ def can_edit(user: User, inspection: Inspection) -> bool:
     return user.role is Role.INSPECTOR and user.id in _team_ids(inspection)
 
 
-def is_lead(user: User, inspection: Inspection) -> bool:
-    return any(m.user_id == user.id and m.role is TeamRole.LEAD for m in inspection.team)
+def is_lead(user_id: int | None, inspection: Inspection) -> bool:
+    return any(m.user_id == user_id and m.role is TeamRole.LEAD for m in inspection.team)
 
 
 def get_editable(user: User, inspection_id: int) -> Inspection:

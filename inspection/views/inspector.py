@@ -371,17 +371,18 @@ def _signature_forms(inspection, posted_role=None):
 
 
 def _render_sign(inspection, forms, status=200):
+    stale = minutes.must_sign_again(inspection)  # one pass over the visit's content
     return (
         render_template(
             "inspector/sign.html",
             inspection=inspection,
             forms=forms,
             signed=minutes.signatures_of(inspection),
-            void={s.role for s in minutes.must_sign_again(inspection)},
-            missing=minutes.missing_for_finalize(inspection, _locale()),
+            void={s.role for s in stale},
+            missing=minutes.missing_for_finalize(inspection, _locale(), stale),
             preview=minutes.preview(inspection),
             content_map=results.content_fields(inspection),
-            is_lead=visits.is_lead(current_user, inspection),
+            is_lead=visits.is_lead(current_user.id, inspection),
             confirm=ConfirmForm(),
         ),
         status,
