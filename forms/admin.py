@@ -75,6 +75,9 @@ class SettingsForm(Form):
         validators=[Optional(), Length(max=4000)],
         filters=[strip],
     )
+    require_second_factor = BooleanField(
+        _l("Office and administrator accounts must use two-step verification")
+    )
 
 
 class UnitForm(Form):

@@ -41,3 +41,29 @@ class PasswordForm(Form):
 
 class ConfirmForm(Form):
     """A button-only form: its CSRF token is all it carries."""
+
+
+class CodeForm(Form):
+    """The second step of a login, and the confirmation of a new authenticator app."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=32)],
+        filters=[strip],
+        render_kw={
+            "autocomplete": "one-time-code",
+            "autocapitalize": "none",
+            "autofocus": True,
+            "spellcheck": "false",
+        },
+    )
+
+
+class PasswordCheckForm(Form):
+    """Asks for the password again before a change to the second factor."""
+
+    password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )

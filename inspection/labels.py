@@ -148,6 +148,13 @@ AUDIT_ACTIONS = {
     "password_changed": _l("Password changed"),
     "token_issued": _l("API token issued"),
     "token_revoked": _l("API token revoked"),
+    "second_factor_enrolled": _l("Two-step verification turned on"),
+    "second_factor_used": _l("Two-step verification code used"),
+    "second_factor_failed": _l("Wrong two-step verification code"),
+    "recovery_codes_issued": _l("Recovery codes issued"),
+    "recovery_code_used": _l("Recovery code used"),
+    "second_factor_removed": _l("Two-step verification turned off"),
+    "second_factor_reset": _l("Two-step verification reset by an administrator"),
     "user_created": _l("Account created"),
     "user_updated": _l("Account changed"),
     "settings_saved": _l("Organisation settings saved"),
@@ -240,6 +247,12 @@ DETAIL_LABELS = {
     "action": _l("Action"),
     "object_type": _l("Object"),
     "object_id": _l("Object number"),
+    "require_second_factor": _l("Two-step verification required"),
+    "second_factor": _l("Two-step verification"),
+    "method": _l("Method"),
+    "remaining": _l("Left"),
+    "count": _l("Count"),
+    "via": _l("Through"),
 }
 EXPORT_LABELS = {
     "visits": _l("Visits"),
@@ -249,6 +262,8 @@ EXPORT_LABELS = {
     "csv": "CSV",
     "xlsx": "XLSX",
     "unit_rep": _l("The unit's representative"),
+    "totp": _l("authenticator app"),
+    "api": "API",
 }
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _REPR = re.compile(r"(\w+)=(?:'([^']*)'|([^,)]+))")

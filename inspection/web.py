@@ -38,8 +38,11 @@ class Anonymous(AnonymousUserMixin):
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """Load the session's user; a bumped session epoch logs old sessions out."""
+def load_user(user_id: str, *, check_session: bool = True) -> User | None:
+    """Load the session's user; a bumped session epoch logs old sessions out.
+
+    ``check_session=False`` is for a login still at its second step: no session yet.
+    """
     try:
         uid, epoch = (int(part) for part in user_id.split(":"))
     except ValueError:
@@ -48,7 +51,7 @@ def load_user(user_id: str) -> User | None:
     if user is None or user.session_epoch != epoch or not user.active:
         return None
     # The session must still be live on the server: a logout ends it (a copied cookie too).
-    if not accounts.session_is_live(session.get("sid"), user.id):
+    if check_session and not accounts.session_is_live(session.get("sid"), user.id):
         return None
     return user
 

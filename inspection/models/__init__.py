@@ -1,6 +1,6 @@
 """The domain model, one module per aggregate; imported here so Alembic sees every table."""
 
-from inspection.models.accounts import ApiToken, Role, User, UserSession
+from inspection.models.accounts import ApiToken, RecoveryCode, Role, User, UserSession
 from inspection.models.audit import AuditEvent
 from inspection.models.base import Base, utcnow
 from inspection.models.blob import Blob
@@ -58,6 +58,7 @@ __all__ = [
     "PersonItemResult",
     "PersonResult",
     "Photo",
+    "RecoveryCode",
     "Remediation",
     "RemediationEvidence",
     "RemediationStatus",

@@ -40,11 +40,25 @@ class User(UserMixin, Base):
     session_epoch: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Two-step verification (TOTP, RFC 6238). The base32 secret is set when enrolment
+    # starts and counts only once a code from the phone confirmed it.
+    totp_secret: Mapped[str | None] = mapped_column(String(32))
+    totp_confirmed_at: Mapped[datetime | None]
+    # The last time step a code was accepted for: a code is good once, not for 90 s.
+    totp_last_step: Mapped[int | None]
 
     unit: Mapped[Unit | None] = relationship()
     tokens: Mapped[list["ApiToken"]] = relationship(
         back_populates="user", order_by="ApiToken.id.desc()"
     )
+
+    recovery_codes: Mapped[list["RecoveryCode"]] = relationship(
+        back_populates="user", order_by="RecoveryCode.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_confirmed_at is not None
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_epoch}"
@@ -84,3 +98,19 @@ class UserSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+
+
+class RecoveryCode(Base):
+    """A single-use code that stands in for the phone's code when the phone is lost.
+    Only its SHA-256 is stored (a code carries 40 random bits, and
+    login failures are limited)."""
+
+    __tablename__ = "recovery_code"
+    __table_args__ = (Index("ix_recovery_code_user_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="recovery_codes")

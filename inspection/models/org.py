@@ -37,6 +37,8 @@ class OrgSettings(Base):
     # team lead's signature; None prints a plain box with the digital signature's time.
     seal_sha256: Mapped[str | None] = mapped_column(ForeignKey("blob.sha256"))
     seal_diameter_mm: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
+    # Office and administrator accounts must use two-step verification (TOTP).
+    require_second_factor: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

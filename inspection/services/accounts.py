@@ -52,9 +52,10 @@ def check_password(user: User, password: str) -> bool:
 
 
 def authenticate(username: str, password: str, actor: audit.Actor) -> User | None:
-    """Return the active user with these credentials, or None; both outcomes are audited.
+    """Return the active user with these credentials, or None; a failure is audited.
 
     Unknown users and wrong passwords take the same time and look the same to the caller.
+    The login itself is recorded by ``logged_in``, after any second step.
     """
     user = db.session.scalar(select(User).filter_by(username=normalise_username(username)))
     try:
@@ -67,9 +68,13 @@ def authenticate(username: str, password: str, actor: audit.Actor) -> User | Non
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = utcnow()
-    audit.record(audit.Actor(user.id, actor.ip), "login", user)  # the actor is now known
     return user
+
+
+def logged_in(actor: audit.Actor, user: User, **detail) -> None:
+    """Record a completed login (password, and the second step when the account has one)."""
+    user.last_login_at = utcnow()
+    audit.record(audit.Actor(user.id, actor.ip), "login", user, **detail)
 
 
 def create_user(

@@ -32,15 +32,21 @@ def get_settings() -> OrgSettings | None:
     return db.session.get(OrgSettings, 1)
 
 
-def save_settings(actor: audit.Actor, **values) -> OrgSettings:
+def save_settings(
+    actor: audit.Actor, *, require_second_factor: bool | None = None, **values
+) -> OrgSettings:
     """Create or update the organisation settings."""
     settings = get_settings() or OrgSettings(id=1)
     for name in SETTINGS_FIELDS:
         if name in values:
             setattr(settings, name, values[name].strip())
+    if require_second_factor is not None:
+        settings.require_second_factor = require_second_factor
     db.session.add(settings)
     db.session.flush()
-    audit.record(actor, "settings_saved", settings)
+    audit.record(
+        actor, "settings_saved", settings, require_second_factor=settings.require_second_factor
+    )
     return settings
 
 

@@ -27,7 +27,7 @@ from forms.roster import RosterImportForm
 from inspection.extensions import db
 from inspection.models import ChecklistTemplate, ChecklistVersion, Role, StaffMember, Unit, User
 from inspection.services import accounts as accounts_service
-from inspection.services import blobs, checklist, org
+from inspection.services import blobs, checklist, org, second_factor
 from inspection.services.errors import ServiceError
 from inspection.services.roster_import import RosterImportError, import_roster
 from inspection.views.access import actor, get_or_404, require
@@ -66,7 +66,11 @@ def settings():
     current = org.get_settings()
     form = SettingsForm(obj=current)
     if form.validate_on_submit():
-        org.save_settings(actor(), **{k: form[k].data or "" for k in org.SETTINGS_FIELDS})
+        org.save_settings(
+            actor(),
+            require_second_factor=form.require_second_factor.data,
+            **{k: form[k].data or "" for k in org.SETTINGS_FIELDS},
+        )
         db.session.commit()
         flash(_("Settings saved."), "success")
         return redirect(url_for("admin.settings"))
@@ -269,7 +273,27 @@ def user_form(user_id: int | None = None):
             flash(_("Account saved."), "success")
             return redirect(url_for("admin.users"))
     title = _("Edit account") if user else _("New account")
-    return _form_page(form, title, url_for("admin.users"))
+    return render_template(
+        "admin/user_form.html",
+        form=form,
+        title=title,
+        back=url_for("admin.users"),
+        user=user,
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.post("/users/<int:user_id>/second-factor/reset")
+@admin_only
+def reset_second_factor(user_id: int):
+    """After a lost phone: the account logs in with its password alone, and enrols again
+    (at its next login when the organisation requires it)."""
+    user = get_or_404(User, user_id)
+    if ConfirmForm().validate_on_submit():
+        second_factor.turn_off(actor(), user, by_admin=True)
+        db.session.commit()
+        flash(_("Two-step verification was reset; the account's sessions were ended."), "success")
+    return redirect(url_for("admin.user_form", user_id=user.id))
 
 
 @bp.get("/checklists")

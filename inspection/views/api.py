@@ -23,8 +23,18 @@ from inspection.models import (
 )
 from inspection.models.base import valid_id
 from inspection.pdf import signing
-from inspection.services import accounts, checklist, org, results, review, stats, visits
+from inspection.services import (
+    accounts,
+    checklist,
+    org,
+    results,
+    review,
+    second_factor,
+    stats,
+    visits,
+)
 from inspection.services import minutes as minutes_service
+from inspection.services.audit import Actor
 from inspection.services.errors import ServiceError
 from inspection.views import login_limits
 from inspection.views.access import ALL_ROLES, actor, check_unit, get_or_404, require
@@ -65,6 +75,7 @@ def user_json(user: User) -> dict:
         "full_name": user.full_name,
         "role": user.role.value,
         "unit_id": user.unit_id,
+        "second_factor": user.has_second_factor,
     }
 
 
@@ -99,13 +110,37 @@ def create_token():
         login_limits.failed()
         db.session.commit()
         return json_error(401, "unauthorized", _("Wrong username or password."))
+    if refused := _second_step_refusal(user, body.get("otp")):
+        return refused
     login_limits.succeeded()
+    accounts.logged_in(actor(), user, via="api")
     name = body.get("name") if isinstance(body.get("name"), str) else "API"
     secret, token = accounts.issue_token(
         actor(), user, current_app.config["API_TOKEN_LIFETIME"], name=name
     )
     db.session.commit()
     return jsonify(token=secret, expires_at=token.expires_at.isoformat(), user=user_json(user)), 201
+
+
+def _second_step_refusal(user: User, code):
+    """The error answer when ``user``'s second factor is missing or wrong, else None."""
+    if user.has_second_factor:
+        if not isinstance(code, str) or not code.strip():
+            return json_error(
+                401,
+                "second_factor_required",
+                _("Enter the code from your authenticator app."),
+                {"otp": _("Required.")},
+            )
+        if not second_factor.verify(Actor(user.id, request.remote_addr), user, code):
+            login_limits.failed()
+            db.session.commit()  # keep the audit event
+            return json_error(401, "second_factor_invalid", _("The code is wrong."))
+    elif second_factor.required_for(user):
+        return json_error(
+            403, "second_factor_enrolment_required", str(second_factor.ENROLMENT_REQUIRED)
+        )
+    return None
 
 
 @bp.get("/me")

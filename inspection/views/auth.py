@@ -1,11 +1,13 @@
 """Logging in and out, the language switch, and the user's own account page."""
 
+import time
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -15,15 +17,37 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from forms.auth import ConfirmForm, LoginForm, PasswordForm
+from forms.auth import CodeForm, ConfirmForm, LoginForm, PasswordCheckForm, PasswordForm
 from inspection.extensions import db, limiter
-from inspection.services import accounts, audit
+from inspection.models import User
+from inspection.services import accounts, audit, second_factor
+from inspection.services.audit import Actor
 from inspection.services.errors import ServiceError
 from inspection.views import login_limits
 from inspection.views.access import ALL_ROLES, actor, require
 from inspection.views.main import home_url
+from inspection.web import json_error, load_user, wants_json
 
 bp = Blueprint("auth", __name__)
+
+
+# What an account that must set up two-step verification may still reach before it does.
+BEFORE_ENROLMENT = {"auth.enrol", "auth.logout", "auth.set_language", "static", "main.healthz"}
+
+
+@bp.before_app_request
+def require_enrolment():
+    """Send an office or administrator session to set up two-step verification once the
+    organisation requires it (a session or token from before the setting changed too)."""
+    if request.endpoint in BEFORE_ENROLMENT or not current_user.is_authenticated:
+        return None
+    if current_user.has_second_factor or not second_factor.required_for(current_user):
+        return None
+    if wants_json():
+        return json_error(
+            403, "second_factor_enrolment_required", str(second_factor.ENROLMENT_REQUIRED)
+        )
+    return redirect(url_for("auth.enrol"))
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -45,21 +69,111 @@ def login():
     if form.validate_on_submit():
         login_limits.check()
         user = accounts.authenticate(form.username.data, form.password.data, actor())
+        next_url = _safe_next(request.args.get("next"))
         if user is None:
             login_limits.failed()
             db.session.commit()  # keep the failed-login audit event
             flash(_("Wrong username or password."), "error")
-        else:
-            login_limits.succeeded()
-            lang = session.get("lang")
-            session.clear()  # a fresh session on login: no fixation
-            if lang:
-                session["lang"] = lang
-            session["sid"] = accounts.start_session(user)
-            login_user(user)
+        elif user.has_second_factor or second_factor.required_for(user):
+            _fresh_session()
+            session[PENDING] = {"user": user.get_id(), "at": int(time.time()), "next": next_url}
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")) or home_url(user))
+            return redirect(url_for("auth.second_step"))
+        else:
+            _complete_login(user)
+            return redirect(next_url or home_url(user))
     return render_template("auth/login.html", form=form)
+
+
+# A login whose password was right and whose second step is still to come.
+PENDING = "pending_login"
+PENDING_SECONDS = 300
+
+
+def _fresh_session() -> None:
+    """Start an empty session (no fixation), keeping only the language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
+def _complete_login(user: User, **detail) -> None:
+    login_limits.succeeded(user.username)
+    _fresh_session()
+    session["sid"] = accounts.start_session(user)
+    login_user(user)
+    accounts.logged_in(actor(), user, **detail)
+    db.session.commit()
+
+
+def _pending_user() -> User | None:
+    """The user of a half-finished login, while it is recent and the account unchanged."""
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        return None
+    return load_user(str(pending.get("user", "")), check_session=False)
+
+
+@bp.route("/login/second-step", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config.get("LOGIN_RATE_IP", "20/minute"), methods=["POST"])
+def second_step():
+    if current_user.is_authenticated:
+        return redirect(home_url(current_user))
+    user = _pending_user()
+    if user is None or not (user.has_second_factor or second_factor.required_for(user)):
+        session.pop(PENDING, None)
+        flash(_("Log in again: the login was not finished in time."), "error")
+        return redirect(url_for("auth.login"))
+    if not user.has_second_factor:  # required of this account, not yet set up
+        return _enrol(user, at_login=True)
+    form = CodeForm()
+    if form.validate_on_submit():
+        login_limits.check(user.username)
+        if second_factor.verify(Actor(user.id, request.remote_addr), user, form.code.data):
+            next_url = session[PENDING].get("next")
+            _complete_login(user, second_factor=True)
+            return redirect(next_url or home_url(user))
+        login_limits.failed(user.username)
+        db.session.commit()  # keep the audit event
+        form.code.errors.append(_("The code is wrong."))
+    return render_template("auth/second_step.html", form=form, user=user)
+
+
+def _enrol(user: User, *, at_login: bool):
+    """Show the QR code of a new authenticator app and confirm it with one code."""
+    secret = second_factor.pending_secret(user)
+    db.session.commit()  # the same QR code until it is confirmed
+    form = CodeForm()
+    if form.validate_on_submit():
+        login_limits.check(user.username)
+        try:
+            codes = second_factor.confirm(Actor(user.id, request.remote_addr), user, form.code.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            login_limits.failed(user.username)
+            form.code.errors.extend(exc.fields.values())
+        else:
+            if at_login:
+                _complete_login(user, second_factor=True)
+            else:
+                db.session.commit()
+            return _show_recovery_codes(codes, first=True)
+    uri = second_factor.provisioning_uri(user, secret)
+    return render_template(
+        "auth/enrol.html",
+        form=form,
+        qr=second_factor.qr_svg(uri),
+        secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        at_login=at_login,
+        required=second_factor.required_for(user),
+    )
+
+
+def _show_recovery_codes(codes: list[str], *, first: bool):
+    response = make_response(render_template("auth/recovery_codes.html", codes=codes, first=first))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/logout")
@@ -108,8 +222,57 @@ def account():
                 flash(_("Password changed. Your other sessions were logged out."), "success")
                 return redirect(url_for("auth.account"))
     return render_template(
-        "auth/account.html", form=form, confirm=ConfirmForm(), tokens=current_user.tokens
+        "auth/account.html",
+        form=form,
+        confirm=ConfirmForm(),
+        tokens=current_user.tokens,
+        check=PasswordCheckForm(),
+        recovery_left=second_factor.remaining_recovery_codes(current_user),
+        second_factor_required=second_factor.required_for(current_user),
     )
+
+
+@bp.route("/account/second-factor", methods=["GET", "POST"])
+@require(*ALL_ROLES)
+def enrol():
+    if current_user.has_second_factor:
+        return redirect(url_for("auth.account"))
+    return _enrol(current_user._get_current_object(), at_login=False)
+
+
+def _password_checked() -> bool:
+    form = PasswordCheckForm()
+    if not form.validate_on_submit():
+        return False
+    if not accounts.check_password(current_user, form.password.data):
+        flash(_("The current password is wrong."), "error")
+        return False
+    return True
+
+
+@bp.post("/account/second-factor/recovery-codes")
+@require(*ALL_ROLES)
+def new_recovery_codes():
+    if not current_user.has_second_factor or not _password_checked():
+        return redirect(url_for("auth.account"))
+    codes = second_factor.new_recovery_codes(actor(), current_user._get_current_object())
+    db.session.commit()
+    return _show_recovery_codes(codes, first=False)
+
+
+@bp.post("/account/second-factor/off")
+@require(*ALL_ROLES)
+def second_factor_off():
+    if current_user.has_second_factor and _password_checked():
+        try:
+            second_factor.turn_off(actor(), current_user._get_current_object())
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Two-step verification is off."), "success")
+    return redirect(url_for("auth.account"))
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")

@@ -13,9 +13,11 @@ from inspection.extensions import limiter
 from inspection.services import accounts
 
 
-def _windows() -> list[tuple]:
+def _windows(username: str | None) -> list[tuple]:
     config = current_app.config
-    account = accounts.normalise_username(request.form.get("username", "") or _json_username())
+    if username is None:
+        username = request.form.get("username", "") or _json_username()
+    account = accounts.normalise_username(username)
     return [
         (parse(config.get("LOGIN_RATE_ACCOUNT", "10/15minutes")), "login-failures", account[:64]),
         (parse(config.get("LOGIN_FAILURES_IP", "30/15minutes")), "login-failures-ip", _ip()),
@@ -36,20 +38,26 @@ def _active() -> bool:
     return limiter.enabled and current_app.config.get("RATELIMIT_ENABLED", True)
 
 
-def check() -> None:
+# ``username`` defaults to the one the request names (the login form or the JSON body);
+# the second step of a login names it from the half-finished login instead.
+
+
+def check(username: str | None = None) -> None:
     """Refuse (429) a login for an account or address with too many recent failures."""
-    if _active() and not all(limiter.limiter.test(limit, *key) for limit, *key in _windows()):
+    windows = _windows(username)
+    if _active() and not all(limiter.limiter.test(limit, *key) for limit, *key in windows):
         abort(429)
 
 
-def failed() -> None:
+def failed(username: str | None = None) -> None:
+    """Count a wrong password or a wrong second-step code."""
     if _active():
-        for limit, *key in _windows():
+        for limit, *key in _windows(username):
             limiter.limiter.hit(limit, *key)
 
 
-def succeeded() -> None:
+def succeeded(username: str | None = None) -> None:
     """The owner got in: the account's failures are forgotten (the address's stay)."""
     if _active():
-        limit, *key = _windows()[0]
+        limit, *key = _windows(username)[0]
         limiter.limiter.clear(limit, *key)

@@ -22,6 +22,7 @@ AUTH_ERRORS = {
 
 STRING = {"type": "string"}
 INTEGER = {"type": "integer"}
+BOOLEAN = {"type": "boolean"}
 
 
 def obj(required: dict, optional: dict | None = None) -> dict:
@@ -62,6 +63,7 @@ SCHEMAS = {
             "full_name": STRING,
             "role": enum("admin", "office", "inspector", "unit"),
             "unit_id": nullable(INTEGER),
+            "second_factor": {**BOOLEAN, "description": "Two-step verification is on"},
         },
         {
             "csrf_token": {
@@ -72,7 +74,14 @@ SCHEMAS = {
     ),
     "TokenRequest": obj(
         {"username": STRING, "password": STRING},
-        {"name": {**STRING, "description": "A label to recognise the token by"}},
+        {
+            "name": {**STRING, "description": "A label to recognise the token by"},
+            "otp": {
+                **STRING,
+                "description": "Accounts with two-step verification: the 6-digit code "
+                "from the authenticator app, or an unused recovery code",
+            },
+        },
     ),
     "Token": obj(
         {
@@ -805,7 +814,15 @@ def openapi_document() -> dict:
                     "responses": {
                         "201": _ok("Token", "Created"),
                         "400": _error_response("Not a JSON object"),
-                        "401": _error_response("Wrong username or password"),
+                        "401": _error_response(
+                            "Wrong username or password; or the account uses two-step "
+                            "verification and the code is missing "
+                            "(second_factor_required) or wrong (second_factor_invalid)"
+                        ),
+                        "403": _error_response(
+                            "The organisation requires two-step verification and the "
+                            "account has not turned it on (second_factor_enrolment_required)"
+                        ),
                         "422": _error_response("A field is missing"),
                         "429": _error_response("Too many attempts"),
                     },
