@@ -95,14 +95,12 @@ def remaining_recovery_codes(user: User) -> int:
     return sum(1 for code in user.recovery_codes if code.used_at is None)
 
 
-def confirm(actor: audit.Actor, user: User, code: str) -> list[str]:
-    """Finish enrolment with a code from the phone; return the recovery codes."""
+def confirm(actor: audit.Actor, user: User, code: str) -> list[str] | None:
+    """Finish enrolment with a code from the phone; return the recovery codes, or None
+    when the code is wrong (the enrolment stays pending, with the same secret)."""
     step = _totp_step(user, code) if not user.has_second_factor else None
     if step is None:
-        raise ServiceError(
-            str(_l("The code is wrong. Check the phone's clock and try the next code.")),
-            {"code": str(_l("The code is wrong."))},
-        )
+        return None
     user.totp_confirmed_at = utcnow()
     user.totp_last_step = step
     audit.record(actor, "second_factor_enrolled", user)

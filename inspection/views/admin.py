@@ -24,11 +24,11 @@ from forms.admin import (
 )
 from forms.auth import ConfirmForm
 from forms.roster import RosterImportForm
+from inspection.boundary import attempt
 from inspection.extensions import db
 from inspection.models import ChecklistTemplate, ChecklistVersion, Role, StaffMember, Unit, User
 from inspection.services import accounts as accounts_service
 from inspection.services import blobs, checklist, org, second_factor
-from inspection.services.errors import ServiceError
 from inspection.services.roster_import import RosterImportError, import_roster
 from inspection.views.access import actor, get_or_404, require
 
@@ -38,15 +38,6 @@ admin_only = require(Role.ADMIN)
 
 def _form_page(form, title: str, back: str, **extra):
     return render_template("admin/form_page.html", form=form, title=title, back=back, **extra)
-
-
-def _apply_service_errors(form, exc: ServiceError) -> None:
-    """Show a refused save on the form fields it names (the rest stays as typed)."""
-    db.session.rollback()
-    flash(exc.message, "error")
-    for name, message in exc.fields.items():
-        if name in form:
-            form[name].errors = [*form[name].errors, message]
 
 
 @bp.get("/")
@@ -71,7 +62,6 @@ def settings():
             require_second_factor=form.require_second_factor.data,
             **{k: form[k].data or "" for k in org.SETTINGS_FIELDS},
         )
-        db.session.commit()
         flash(_("Settings saved."), "success")
         return redirect(url_for("admin.settings"))
     return _form_page(form, _("Organisation settings"), url_for("admin.index"))
@@ -83,12 +73,9 @@ def seal():
     """The organisation's seal image, printed on the minutes over the lead's signature."""
     form = SealForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             org.save_seal(actor(), form.image.data.read(), form.diameter_mm.data)
-        except ServiceError as exc:
-            _apply_service_errors(form, exc)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Seal saved."), "success")
             return redirect(url_for("admin.seal"))
     return render_template(
@@ -101,7 +88,6 @@ def seal():
 def remove_seal():
     if ConfirmForm().validate_on_submit():
         org.save_seal(actor(), None)
-        db.session.commit()
         flash(_("Seal removed: the minutes show the digital signature's facts instead."), "success")
     return redirect(url_for("admin.seal"))
 
@@ -135,7 +121,7 @@ def unit_form(unit_id: int | None = None):
     unit = get_or_404(Unit, unit_id) if unit_id else None
     form = UnitForm(obj=unit)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             unit = org.save_unit(
                 actor(),
                 unit,
@@ -145,10 +131,7 @@ def unit_form(unit_id: int | None = None):
                 address=form.address.data or "",
                 active=form.active.data,
             )
-        except ServiceError as exc:
-            _apply_service_errors(form, exc)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Unit saved."), "success")
             return redirect(url_for("admin.unit", unit_id=unit.id))
     title = _("Edit unit") if unit else _("New unit")
@@ -171,7 +154,7 @@ def staff_form(unit_id: int | None = None, staff_id: int | None = None):
     unit = staff.unit if staff else get_or_404(Unit, unit_id)
     form = StaffForm(obj=staff)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             org.save_staff(
                 actor(),
                 staff,
@@ -182,10 +165,7 @@ def staff_form(unit_id: int | None = None, staff_id: int | None = None):
                 badge_no=form.badge_no.data,
                 active=form.active.data,
             )
-        except ServiceError as exc:
-            _apply_service_errors(form, exc)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Saved."), "success")
             return redirect(url_for("admin.unit", unit_id=unit.id))
     title = _("Edit staff member") if staff else _("Add a staff member")
@@ -209,11 +189,10 @@ def import_staff(unit_id: int):
                 current_app.config["ROSTER_IMPORT_MAX_ROWS"],
             )
         except RosterImportError as exc:
-            db.session.rollback()
+            db.session.rollback()  # not one row of a file with errors
             report = exc.report
             flash(_("Nothing was imported: correct the rows below and upload again."), "error")
         else:
-            db.session.commit()
             flash(
                 _(
                     "Imported: %(created)d added, %(updated)d updated.",
@@ -244,7 +223,7 @@ def user_form(user_id: int | None = None):
     if request.method == "POST" and form.role.data == Role.UNIT and not form.unit_value:
         form.unit_id.errors = [_("A unit account must belong to a unit.")]
     if form.validate_on_submit() and not form.unit_id.errors:
-        try:
+        with attempt(form) as outcome:
             if user:
                 accounts_service.update_user(
                     actor(),
@@ -266,10 +245,7 @@ def user_form(user_id: int | None = None):
                     unit_id=form.unit_value,
                     position=form.position.data or "",
                 )
-        except ServiceError as exc:
-            _apply_service_errors(form, exc)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Account saved."), "success")
             return redirect(url_for("admin.users"))
     title = _("Edit account") if user else _("New account")
@@ -291,7 +267,6 @@ def reset_second_factor(user_id: int):
     user = get_or_404(User, user_id)
     if ConfirmForm().validate_on_submit():
         second_factor.turn_off(actor(), user, by_admin=True)
-        db.session.commit()
         flash(_("Two-step verification was reset; the account's sessions were ended."), "success")
     return redirect(url_for("admin.user_form", user_id=user.id))
 
@@ -336,14 +311,11 @@ def checklist_item(template_id: int, code: str | None = None):
         return redirect(url_for("admin.checklist_version", template_id=template.id))
     form = ChecklistItemForm(obj=item)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             version = checklist.revise(
                 actor(), template, item=form.item(), replaces=code, note=form.note.data or ""
             )
-        except ServiceError as exc:
-            _apply_service_errors(form, exc)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Version %(n)d created.", n=version.number), "success")
             return redirect(url_for("admin.checklist_version", template_id=template.id))
     title = _("Edit item %(code)s", code=code) if code else _("New checklist item")
@@ -360,14 +332,10 @@ def checklist_item(template_id: int, code: str | None = None):
 def remove_checklist_item(template_id: int, code: str):
     template = get_or_404(ChecklistTemplate, template_id)
     if ConfirmForm().validate_on_submit():
-        try:
+        with attempt() as outcome:
             version = checklist.revise(
                 actor(), template, remove=code, note=_("Removed %(code)s", code=code)
             )
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Version %(n)d created.", n=version.number), "success")
     return redirect(url_for("admin.checklist_version", template_id=template.id))

@@ -1,6 +1,6 @@
 """The JSON API under /api/v1 (token auth; errors as DESIGN.md describes them)."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
@@ -8,7 +8,8 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from forms.base import FIRST_DAY, LAST_DAY
-from inspection.extensions import csrf, db, limiter
+from inspection.boundary import json_error, keep_writes
+from inspection.extensions import csrf, limiter
 from inspection.i18n import local, local_today, select_locale
 from inspection.models import (
     Inspection,
@@ -42,7 +43,6 @@ from inspection.views.files import send_minutes
 from inspection.views.inspector import base_url, parse_client_time
 from inspection.views.openapi import openapi_document
 from inspection.views.verify import check_upload
-from inspection.web import json_error
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -108,7 +108,7 @@ def create_token():
     user = accounts.authenticate(username, password, actor())
     if user is None:
         login_limits.failed()
-        db.session.commit()
+        keep_writes()  # the failed-login audit event
         return json_error(401, "unauthorized", _("Wrong username or password."))
     if refused := _second_step_refusal(user, body.get("otp")):
         return refused
@@ -118,7 +118,6 @@ def create_token():
     secret, token = accounts.issue_token(
         actor(), user, current_app.config["API_TOKEN_LIFETIME"], name=name
     )
-    db.session.commit()
     return jsonify(token=secret, expires_at=token.expires_at.isoformat(), user=user_json(user)), 201
 
 
@@ -134,7 +133,7 @@ def _second_step_refusal(user: User, code):
             )
         if not second_factor.verify(Actor(user.id, request.remote_addr), user, code):
             login_limits.failed()
-            db.session.commit()  # keep the audit event
+            keep_writes()  # the audit event
             return json_error(401, "second_factor_invalid", _("The code is wrong."))
     elif second_factor.required_for(user):
         return json_error(
@@ -214,6 +213,9 @@ def openapi():
 
 
 def _iso(value):
+    """A date, or a time in UTC (as stored, also before the commit), in ISO 8601."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(UTC)
     return value.isoformat() if value is not None else None
 
 
@@ -240,7 +242,8 @@ def inspection_json(inspection: Inspection, full: bool = False) -> dict:
         "kind": inspection.kind.value,
         "planned_date": _iso(inspection.planned_date),
         "started_at": _iso(inspection.started_at),
-        "ended_at": _iso(local(inspection.ended_at)) if inspection.ended_at else None,
+        # The lead's field on the phone: local time, as typed.
+        "ended_at": local(inspection.ended_at).isoformat() if inspection.ended_at else None,
         "finished_at": _iso(inspection.finished_at),
         "checklist_version_id": inspection.checklist_version_id,
         "team": [
@@ -329,7 +332,6 @@ def create_inspection():
         longitude=location.get("longitude"),
         accuracy_m=location.get("accuracy"),
     )
-    db.session.commit()
     return jsonify(inspection_json(inspection)), 201 if created else 200
 
 
@@ -356,7 +358,6 @@ def save_results(inspection_id: int):
     inspection = visits.get_editable(current_user, inspection_id)
     body = json_body()
     version = results.save_results(actor(), inspection, body)
-    db.session.commit()
     return jsonify(version=version)
 
 
@@ -372,7 +373,6 @@ def add_person(inspection_id: int):
         position=body.get("position") or "",
         client_id=str(body.get("client_id") or ""),
     )
-    db.session.commit()
     return jsonify(person_id=person.id, version=inspection.version), 201 if created else 200
 
 
@@ -395,7 +395,6 @@ def add_photo(inspection_id: int):
         client_captured_at=parse_client_time(request.form.get("captured_at")),
         client_id=request.form.get("client_id") or None,
     )
-    db.session.commit()
     return jsonify({**photo_json(photo), "version": inspection.version}), 201 if created else 200
 
 
@@ -404,7 +403,6 @@ def add_photo(inspection_id: int):
 def submit_inspection(inspection_id: int):
     inspection = visits.get_editable(current_user, inspection_id)
     results.submit(actor(), inspection, select_locale())
-    db.session.commit()
     return jsonify(inspection_json(inspection))
 
 
@@ -425,7 +423,6 @@ def put_signature(inspection_id: int, role: str):
         content_version=body.get("content_version"),
         content_digest=body.get("content_digest"),
     )
-    db.session.commit()
     return jsonify(
         role=signature.role.value,
         name=signature.signer_name,
@@ -463,7 +460,6 @@ def finalize(inspection_id: int):
         locale=select_locale(),
         version=version,
     )
-    db.session.commit()
     return jsonify(minutes=minutes_json(issued)), 201
 
 
@@ -495,7 +491,6 @@ def amend(inspection_id: int):
     if not visits.can_edit(current_user, inspection):
         return json_error(404, "not_found", _("Not found."))
     copy = minutes_service.start_amendment(actor(), current_user, inspection)
-    db.session.commit()
     return jsonify(inspection_json(copy)), 201
 
 
@@ -542,7 +537,6 @@ def review_inspection(inspection_id: int):
         item_codes=codes,
         today=local_today(),
     )
-    db.session.commit()
     remediations = review.remediations_of(inspection.id)
     return jsonify(
         decision=row.decision.value, remediations=[remediation_json(r) for r in remediations]
@@ -570,7 +564,6 @@ def respond_remediation(remediation_id: int):
         files=files,
         max_bytes=current_app.config["PHOTO_MAX_BYTES"],
     )
-    db.session.commit()
     return jsonify(remediation_json(row))
 
 
@@ -582,7 +575,6 @@ def decide_remediation(remediation_id: int):
     if not isinstance(body.get("accept"), bool):
         return json_error(422, "invalid", _("Some values are not valid."), {"accept": "true|false"})
     review.decide(actor(), row, accept=body["accept"], comment=str(body.get("comment") or ""))
-    db.session.commit()
     return jsonify(remediation_json(row))
 
 
@@ -592,7 +584,6 @@ def acknowledge_minutes(minutes_id: int):
     row = review.acknowledge(
         actor(), current_user, minutes_service.readable(current_user, minutes_id)
     )
-    db.session.commit()
     return jsonify(acknowledged_at=_iso(row.acknowledged_at))
 
 

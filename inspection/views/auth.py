@@ -18,15 +18,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from forms.auth import CodeForm, ConfirmForm, LoginForm, PasswordCheckForm, PasswordForm
-from inspection.extensions import db, limiter
+from inspection.boundary import attempt, json_error, wants_json
+from inspection.extensions import limiter
 from inspection.models import User
 from inspection.services import accounts, audit, second_factor
 from inspection.services.audit import Actor
-from inspection.services.errors import ServiceError
+from inspection.sessions import load_user
 from inspection.views import login_limits
 from inspection.views.access import ALL_ROLES, actor, require
 from inspection.views.main import home_url
-from inspection.web import json_error, load_user, wants_json
 
 bp = Blueprint("auth", __name__)
 
@@ -72,12 +72,10 @@ def login():
         next_url = _safe_next(request.args.get("next"))
         if user is None:
             login_limits.failed()
-            db.session.commit()  # keep the failed-login audit event
             flash(_("Wrong username or password."), "error")
         elif user.has_second_factor or second_factor.required_for(user):
             _fresh_session()
             session[PENDING] = {"user": user.get_id(), "at": int(time.time()), "next": next_url}
-            db.session.commit()
             return redirect(url_for("auth.second_step"))
         else:
             _complete_login(user)
@@ -104,7 +102,6 @@ def _complete_login(user: User, **detail) -> None:
     session["sid"] = accounts.start_session(user)
     login_user(user)
     accounts.logged_in(actor(), user, **detail)
-    db.session.commit()
 
 
 def _pending_user() -> User | None:
@@ -135,29 +132,25 @@ def second_step():
             _complete_login(user, second_factor=True)
             return redirect(next_url or home_url(user))
         login_limits.failed(user.username)
-        db.session.commit()  # keep the audit event
         form.code.errors.append(_("The code is wrong."))
     return render_template("auth/second_step.html", form=form, user=user)
 
 
 def _enrol(user: User, *, at_login: bool):
     """Show the QR code of a new authenticator app and confirm it with one code."""
-    secret = second_factor.pending_secret(user)
-    db.session.commit()  # the same QR code until it is confirmed
+    secret = second_factor.pending_secret(user)  # the same QR code until it is confirmed
     form = CodeForm()
     if form.validate_on_submit():
         login_limits.check(user.username)
-        try:
-            codes = second_factor.confirm(Actor(user.id, request.remote_addr), user, form.code.data)
-        except ServiceError as exc:
-            db.session.rollback()
+        codes = second_factor.confirm(Actor(user.id, request.remote_addr), user, form.code.data)
+        if codes is None:
             login_limits.failed(user.username)
-            form.code.errors.extend(exc.fields.values())
+            form.code.errors.append(
+                _("The code is wrong. Check the phone's clock and try the next code.")
+            )
         else:
             if at_login:
                 _complete_login(user, second_factor=True)
-            else:
-                db.session.commit()
             return _show_recovery_codes(codes, first=True)
     uri = second_factor.provisioning_uri(user, secret)
     return render_template(
@@ -182,7 +175,6 @@ def logout():
     if ConfirmForm().validate_on_submit():
         audit.record(actor(), "logout", current_user._get_current_object())
         accounts.end_session(session.get("sid"))  # a copy of the cookie is worthless now
-        db.session.commit()
         lang = session.get("lang")
         logout_user()
         session.clear()
@@ -209,15 +201,11 @@ def account():
         if not accounts.check_password(current_user, form.current_password.data):
             form.current_password.errors.append(_("The current password is wrong."))
         else:
-            try:
+            with attempt(form, rename={"password": "new_password"}) as outcome:
                 accounts.set_password(actor(), current_user, form.new_password.data)
-            except ServiceError as exc:
-                db.session.rollback()
-                form.new_password.errors.extend(exc.fields.values())
-            else:
+            if outcome.ok:
                 user = current_user._get_current_object()
                 session["sid"] = accounts.start_session(user)  # this browser stays in
-                db.session.commit()
                 login_user(user)  # the new epoch: keep this session, end the others
                 flash(_("Password changed. Your other sessions were logged out."), "success")
                 return redirect(url_for("auth.account"))
@@ -256,7 +244,6 @@ def new_recovery_codes():
     if not current_user.has_second_factor or not _password_checked():
         return redirect(url_for("auth.account"))
     codes = second_factor.new_recovery_codes(actor(), current_user._get_current_object())
-    db.session.commit()
     return _show_recovery_codes(codes, first=False)
 
 
@@ -264,13 +251,9 @@ def new_recovery_codes():
 @require(*ALL_ROLES)
 def second_factor_off():
     if current_user.has_second_factor and _password_checked():
-        try:
+        with attempt() as outcome:
             second_factor.turn_off(actor(), current_user._get_current_object())
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Two-step verification is off."), "success")
     return redirect(url_for("auth.account"))
 
@@ -280,7 +263,6 @@ def second_factor_off():
 def revoke_token(token_id: int):
     if ConfirmForm().validate_on_submit():
         accounts.revoke_token(actor(), current_user, token_id)
-        db.session.commit()
         flash(_("The token was revoked."), "success")
     return redirect(url_for("auth.account"))
 
@@ -291,7 +273,6 @@ def logout_everywhere():
     if ConfirmForm().validate_on_submit():
         accounts.end_sessions(current_user)
         audit.record(actor(), "logout_everywhere", current_user._get_current_object())
-        db.session.commit()
         logout_user()
         session.clear()
         flash(_("You were logged out on every device."), "success")

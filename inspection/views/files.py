@@ -4,11 +4,11 @@ from flask import Blueprint, abort, make_response, request
 from flask_login import current_user
 
 from inspection.extensions import db
+from inspection.headers import content_disposition
 from inspection.models import Photo, RemediationEvidence
 from inspection.services import audit, blobs, review, visits
 from inspection.services import minutes as minutes_service
 from inspection.views.access import ALL_ROLES, actor, require
-from inspection.web import content_disposition
 
 bp = Blueprint("files", __name__)
 
@@ -55,7 +55,6 @@ def thumbnail(photo_id: int):
 def send_minutes(minutes):
     """Serve the stored, signed PDF (never re-rendered) and record the download."""
     audit.record(actor(), "minutes_downloaded", minutes)
-    db.session.commit()
     return send_blob(minutes.pdf_sha256, minutes_service.filename(minutes), "attachment")
 
 

@@ -28,15 +28,16 @@ from forms.checklist import (
     make_checklist_form,
 )
 from forms.signature import SignatureForm
+from inspection.boundary import attempt
 from inspection.extensions import db
+from inspection.headers import content_disposition
 from inspection.i18n import LOCAL_TZ, local_today
 from inspection.labels import label
 from inspection.models import Attendance, InspectionKind, Minutes, Outcome, Role, SignerRole
 from inspection.pdf import signing
 from inspection.services import minutes, org, results, visits
-from inspection.services.errors import Conflict, ServiceError
+from inspection.services.errors import Conflict
 from inspection.views.access import actor, require
-from inspection.web import content_disposition
 
 bp = Blueprint("inspector", __name__, url_prefix="/inspector")
 inspector_only = require(Role.INSPECTOR)
@@ -122,7 +123,7 @@ def start():
         form.secretary.data = 0
     if form.validate_on_submit():
         chosen = visits.team_of(form.lead.data, form.secretary.data, form.members.data)
-        try:
+        with attempt(form) as outcome:
             inspection, _created = visits.start_inspection(
                 actor(),
                 current_user,
@@ -135,11 +136,7 @@ def start():
                 longitude=_float(form.longitude.data),
                 accuracy_m=_float(form.accuracy.data),
             )
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message + " " + " ".join(exc.fields.values()), "error")
-        else:
-            db.session.commit()
+        if outcome.ok:
             return redirect(url_for("inspector.visit", inspection_id=inspection.id))
     return render_template("inspector/start.html", form=form, units=units, team=team)
 
@@ -150,7 +147,6 @@ def begin(inspection_id: int):
     inspection = visits.get_visible(current_user, inspection_id)
     if ConfirmForm().validate_on_submit() and visits.can_edit(current_user, inspection):
         visits.begin_planned(actor(), current_user, inspection)
-        db.session.commit()
     return redirect(url_for("inspector.visit", inspection_id=inspection.id))
 
 
@@ -252,18 +248,13 @@ def visit(inspection_id: int):
     if not form.validate_on_submit():
         flash(_("Some answers were not saved: see the marked fields."), "error")
         return _render_visit(inspection, form, 422)
-    try:
+    with attempt(form) as outcome:
         results.save_results(actor(), inspection, form_changes(form, inspection, set(request.form)))
-    except Conflict as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    if isinstance(outcome.error, Conflict):  # changed meanwhile: show what is stored now
         fresh = visits.get_visible(current_user, inspection_id)
         return _render_visit(fresh, form_class(data=form_data(fresh)), 409)
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return _render_visit(inspection, form, exc.status)
-    db.session.commit()
+    if not outcome.ok:
+        return _render_visit(inspection, form, outcome.error.status)
     flash(_("Saved."), "success")
     if request.form.get("next") == "summary":
         return redirect(url_for("inspector.summary", inspection_id=inspection.id))
@@ -283,7 +274,6 @@ def add_person(inspection_id: int):
             position=form.position.data or "",
             client_id=form.client_id.data or "",
         )
-        db.session.commit()
         return redirect(
             url_for("inspector.visit", inspection_id=inspection.id, _anchor=f"p-{person.id}")
         )
@@ -302,7 +292,7 @@ def add_photo(inspection_id: int):
     anchor = "photos"
     if form.validate_on_submit() and upload and upload.filename:
         kind, _sep, ident = (form.target.data or "").partition(":")
-        try:
+        with attempt() as outcome:
             results.add_photo(
                 actor(),
                 current_user,
@@ -312,11 +302,7 @@ def add_photo(inspection_id: int):
                 item_code=ident if kind == "item" else None,
                 person_id=int(ident) if kind == "person" and ident.isdigit() else None,
             )
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message + " " + " ".join(exc.fields.values()), "error")
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Photo saved."), "success")
     else:
         flash(_("Choose a photo."), "error")
@@ -347,13 +333,9 @@ def summary(inspection_id: int):
 def submit(inspection_id: int):
     inspection = visits.get_editable(current_user, inspection_id)
     if ConfirmForm().validate_on_submit():
-        try:
+        with attempt() as outcome:
             results.submit(actor(), inspection, _locale())
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("The checklist is complete and ready for signatures."), "success")
             return redirect(url_for("inspector.sign", inspection_id=inspection.id))
     return redirect(url_for("inspector.summary", inspection_id=inspection.id))
@@ -452,7 +434,7 @@ def save_signature(inspection_id: int, role: str):
     if form is None:
         return redirect(url_for("inspector.sign", inspection_id=inspection.id))
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             minutes.record_signature(
                 actor(),
                 inspection,
@@ -463,14 +445,7 @@ def save_signature(inspection_id: int, role: str):
                 refused=form.refused.data,
                 reason=form.reason.data or "",
             )
-        except ServiceError as exc:
-            db.session.rollback()
-            for name, message in exc.fields.items():
-                if name in form:
-                    form[name].errors = [*form[name].errors, message]
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Signature saved."), "success")
             return redirect(url_for("inspector.sign", inspection_id=inspection.id))
     return _render_sign(inspection, forms, 422)
@@ -496,7 +471,7 @@ def finalize(inspection_id: int):
     inspection = visits.get_editable(current_user, inspection_id)
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for("inspector.sign", inspection_id=inspection.id))
-    try:
+    with attempt() as outcome:
         issued = minutes.finalize(
             actor(),
             inspection,
@@ -505,11 +480,8 @@ def finalize(inspection_id: int):
             locale=_locale(),
             version=request.form.get("version", type=int),
         )
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message + " " + "; ".join(exc.fields.values()), "error")
+    if not outcome.ok:
         return redirect(url_for("inspector.sign", inspection_id=inspection.id))
-    db.session.commit()
     flash(_("Minutes No. %(number)s issued and signed.", number=issued.display_number), "success")
     return redirect(url_for("inspector.summary", inspection_id=inspection.id))
 
@@ -521,13 +493,10 @@ def amend(inspection_id: int):
     inspection = visits.get_visible(current_user, inspection_id)
     if not visits.can_edit(current_user, inspection) or not ConfirmForm().validate_on_submit():
         return redirect(url_for("inspector.summary", inspection_id=inspection.id))
-    try:
+    with attempt() as outcome:
         copy = minutes.start_amendment(actor(), current_user, inspection)
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    if not outcome.ok:
         return redirect(url_for("inspector.summary", inspection_id=inspection.id))
-    db.session.commit()
     flash(
         _("Correct the answers, sign again and issue: the new minutes will replace the old."),
         "success",

@@ -26,7 +26,9 @@ from forms.auth import ConfirmForm
 from forms.dashboard import DashboardFilters
 from forms.planning import ScheduleForm, make_plan_form
 from forms.review import DecisionForm, FollowUpForm, ReviewForm
+from inspection.boundary import attempt
 from inspection.extensions import db
+from inspection.headers import content_disposition
 from inspection.i18n import format_date_vn, local_today, month_label
 from inspection.labels import audit_details, label
 from inspection.models import Minutes, RemediationStatus, Role, StaffMember
@@ -43,9 +45,7 @@ from inspection.services import (
     stats,
     visits,
 )
-from inspection.services.errors import ServiceError
 from inspection.views.access import actor, get_or_404, require
-from inspection.web import content_disposition
 
 bp = Blueprint("office", __name__, url_prefix="/office")
 office_only = require(Role.OFFICE, Role.ADMIN)
@@ -75,7 +75,7 @@ def visit(inspection_id: int):
     form = ReviewForm(failed=failed)
     done = review.review_of(inspection.id)
     if form.validate_on_submit() and done is None:
-        try:
+        with attempt(form) as outcome:
             review.review(
                 actor(),
                 inspection,
@@ -85,14 +85,7 @@ def visit(inspection_id: int):
                 item_codes=form.item_codes.data or [],
                 today=local_today(),
             )
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            for name, message in exc.fields.items():
-                if name in form:
-                    form[name].errors = [*form[name].errors, message]
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Review saved."), "success")
             return redirect(url_for("office.visit", inspection_id=inspection.id))
     return render_template(
@@ -134,25 +127,17 @@ def remediation(remediation_id: int):
     )
     if request.method == "POST" and "follow_up" in request.form:
         if link.validate_on_submit():
-            try:
+            with attempt(link) as outcome:
                 review.link_follow_up(actor(), row, link.follow_up.data or None)
-            except ServiceError as exc:
-                db.session.rollback()
-                flash(exc.message, "error")
-            else:
-                db.session.commit()
+            if outcome.ok:
                 flash(_("Saved."), "success")
         return redirect(url_for("office.remediation", remediation_id=row.id))
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             review.decide(
                 actor(), row, accept=bool(form.accept.data), comment=form.comment.data or ""
             )
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message + " " + " ".join(exc.fields.values()), "error")
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Decision saved."), "success")
             return redirect(url_for("office.remediation", remediation_id=row.id))
     return render_template(
@@ -344,7 +329,6 @@ def export(dataset: str, fmt: str):
     audit.record(
         actor(), "export", object_type="export", kind=dataset, format=fmt, filters=_plain(filters)
     )
-    db.session.commit()
     name = f"{exports.FILE_NAMES[dataset]}-{local_today():%Y%m%d}.{fmt}"
     if fmt == "csv":
         response = _streamed_csv(exports.csv_lines, dataset, filters)
@@ -379,13 +363,9 @@ def plan():
             r["unit"].id: [form[f"u{r['unit'].id}_q{n}"].data or 0 for n in range(1, 5)]
             for r in rows
         }
-        try:
+        with attempt(form) as outcome:
             planning.save_plan(actor(), year, counts)
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Plan saved."), "success")
             return redirect(url_for("office.plan", year=year))
     return render_template(
@@ -407,7 +387,7 @@ def schedule():
         form.kind.data = request.args.get("kind") or form.kind.data
     if form.validate_on_submit():
         team = visits.team_of(form.lead.data, form.secretary.data, form.members.data)
-        try:
+        with attempt(form) as outcome:
             planning.schedule_visit(
                 actor(),
                 current_user,
@@ -417,11 +397,7 @@ def schedule():
                 team=team,
                 today=local_today(),
             )
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message + " " + " ".join(exc.fields.values()), "error")
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Visit planned."), "success")
             return redirect(url_for("office.plan"))
     return render_template("office/schedule.html", form=form)
@@ -434,7 +410,6 @@ def draw():
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for("office.plan"))
     unit = planning.draw_surprise(actor(), local_today())
-    db.session.commit()
     flash(
         _(
             "Drawn for a surprise visit: %(unit)s. Plan it now; only the team will see it.",
@@ -488,7 +463,6 @@ def audit_export():
     """The filtered audit log as CSV (streamed); the export itself is audited."""
     _form, filters = _audit_filters(request.args)
     audit.record(actor(), "export", object_type="export", kind="audit", filters=_plain(filters))
-    db.session.commit()
     response = _streamed_csv(exports.audit_csv_lines, filters)
     name = f"nhat-ky-{local_today():%Y%m%d}.csv"
     response.headers["Content-Disposition"] = content_disposition("attachment", name)

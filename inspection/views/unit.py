@@ -6,11 +6,10 @@ from flask_login import current_user
 
 from forms.auth import ConfirmForm
 from forms.review import ResponseForm
-from inspection.extensions import db
+from inspection.boundary import attempt
 from inspection.i18n import local_today
 from inspection.models import Role
 from inspection.services import minutes, review, visits
-from inspection.services.errors import ServiceError
 from inspection.views.access import actor, require
 
 bp = Blueprint("unit", __name__, url_prefix="/unit")
@@ -38,7 +37,6 @@ def acknowledge(minutes_id: int):
     row = minutes.readable(current_user, minutes_id)
     if ConfirmForm().validate_on_submit():
         review.acknowledge(actor(), current_user, row)
-        db.session.commit()
         flash(_("Receipt acknowledged."), "success")
     return redirect(url_for("unit.index"))
 
@@ -50,7 +48,7 @@ def remediation(remediation_id: int):
     form = ResponseForm()
     if form.validate_on_submit():
         files = [(f.filename or "", f.read()) for f in request.files.getlist("files") if f.filename]
-        try:
+        with attempt(form) as outcome:
             review.respond(
                 actor(),
                 current_user,
@@ -59,11 +57,7 @@ def remediation(remediation_id: int):
                 files=files,
                 max_bytes=current_app.config["PHOTO_MAX_BYTES"],
             )
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message + " " + " ".join(exc.fields.values()), "error")
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Your answer was sent to the office."), "success")
             return redirect(url_for("unit.remediation", remediation_id=row.id))
     return render_template("unit/remediation.html", row=row, form=form, today=local_today())

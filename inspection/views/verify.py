@@ -6,9 +6,9 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from forms.signature import VerifyForm
 from inspection.extensions import db, limiter
+from inspection.headers import content_disposition
 from inspection.pdf import signing
 from inspection.services import minutes as minutes_service
-from inspection.web import content_disposition
 
 bp = Blueprint("verify", __name__)
 
