@@ -10,7 +10,7 @@ from bench import demo_app, row
 from inspection.extensions import db
 from inspection.models import Inspection, TeamRole, Unit, User
 from inspection.pdf import render, signing
-from inspection.services import demo, minutes, results, visits
+from inspection.services import demo, minutes, results, signatures, visits
 from inspection.services.audit import Actor
 
 RUNS = 7
@@ -71,7 +71,9 @@ def _ready_visit(n: int) -> Inspection:
         ("secretary", secretary.full_name),
         ("unit_rep", "Đại diện đơn vị"),
     ):
-        minutes.record_signature(actor, visit, role, name=name, image=signature_data_url(len(role)))
+        signatures.record_signature(
+            actor, visit, role, name=name, image=signature_data_url(len(role))
+        )
     db.session.commit()
     return visit
 

@@ -18,7 +18,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     app.config.update(Config.load(Path(app.instance_path), test_config))
 
-    from inspection import boundary, cli, extensions, headers, i18n, logs, sessions
+    from inspection import boundary, cli, extensions, i18n, logs, responses, sessions
     from inspection.views import register_blueprints
 
     logs.configure()
@@ -33,7 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     boundary.init_app(app)
     sessions.init_app(app)
-    headers.init_app(app)
+    responses.init_app(app)
     register_blueprints(app)
     cli.init_app(app)
     return app

@@ -1,7 +1,7 @@
 """Languages (Vietnamese by default, English a tap away) and Vietnamese formatting."""
 
 import re
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -144,3 +144,15 @@ def init_app(app: Flask) -> None:
         request_text=request_text,
     )
     app.jinja_env.globals["get_locale"] = get_locale
+
+
+def parse_client_time(value: str | None) -> datetime | None:
+    """Return the phone's ISO 8601 time, or None when absent or unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_TZ)
+        return parsed.astimezone(UTC)  # a time the database can hold, or none at all
+    except (ValueError, OverflowError):
+        return None

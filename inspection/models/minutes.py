@@ -80,4 +80,9 @@ class Minutes(Base):
 
     @property
     def display_number(self) -> str:
-        return f"{self.number:02d}/BB-{self.issuing_abbr}"
+        return self.format_number(self.number, self.issuing_abbr)
+
+    @staticmethod
+    def format_number(number: int, issuing_abbr: str) -> str:
+        """Return the number as printed: 07/BB-ĐKT."""
+        return f"{number:02d}/BB-{issuing_abbr}"

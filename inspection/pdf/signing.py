@@ -127,6 +127,11 @@ def pem(certificate) -> bytes:
     return asn1_pem.armor("CERTIFICATE", certificate.dump())
 
 
+def configured_trust(config) -> list:
+    """Return the certificates a verification trusts: the configured signer's chain."""
+    return trusted_certificates(configured_signer(config))
+
+
 def trusted_certificates(signer: signers.SimpleSigner) -> list:
     """The certificates a genuine minutes' signature chains to: ours and its issuers."""
     return [signer.signing_cert, *signer.cert_registry]

@@ -28,7 +28,16 @@ from inspection.models import (
     Unit,
     User,
 )
-from inspection.services import audit, minutes, planning, results, review, visits
+from inspection.services import (
+    amendments,
+    audit,
+    minutes,
+    planning,
+    results,
+    review,
+    signatures,
+    visits,
+)
 
 log = logging.getLogger(__name__)
 
@@ -176,12 +185,12 @@ def _visit(actor, users, unit, month, day, kind, rng, signer, base_url, number):
     inspection.ended_at = started + timedelta(hours=1, minutes=rng.randint(10, 50))
     db.session.flush()
     refuse = (unit.code, month) == REFUSED
-    minutes.record_signature(actor, inspection, "lead", name=lead.full_name, image=_signature(1))
-    minutes.record_signature(
+    signatures.record_signature(actor, inspection, "lead", name=lead.full_name, image=_signature(1))
+    signatures.record_signature(
         actor, inspection, "secretary", name=secretary.full_name, image=_signature(2)
     )
     head = unit.staff[0]  # the unit's head signs for it
-    minutes.record_signature(
+    signatures.record_signature(
         actor,
         inspection,
         "unit_rep",
@@ -199,7 +208,7 @@ def _visit(actor, users, unit, month, day, kind, rng, signer, base_url, number):
 
 def _correct(actor, users, inspection, signer, base_url):
     """The lead corrects a note two days later; the new minutes replace the first."""
-    copy = minutes.start_amendment(actor, users["truongdoan"], inspection)
+    copy = amendments.start_amendment(actor, users["truongdoan"], inspection)
     results.save_results(
         actor,
         copy,
@@ -209,9 +218,9 @@ def _correct(actor, users, inspection, signer, base_url):
         },
     )
     for role, user, seed in (("lead", users["truongdoan"], 1), ("secretary", users["thuky"], 2)):
-        minutes.record_signature(actor, copy, role, name=user.full_name, image=_signature(seed))
+        signatures.record_signature(actor, copy, role, name=user.full_name, image=_signature(seed))
     head = copy.unit.staff[0]
-    minutes.record_signature(
+    signatures.record_signature(
         actor, copy, "unit_rep", name=head.full_name, position=head.position, image=_signature(9)
     )
     issued = inspection.ended_at + timedelta(days=2)

@@ -28,7 +28,7 @@ from inspection.models import (
     UnitItemResult,
 )
 from inspection.services import audit, checklist
-from inspection.services.minutes import ATTENDANCE_TEXT, OUTCOME_TEXT
+from inspection.services.document import ATTENDANCE_TEXT, OUTCOME_TEXT
 from inspection.services.stats import Filters, selected_visits
 
 KIND_TEXT = {"surprise": "Đột xuất", "scheduled": "Thường xuyên"}

@@ -2,7 +2,7 @@
 
 from functools import wraps
 
-from flask import abort, request
+from flask import abort, request, url_for
 from flask_login import current_user
 
 from inspection.extensions import db, login_manager
@@ -50,3 +50,16 @@ def get_or_404(model, ident):
     if obj is None:
         abort(404)
     return obj
+
+
+HOME = {
+    Role.ADMIN: "admin.index",
+    Role.OFFICE: "office.index",
+    Role.INSPECTOR: "inspector.index",
+    Role.UNIT: "unit.index",
+}
+
+
+def home_url(user) -> str:
+    """Return where ``user``'s role starts: its own home page."""
+    return url_for(HOME[user.role])

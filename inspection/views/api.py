@@ -8,6 +8,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from forms.base import FIRST_DAY, LAST_DAY
+from inspection import addresses, i18n
 from inspection.boundary import json_error, keep_writes
 from inspection.extensions import csrf, limiter
 from inspection.i18n import local, local_today, select_locale
@@ -24,14 +25,18 @@ from inspection.models import (
 )
 from inspection.models.base import valid_id
 from inspection.pdf import signing
+from inspection.responses import send_minutes
 from inspection.services import (
     accounts,
+    amendments,
     checklist,
     org,
     results,
     review,
     second_factor,
+    signatures,
     stats,
+    verification,
     visits,
 )
 from inspection.services import minutes as minutes_service
@@ -39,10 +44,7 @@ from inspection.services.audit import Actor
 from inspection.services.errors import ServiceError
 from inspection.views import login_limits
 from inspection.views.access import ALL_ROLES, actor, check_unit, get_or_404, require
-from inspection.views.files import send_minutes
-from inspection.views.inspector import base_url, parse_client_time
 from inspection.views.openapi import openapi_document
-from inspection.views.verify import check_upload
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -326,7 +328,7 @@ def create_inspection():
         kind=body.get("kind", "surprise"),
         client_id=str(body.get("client_id") or ""),
         team=_team(body),
-        client_started_at=parse_client_time(body.get("client_started_at")),
+        client_started_at=i18n.parse_client_time(body.get("client_started_at")),
         started_offline=body.get("started_offline") is True,
         latitude=location.get("latitude"),
         longitude=location.get("longitude"),
@@ -392,7 +394,7 @@ def add_photo(inspection_id: int):
         item_code=request.form.get("item_code") or None,
         staff_id=request.form.get("staff_id", type=int),
         person_id=request.form.get("person_id", type=int),
-        client_captured_at=parse_client_time(request.form.get("captured_at")),
+        client_captured_at=i18n.parse_client_time(request.form.get("captured_at")),
         client_id=request.form.get("client_id") or None,
     )
     return jsonify({**photo_json(photo), "version": inspection.version}), 201 if created else 200
@@ -411,7 +413,7 @@ def submit_inspection(inspection_id: int):
 def put_signature(inspection_id: int, role: str):
     inspection = visits.get_editable(current_user, inspection_id)
     body = json_body()
-    signature = minutes_service.record_signature(
+    signature = signatures.record_signature(
         actor(),
         inspection,
         role,
@@ -456,7 +458,7 @@ def finalize(inspection_id: int):
         actor(),
         inspection,
         signer=signing.configured_signer(current_app.config),
-        base_url=base_url(),
+        base_url=addresses.signed_base_url(),
         locale=select_locale(),
         version=version,
     )
@@ -478,7 +480,11 @@ def verify_minutes():
     upload = request.files.get("file")
     if upload is None:
         return json_error(422, "invalid", _("Some values are not valid."), {"file": _("Required.")})
-    result = check_upload(upload.read())
+    result = verification.verify(
+        upload.read(),
+        signing.configured_trust(current_app.config),
+        addresses.link_base_url(),
+    )
     result.pop("minutes")
     result.pop("replaced_by")
     return jsonify(result)
@@ -490,7 +496,7 @@ def amend(inspection_id: int):
     inspection = visits.get_visible(current_user, inspection_id)
     if not visits.can_edit(current_user, inspection):
         return json_error(404, "not_found", _("Not found."))
-    copy = minutes_service.start_amendment(actor(), current_user, inspection)
+    copy = amendments.start_amendment(actor(), current_user, inspection)
     return jsonify(inspection_json(copy)), 201
 
 

@@ -25,8 +25,7 @@ from inspection.services import accounts, audit, second_factor
 from inspection.services.audit import Actor
 from inspection.sessions import load_user
 from inspection.views import login_limits
-from inspection.views.access import ALL_ROLES, actor, require
-from inspection.views.main import home_url
+from inspection.views.access import ALL_ROLES, actor, home_url, require
 
 bp = Blueprint("auth", __name__)
 

@@ -1,34 +1,16 @@
 """Photos served to whoever may read their visit, as stored bytes with their sha256 as ETag."""
 
-from flask import Blueprint, abort, make_response, request
+from flask import Blueprint, abort
 from flask_login import current_user
 
 from inspection.extensions import db
-from inspection.headers import content_disposition
 from inspection.models import Photo, RemediationEvidence
-from inspection.services import audit, blobs, review, visits
+from inspection.responses import send_blob, send_minutes
 from inspection.services import minutes as minutes_service
-from inspection.views.access import ALL_ROLES, actor, require
+from inspection.services import review, visits
+from inspection.views.access import ALL_ROLES, require
 
 bp = Blueprint("files", __name__)
-
-
-def send_blob(sha256: str, filename: str, disposition: str = "inline"):
-    """Answer with a stored blob; a matching If-None-Match gets 304."""
-    if request.if_none_match.contains(sha256):
-        response = make_response("", 304)
-    else:
-        found = blobs.read(sha256)
-        if found is None:
-            abort(404)
-        data, content_type = found
-        response = make_response(data)
-        response.content_type = content_type
-    response.set_etag(sha256)
-    # Private: personal data must not sit in shared caches; immutable: the bytes never change.
-    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
-    response.headers["Content-Disposition"] = content_disposition(disposition, filename)
-    return response
 
 
 def _photo(photo_id: int) -> Photo:
@@ -50,12 +32,6 @@ def photo(photo_id: int):
 def thumbnail(photo_id: int):
     photo = _photo(photo_id)
     return send_blob(photo.thumb_sha256 or photo.blob_sha256, f"photo-{photo_id}-thumb.jpg")
-
-
-def send_minutes(minutes):
-    """Serve the stored, signed PDF (never re-rendered) and record the download."""
-    audit.record(actor(), "minutes_downloaded", minutes)
-    return send_blob(minutes.pdf_sha256, minutes_service.filename(minutes), "attachment")
 
 
 @bp.get("/minutes/<int:minutes_id>.pdf")

@@ -1,7 +1,6 @@
 """The inspector's phone pages: start a visit, fill the checklist, review the summary."""
 
 import uuid
-from datetime import UTC, datetime
 from itertools import chain
 
 from flask import (
@@ -28,31 +27,20 @@ from forms.checklist import (
     make_checklist_form,
 )
 from forms.signature import SignatureForm
+from inspection import addresses, i18n
 from inspection.boundary import attempt
 from inspection.extensions import db
-from inspection.headers import content_disposition
-from inspection.i18n import LOCAL_TZ, local_today
+from inspection.i18n import local_today
 from inspection.labels import label
 from inspection.models import Attendance, InspectionKind, Minutes, Outcome, Role, SignerRole
 from inspection.pdf import signing
-from inspection.services import minutes, org, results, visits
+from inspection.responses import content_disposition
+from inspection.services import amendments, document, minutes, org, results, signatures, visits
 from inspection.services.errors import Conflict
 from inspection.views.access import actor, require
 
 bp = Blueprint("inspector", __name__, url_prefix="/inspector")
 inspector_only = require(Role.INSPECTOR)
-
-
-def parse_client_time(value: str | None) -> datetime | None:
-    """Return the phone's ISO 8601 time, or None when absent or unreadable."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_TZ)
-        return parsed.astimezone(UTC)  # a time the database can hold, or none at all
-    except (ValueError, OverflowError):
-        return None
 
 
 def _float(value: str | None) -> float | None:
@@ -131,7 +119,7 @@ def start():
                 kind=InspectionKind(form.kind.data),
                 client_id=form.client_id.data,
                 team=chosen,
-                client_started_at=parse_client_time(form.client_time.data),
+                client_started_at=i18n.parse_client_time(form.client_time.data),
                 latitude=_float(form.latitude.data),
                 longitude=_float(form.longitude.data),
                 accuracy_m=_float(form.accuracy.data),
@@ -342,7 +330,7 @@ def submit(inspection_id: int):
 
 
 def _signature_forms(inspection, posted_role=None):
-    defaults = minutes.signing_defaults(inspection)
+    defaults = signatures.signing_defaults(inspection)
     forms = {}
     for role in SignerRole:
         if role.value == posted_role:
@@ -353,16 +341,16 @@ def _signature_forms(inspection, posted_role=None):
 
 
 def _render_sign(inspection, forms, status=200):
-    stale = minutes.must_sign_again(inspection)  # one pass over the visit's content
+    stale = signatures.must_sign_again(inspection)  # one pass over the visit's content
     return (
         render_template(
             "inspector/sign.html",
             inspection=inspection,
             forms=forms,
-            signed=minutes.signatures_of(inspection),
+            signed=signatures.signatures_of(inspection),
             void={s.role for s in stale},
-            missing=minutes.missing_for_finalize(inspection, _locale(), stale),
-            preview=minutes.preview(inspection),
+            missing=signatures.missing_for_finalize(inspection, _locale(), stale),
+            preview=document.preview(inspection),
             content_map=results.content_fields(inspection),
             is_lead=visits.is_lead(current_user.id, inspection),
             confirm=ConfirmForm(),
@@ -419,7 +407,7 @@ def _draft_labels(draft) -> dict:
 def draft_pdf(inspection_id: int):
     """The minutes as they would be issued now, marked DỰ THẢO: no number, no signature."""
     inspection = visits.get_editable(current_user, inspection_id)
-    response = Response(minutes.draft_pdf(inspection), mimetype="application/pdf")
+    response = Response(document.draft_pdf(inspection), mimetype="application/pdf")
     response.headers["Content-Disposition"] = content_disposition("inline", "du-thao-bien-ban.pdf")
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -435,7 +423,7 @@ def save_signature(inspection_id: int, role: str):
         return redirect(url_for("inspector.sign", inspection_id=inspection.id))
     if form.validate_on_submit():
         with attempt(form) as outcome:
-            minutes.record_signature(
+            signatures.record_signature(
                 actor(),
                 inspection,
                 role,
@@ -451,20 +439,6 @@ def save_signature(inspection_id: int, role: str):
     return _render_sign(inspection, forms, 422)
 
 
-def base_url() -> str:
-    """The address printed in signed minutes for verification: the configured one, never
-    a request header (a forged Host would be signed into the document)."""
-    configured = current_app.config.get("PUBLIC_BASE_URL")
-    if not configured:
-        raise Conflict(
-            _(
-                "The server's public address (PUBLIC_BASE_URL) is not set, so the minutes"
-                " cannot say where to verify them. Ask the administrator to set it."
-            )
-        )
-    return configured
-
-
 @bp.post("/visits/<int:inspection_id>/finalize")
 @inspector_only
 def finalize(inspection_id: int):
@@ -476,7 +450,7 @@ def finalize(inspection_id: int):
             actor(),
             inspection,
             signer=signing.configured_signer(current_app.config),
-            base_url=base_url(),
+            base_url=addresses.signed_base_url(),
             locale=_locale(),
             version=request.form.get("version", type=int),
         )
@@ -494,7 +468,7 @@ def amend(inspection_id: int):
     if not visits.can_edit(current_user, inspection) or not ConfirmForm().validate_on_submit():
         return redirect(url_for("inspector.summary", inspection_id=inspection.id))
     with attempt() as outcome:
-        copy = minutes.start_amendment(actor(), current_user, inspection)
+        copy = amendments.start_amendment(actor(), current_user, inspection)
     if not outcome.ok:
         return redirect(url_for("inspector.summary", inspection_id=inspection.id))
     flash(

@@ -6,20 +6,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from inspection.extensions import db, limiter
-from inspection.models import Role
+from inspection.views.access import home_url
 
 bp = Blueprint("main", __name__)
-
-HOME = {
-    Role.ADMIN: "admin.index",
-    Role.OFFICE: "office.index",
-    Role.INSPECTOR: "inspector.index",
-    Role.UNIT: "unit.index",
-}
-
-
-def home_url(user) -> str:
-    return url_for(HOME[user.role])
 
 
 @bp.get("/")

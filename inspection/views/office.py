@@ -28,11 +28,11 @@ from forms.planning import ScheduleForm, make_plan_form
 from forms.review import DecisionForm, FollowUpForm, ReviewForm
 from inspection.boundary import attempt
 from inspection.extensions import db
-from inspection.headers import content_disposition
 from inspection.i18n import format_date_vn, local_today, month_label
 from inspection.labels import audit_details, label
 from inspection.models import Minutes, RemediationStatus, Role, StaffMember
 from inspection.pdf import render
+from inspection.responses import content_disposition
 from inspection.services import (
     audit,
     checklist,

@@ -5,23 +5,14 @@ import hashlib
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from forms.signature import VerifyForm
+from inspection import addresses
 from inspection.extensions import db, limiter
-from inspection.headers import content_disposition
 from inspection.pdf import signing
+from inspection.responses import content_disposition
 from inspection.services import minutes as minutes_service
+from inspection.services import signatures, verification
 
 bp = Blueprint("verify", __name__)
-
-
-def trusted() -> list:
-    return signing.trusted_certificates(signing.configured_signer(current_app.config))
-
-
-def check_upload(data: bytes) -> dict:
-    """Verify an uploaded file; the result is plain data for the page and the API."""
-    # Only a link on this page, not signed content: the request's own address will do.
-    link_base = current_app.config.get("PUBLIC_BASE_URL") or request.url_root
-    return minutes_service.verify(data, trusted(), link_base)
 
 
 @bp.get("/verify/certificate.pem", defaults={"form": "pem"})
@@ -48,7 +39,7 @@ def by_code(code: str):
         "verify/minutes.html",
         minutes=minutes,
         superseded_by=minutes_service.superseded_by(minutes),
-        signers=minutes_service.signatures_of(minutes.inspection),
+        signers=signatures.signatures_of(minutes.inspection),
         form=VerifyForm(),
         certificate=certificate_facts(),
     )
@@ -60,7 +51,11 @@ def upload():
     form = VerifyForm()
     result = None
     if form.validate_on_submit():
-        result = check_upload(request.files["file"].read())
+        result = verification.verify(
+            request.files["file"].read(),
+            signing.configured_trust(current_app.config),
+            addresses.link_base_url(),
+        )
         db.session.rollback()  # verifying changes nothing
     return render_template(
         "verify/upload.html", form=form, result=result, certificate=certificate_facts()

@@ -1,5 +1,5 @@
-"""What every response carries: security headers, cache headers for static files, and
-download names that any filename survives."""
+"""What responses carry: security headers on every one, cache headers for static files,
+and stored files (photos, minutes, evidence) sent with names that any filename survives."""
 
 import hashlib
 import re
@@ -7,7 +7,11 @@ import unicodedata
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import Flask, current_app, request
+from flask import Flask, abort, current_app, make_response, request
+
+from inspection.services import audit, blobs
+from inspection.services import minutes as minutes_service
+from inspection.views.access import actor
 
 # Characters a header's ASCII fallback name may not carry: quotes, backslashes, controls.
 _UNSAFE_FALLBACK = re.compile(r'["\\\x00-\x1f\x7f;*=]')
@@ -23,6 +27,30 @@ def content_disposition(disposition: str, filename: str) -> str:
     fallback = fallback.encode("ascii", "ignore").decode("ascii")
     fallback = _UNSAFE_FALLBACK.sub("_", fallback).strip() or "file"
     return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def send_blob(sha256: str, filename: str, disposition: str = "inline"):
+    """Answer with a stored blob; a matching If-None-Match gets 304."""
+    if request.if_none_match.contains(sha256):
+        response = make_response("", 304)
+    else:
+        found = blobs.read(sha256)
+        if found is None:
+            abort(404)
+        data, content_type = found
+        response = make_response(data)
+        response.content_type = content_type
+    response.set_etag(sha256)
+    # Private: personal data must not sit in shared caches; immutable: the bytes never change.
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    response.headers["Content-Disposition"] = content_disposition(disposition, filename)
+    return response
+
+
+def send_minutes(minutes):
+    """Serve the stored, signed PDF (never re-rendered) and record the download."""
+    audit.record(actor(), "minutes_downloaded", minutes)
+    return send_blob(minutes.pdf_sha256, minutes_service.filename(minutes), "attachment")
 
 
 def security_headers(response):
