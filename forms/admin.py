@@ -67,9 +67,6 @@ class SettingsForm(Form):
         validators=[DataRequired(), Length(max=100)],
         filters=[strip],
     )
-    timezone = SelectField(
-        _l("Time zone"), choices=[SelectChoice("Asia/Ho_Chi_Minh", "Asia/Ho_Chi_Minh")]
-    )
     legal_basis = TextAreaField(
         _l("Legal basis (decision setting up the team, inspection plan)"),
         validators=[Optional(), Length(max=4000)],

@@ -20,9 +20,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from forms.base import Form, LocalDecimalField, strip
 from inspection.labels import choices
 from inspection.models import Attendance, InspectionKind, Outcome
+from inspection.schemas import MAX_NOTE, MAX_TEXT
 from inspection.services.results import (
-    MAX_NOTE,
-    MAX_TEXT,
     bounds_message,
     number_bounds,
     person_checks,
@@ -156,7 +155,8 @@ def form_data(inspection) -> dict:
 
 
 def form_changes(form, inspection, submitted: set[str]) -> dict:
-    """Turn the submitted fields of a checklist form into the service's save request.
+    """Turn the submitted fields of a checklist form into the save the API takes too
+    (``schemas.ResultsSave`` reads it in the service: one parse for both).
 
     Only fields present in the request change, as with the API's partial updates.
     """
@@ -192,5 +192,5 @@ def form_changes(form, inspection, submitted: set[str]) -> dict:
             changes[name] = form[name].data or ""
     if "remediation_due" in submitted:
         due = form.remediation_due.data
-        changes["remediation_due"] = due.isoformat() if due else None
+        changes["remediation_due"] = due
     return changes

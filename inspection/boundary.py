@@ -12,6 +12,7 @@ refusal reaches the user.
 
 import json
 import logging
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -72,6 +73,12 @@ def _messages() -> dict[int, str]:
 def handle_http_error(exc: HTTPException):
     status = exc.code or 500
     message = _messages().get(status, exc.description)
+    wait = getattr(exc, "retry_after", None)
+    if status == 429 and isinstance(wait, int) and wait > 120:  # a login lockout
+        message = _(
+            "Too many attempts. Try again in %(minutes)d minutes.",
+            minutes=math.ceil(wait / 60),
+        )
     if wants_json():
         body, status = json_error(status, ERROR_CODES.get(status, "error"), message)
     else:

@@ -12,6 +12,8 @@ from flask_babel import format_decimal, get_locale
 
 from inspection.extensions import babel
 
+# Việt Nam has one time zone and no daylight saving time: every local date and time (the
+# minutes, the figures by month, the exports, SQL's month of a visit) is in this one.
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 

@@ -1,5 +1,6 @@
 """Human labels for the domain's enumerations, translated lazily."""
 
+import enum
 import re
 
 from flask import g, has_request_context
@@ -23,58 +24,91 @@ from inspection.models import (
     UnitKind,
 )
 
-LABELS = {
-    UnitKind.DEPARTMENT: _l("Department (phòng, ban)"),
-    UnitKind.COMMUNE: _l("Commune"),
-    UnitKind.TOWN: _l("Town"),
-    UnitKind.WARD: _l("Ward"),
-    UnitKind.ADMIN_CENTRE: _l("Public administration centre"),
-    UnitKind.SCHOOL: _l("School"),
-    UnitKind.OTHER: _l("Other"),
-    StaffCategory.CAN_BO: _l("Cán bộ"),
-    StaffCategory.CONG_CHUC: _l("Công chức"),
-    StaffCategory.VIEN_CHUC: _l("Viên chức"),
-    StaffCategory.HOP_DONG: _l("Contract worker"),
-    Role.ADMIN: _l("Administrator"),
-    Role.OFFICE: _l("Home Affairs office"),
-    Role.INSPECTOR: _l("Inspector"),
-    Role.UNIT: _l("Inspected unit"),
-    ItemCategory.ATTENDANCE: _l("Attendance"),
-    ItemCategory.UNIFORM: _l("Dress"),
-    ItemCategory.BADGE: _l("Badge"),
-    ItemCategory.SMOKING: _l("Smoking"),
-    ItemCategory.ALCOHOL: _l("Alcohol"),
-    ItemCategory.PREMISES: _l("Premises"),
-    ItemCategory.ATTITUDE: _l("Attitude to citizens"),
-    ItemCategory.ONE_STOP: _l("One-stop desk"),
-    ItemCategory.OTHER: _l("Other"),
-    ItemScope.UNIT: _l("Once per visit"),
-    ItemScope.PERSON: _l("For each person"),
-    InspectionKind.SCHEDULED: _l("Scheduled"),
-    InspectionKind.SURPRISE: _l("Surprise"),
-    InspectionStatus.PLANNED: _l("Planned"),
-    InspectionStatus.DRAFT: _l("In progress"),
-    InspectionStatus.SUBMITTED: _l("Waiting for signatures"),
-    InspectionStatus.FINALIZED: _l("Minutes issued"),
-    InspectionStatus.CANCELLED: _l("Cancelled"),
-    TeamRole.LEAD: _l("Team lead"),
-    TeamRole.MEMBER: _l("Member"),
-    TeamRole.SECRETARY: _l("Secretary"),
-    ReviewDecision.ACCEPTED: _l("Accepted"),
-    ReviewDecision.REMEDIATION_REQUIRED: _l("Remediation required"),
-    RemediationStatus.OPEN: _l("Open"),
-    RemediationStatus.ANSWERED: _l("Answered"),
-    RemediationStatus.ACCEPTED: _l("Accepted"),  # same value as ReviewDecision.ACCEPTED
-    RemediationStatus.REOPENED: _l("Reopened"),
-    Outcome.PASS: _l("Pass"),
-    Outcome.FAIL: _l("Fail"),
-    Outcome.NA: _l("N/A"),
-    Attendance.PRESENT: _l("Present"),
-    Attendance.LATE: _l("Late"),
-    Attendance.ABSENT_EXCUSED: _l("Absent with permission"),
-    Attendance.ABSENT_UNEXCUSED: _l("Absent without permission"),
-    Attendance.ON_DUTY: _l("Away on duty"),
-}
+
+class _Labels:
+    """Labels by enum member. Members of different enums may share a value (Role.UNIT and
+    ItemScope.UNIT are both "unit"), so a member finds its own label; a plain value finds
+    the first enum's that has it."""
+
+    def __init__(self, pairs):
+        self.by_member = {(type(member), member.value): text for member, text in pairs}
+        self.by_value = {}
+        for member, text in pairs:
+            self.by_value.setdefault(member.value, text)
+
+    def _find(self, value):
+        if isinstance(value, enum.Enum):
+            return self.by_member.get((type(value), value.value))
+        return self.by_value.get(value) if isinstance(value, str) else None
+
+    def get(self, value, default=None):
+        found = self._find(value)
+        return default if found is None else found
+
+    def __getitem__(self, value):
+        found = self._find(value)
+        if found is None:
+            raise KeyError(value)
+        return found
+
+    def __contains__(self, value) -> bool:
+        return self._find(value) is not None
+
+
+LABELS = _Labels(
+    [
+        (UnitKind.DEPARTMENT, _l("Department (phòng, ban)")),
+        (UnitKind.COMMUNE, _l("Commune")),
+        (UnitKind.TOWN, _l("Town")),
+        (UnitKind.WARD, _l("Ward")),
+        (UnitKind.ADMIN_CENTRE, _l("Public administration centre")),
+        (UnitKind.SCHOOL, _l("School")),
+        (UnitKind.OTHER, _l("Other")),
+        (StaffCategory.CAN_BO, _l("Cán bộ")),
+        (StaffCategory.CONG_CHUC, _l("Công chức")),
+        (StaffCategory.VIEN_CHUC, _l("Viên chức")),
+        (StaffCategory.HOP_DONG, _l("Contract worker")),
+        (Role.ADMIN, _l("Administrator")),
+        (Role.OFFICE, _l("Home Affairs office")),
+        (Role.INSPECTOR, _l("Inspector")),
+        (Role.UNIT, _l("Inspected unit")),
+        (ItemCategory.ATTENDANCE, _l("Attendance")),
+        (ItemCategory.UNIFORM, _l("Dress")),
+        (ItemCategory.BADGE, _l("Badge")),
+        (ItemCategory.SMOKING, _l("Smoking")),
+        (ItemCategory.ALCOHOL, _l("Alcohol")),
+        (ItemCategory.PREMISES, _l("Premises")),
+        (ItemCategory.ATTITUDE, _l("Attitude to citizens")),
+        (ItemCategory.ONE_STOP, _l("One-stop desk")),
+        (ItemCategory.OTHER, _l("Other")),
+        (ItemScope.UNIT, _l("Once per visit")),
+        (ItemScope.PERSON, _l("For each person")),
+        (InspectionKind.SCHEDULED, _l("Scheduled")),
+        (InspectionKind.SURPRISE, _l("Surprise")),
+        (InspectionStatus.PLANNED, _l("Planned")),
+        (InspectionStatus.DRAFT, _l("In progress")),
+        (InspectionStatus.SUBMITTED, _l("Waiting for signatures")),
+        (InspectionStatus.FINALIZED, _l("Minutes issued")),
+        (InspectionStatus.CANCELLED, _l("Cancelled")),
+        (TeamRole.LEAD, _l("Team lead")),
+        (TeamRole.MEMBER, _l("Member")),
+        (TeamRole.SECRETARY, _l("Secretary")),
+        (ReviewDecision.ACCEPTED, _l("Accepted")),
+        (ReviewDecision.REMEDIATION_REQUIRED, _l("Remediation required")),
+        (RemediationStatus.OPEN, _l("Open")),
+        (RemediationStatus.ANSWERED, _l("Answered")),
+        (RemediationStatus.ACCEPTED, _l("Accepted")),  # same value as ReviewDecision.ACCEPTED
+        (RemediationStatus.REOPENED, _l("Reopened")),
+        (Outcome.PASS, _l("Pass")),
+        (Outcome.FAIL, _l("Fail")),
+        (Outcome.NA, _l("N/A")),
+        (Attendance.PRESENT, _l("Present")),
+        (Attendance.LATE, _l("Late")),
+        (Attendance.ABSENT_EXCUSED, _l("Absent with permission")),
+        (Attendance.ABSENT_UNEXCUSED, _l("Absent without permission")),
+        (Attendance.ON_DUTY, _l("Away on duty")),
+    ]
+)
 
 
 # On the roster cards five statuses and three outcomes share a 300 px wide row.

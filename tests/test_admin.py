@@ -134,7 +134,6 @@ def test_organisation_settings_are_editable(admin, app):
         "issuing_abbr": "ĐKTCV",
         "office_name": "Sở Nội vụ",
         "place_name": "Phú Thọ",
-        "timezone": "Asia/Ho_Chi_Minh",
         "legal_basis": "Quyết định số 1/QĐ-SNV",
     }
     assert admin.post("/admin/settings", data=data).status_code == 302
@@ -225,3 +224,10 @@ def test_adding_moving_and_removing_items(admin, app):
         version = checklist.current_version()
         assert version.number == 3
         assert "ALC-RULE" not in [i.code for i in version.items]
+
+
+def test_unit_accounts_are_labelled_as_units_not_as_a_checklist_scope(client, auth):
+    """Role.UNIT and ItemScope.UNIT share the value "unit": each keeps its own label."""
+    auth.login("admin")
+    page = client.get("/admin/users").text
+    assert "donvi1 · Đơn vị được kiểm tra" in page and "Một lần mỗi cuộc" not in page

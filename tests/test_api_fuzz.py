@@ -14,8 +14,18 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
-from inspection.views.openapi import openapi_document
+from tests.conftest import _config
 from tests.visit_helpers import bearer
+
+
+def openapi_document() -> dict:
+    """The document the app serves, built from the declared shapes (inspection/schemas.py)."""
+    from app import create_app
+    from inspection.schemas import spec
+
+    with create_app(_config(":memory:")).test_request_context():
+        return spec.spec
+
 
 schema = schemathesis.openapi.from_dict(openapi_document())
 

@@ -65,7 +65,14 @@ def test_starts_that_broke_the_server(client, lead, app, extra):
 
     body = {"client_id": "c-1", "unit_id": unit_id(app), "kind": "surprise", **extra}
     response = client.post("/api/v1/inspections", json=body, headers=bearer(lead))
-    assert response.status_code in (200, 201, 400, 422), response.json
+    # Refused, not silently dropped: 1e400 is no JSON number this server reads (400), the
+    # others are named per field (422).
+    assert response.status_code in (400, 422), response.json
+    fields = response.json["error"].get("fields", {})
+    assert response.status_code == 400 or any(
+        key.split(".")[0].split("[")[0] in ("location", "team", "client_started_at")
+        for key in fields
+    )
 
 
 @pytest.mark.parametrize("name", [["Nguyễn Văn Hùng"], 12, {"a": 1}, None])
@@ -89,7 +96,8 @@ def test_signature_names_that_broke_the_server(client, lead, app, name):
 )
 def test_stats_dates_beyond_the_range(client, token, path):
     response = client.get(path, headers=bearer(token("noivu")))
-    assert response.status_code in (200, 422), response.status_code
+    assert response.status_code == 422, response.status_code
+    assert set(response.json["error"]["fields"]) <= {"from", "to"}
 
 
 @pytest.mark.parametrize(
@@ -112,9 +120,11 @@ def test_stats_dates_beyond_the_range(client, token, path):
     ],
 )
 def test_office_pages_with_hostile_queries(client, auth, path):
+    """A refused filter is a 400 (a page shows its form with the field marked), an
+    impossible year a 404: never a 500, and never a page that silently ignores it."""
     auth.login("noivu")
     response = client.get(path)
-    assert response.status_code < 500, (path, response.status_code)
+    assert response.status_code in (400, 404), (path, response.status_code)
 
 
 def test_every_get_route_survives_hostile_query_strings(app, client, auth):
@@ -165,3 +175,26 @@ def test_saving_after_hostile_input_keeps_what_was_saved(client, lead, app):
     assert response.status_code in (400, 422)
     assert record(client, lead, visit["id"])["findings"] == "Đã lưu"
     assert full["id"] == visit["id"]
+
+
+@pytest.mark.parametrize("due", ["0001-01-01", "9999-12-31", "2026-02-30"])
+def test_a_deadline_outside_the_supported_dates_is_refused(client, lead, app, due):
+    """A deadline would be printed in signed minutes ("trước ngày 01/01/1"): refused."""
+    visit = start(client, lead, app)
+    version = record(client, lead, visit["id"])["version"]
+    response = save(client, lead, visit["id"], {"version": version, "remediation_due": due})
+    assert response.status_code == 422 and "remediation_due" in response.json["error"]["fields"]
+    assert record(client, lead, visit["id"])["version"] == version  # nothing saved
+
+
+def test_the_api_answers_the_configured_verification_address(client, lead, app):
+    from tests.test_minutes import ready_visit
+
+    visit_id = ready_visit(client, lead, app)
+    issued = client.post(
+        f"/api/v1/inspections/{visit_id}/finalize",
+        headers=bearer(lead),
+        base_url="http://evil.example",
+    )
+    assert issued.status_code == 201
+    assert issued.json["minutes"]["verify_url"].startswith("http://localhost/verify/")

@@ -174,7 +174,7 @@ def test_figures_lists_and_exports_count_each_visit_once(client, auth, token, ap
         "late": 1,
         "absent_excused": 0,
         "absent_unexcused": 1,
-        "away_on_duty": 0,
+        "on_duty": 0,
     }
 
     corrected = _amend(client, history["lead"], history["v2"])

@@ -294,7 +294,6 @@ def test_admin_sets_the_requirement_in_the_settings(client, app):
         "issuing_body": "ĐOÀN KIỂM TRA CÔNG VỤ",
         "issuing_abbr": "ĐKTCV",
         "place_name": "Bình Xuyên",
-        "timezone": "Asia/Ho_Chi_Minh",
         "require_second_factor": "y",
     }
     assert client.post("/admin/settings", data=values).status_code == 302
@@ -308,3 +307,28 @@ def test_demo_accounts_have_no_second_factor(app):
     with app.app_context():
         assert not any(u.has_second_factor for u in db.session.scalars(select(User)))
         assert not db.session.get(OrgSettings, 1).require_second_factor
+
+
+def test_a_session_sent_to_enrol_can_still_log_out(client, app):
+    client.post("/login", data={"username": "noivu", "password": PASSWORD})
+    _require(app)
+    page = client.get("/account/second-factor").text
+    assert 'action="/logout"' in page
+    assert client.post("/logout").status_code == 302
+    assert client.get("/office/").location.startswith("/login")
+
+
+class TestLockoutWait:
+    @pytest.fixture
+    def app_config(self):
+        return {"RATELIMIT_ENABLED": True, "LOGIN_RATE_ACCOUNT": "3/15minutes"}
+
+    def test_a_locked_account_is_told_how_long_to_wait(self, client):
+        for _ in range(3):
+            _password_step(client, password="sai-mat-khau")
+        locked = _password_step(client)
+        assert locked.status_code == 429
+        assert 14 * 60 < int(locked.headers["Retry-After"]) <= 15 * 60
+        assert "Hãy thử lại sau 15 phút." in locked.text
+        token = client.post("/api/v1/tokens", json={"username": "noivu", "password": PASSWORD})
+        assert token.status_code == 429 and int(token.headers["Retry-After"]) > 14 * 60

@@ -65,7 +65,7 @@ def test_stats_match_the_hand_computed_fixture(client, token, figures):
         "late": 2,
         "absent_excused": 0,
         "absent_unexcused": 1,
-        "away_on_duty": 0,
+        "on_duty": 0,
     }
 
 

@@ -42,6 +42,8 @@ class Signature(Base):
     content_digest: Mapped[str] = mapped_column(String(64), default="")
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
 
+    inspection: Mapped[Inspection] = relationship(back_populates="signatures")
+
 
 class MinutesCounter(Base):
     """The last minutes number used per issuing body and year (numbers restart on 1 January)."""
@@ -76,7 +78,9 @@ class Minutes(Base):
     acknowledged_at: Mapped[datetime | None]  # receipt acknowledged by the unit
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
-    inspection: Mapped[Inspection] = relationship(foreign_keys=[inspection_id])
+    inspection: Mapped[Inspection] = relationship(
+        foreign_keys=[inspection_id], back_populates="minutes"
+    )
 
     @property
     def display_number(self) -> str:

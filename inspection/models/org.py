@@ -30,7 +30,6 @@ class OrgSettings(Base):
     office_name: Mapped[str] = mapped_column(String(200), default="")
     # Place name on the date line: "<place_name>, ngày 05 tháng 10 năm 2018".
     place_name: Mapped[str] = mapped_column(String(100))
-    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
     # The decision that set up the team and the plan, cited as legal basis in the minutes.
     legal_basis: Mapped[str] = mapped_column(Text, default="")
     # The organisation's seal as a transparent PNG, printed at its real diameter over the

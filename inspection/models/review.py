@@ -27,7 +27,7 @@ class Review(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    inspection: Mapped[Inspection] = relationship()
+    inspection: Mapped[Inspection] = relationship(back_populates="reviews")
 
 
 class RemediationStatus(enum.StrEnum):
@@ -63,7 +63,9 @@ class Remediation(Base):
     follow_up_inspection_id: Mapped[int | None] = mapped_column(ForeignKey("inspection.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    inspection: Mapped[Inspection] = relationship(foreign_keys=[inspection_id])
+    inspection: Mapped[Inspection] = relationship(
+        foreign_keys=[inspection_id], back_populates="remediations"
+    )
     item: Mapped[ChecklistItem | None] = relationship()
     evidence: Mapped[list["RemediationEvidence"]] = relationship(
         order_by="RemediationEvidence.id", cascade="all, delete-orphan"

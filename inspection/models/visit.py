@@ -120,6 +120,22 @@ class Inspection(Base):
     people: Mapped[list["PersonResult"]] = relationship(
         back_populates="inspection", cascade="all, delete-orphan", order_by="PersonResult.id"
     )
+    photos: Mapped[list["Photo"]] = relationship(
+        back_populates="inspection", order_by="Photo.id", passive_deletes=True
+    )
+    signatures: Mapped[list["Signature"]] = relationship(  # noqa: F821 - minutes.py
+        back_populates="inspection", passive_deletes=True
+    )
+    # Every minutes issued for this visit, oldest first; the last is in force.
+    minutes: Mapped[list["Minutes"]] = relationship(  # noqa: F821 - minutes.py
+        back_populates="inspection", foreign_keys="Minutes.inspection_id", order_by="Minutes.id"
+    )
+    reviews: Mapped[list["Review"]] = relationship(back_populates="inspection")  # noqa: F821
+    remediations: Mapped[list["Remediation"]] = relationship(  # noqa: F821 - review.py
+        back_populates="inspection",
+        foreign_keys="Remediation.inspection_id",
+        order_by="Remediation.id",
+    )
 
 
 class TeamMember(Base):
@@ -242,3 +258,4 @@ class Photo(Base):
     client_id: Mapped[str | None] = mapped_column(String(64))
 
     item: Mapped[ChecklistItem | None] = relationship()
+    inspection: Mapped[Inspection] = relationship(back_populates="photos")

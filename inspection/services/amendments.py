@@ -12,7 +12,7 @@ from inspection.models import (
     InspectionStatus,
     User,
 )
-from inspection.services import audit, minutes, results, visits
+from inspection.services import audit, minutes, policy, results
 from inspection.services.errors import Conflict
 
 
@@ -30,7 +30,7 @@ def start_amendment(actor: audit.Actor, user: User, inspection: Inspection) -> I
     open_copy = db.session.scalar(
         select(Inspection).where(
             Inspection.amends_minutes_id == current.id,
-            Inspection.status.in_(visits.EDITABLE),
+            Inspection.status.in_(policy.EDITABLE),
         )
     )
     if open_copy is not None:
@@ -52,7 +52,7 @@ def start_amendment(actor: audit.Actor, user: User, inspection: Inspection) -> I
         copy.people.append(people[person.id])
     db.session.add(copy)
     db.session.flush()
-    for photo in results.photos_of(inspection.id):
+    for photo in results.photos_of(inspection):
         twin = people.get(photo.person_result_id)
         db.session.add(
             copy_row(

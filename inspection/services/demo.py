@@ -22,7 +22,6 @@ SETTINGS = {
     "issuing_abbr": "ĐKT",
     "office_name": "Phòng Nội vụ",
     "place_name": "Bình Xuyên",
-    "timezone": "Asia/Ho_Chi_Minh",
     # Invented decision numbers: demo data only.
     "legal_basis": (
         "Quyết định số 125/QĐ-UBND ngày 15/01/2018 của Ủy ban nhân dân huyện Bình Xuyên"

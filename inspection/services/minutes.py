@@ -13,7 +13,6 @@ from inspection.models import (
     Inspection,
     InspectionStatus,
     Minutes,
-    Role,
     User,
     utcnow,
 )
@@ -24,6 +23,7 @@ from inspection.services import (
     document,
     numbering,
     org,
+    policy,
     results,
     signatures,
     stats,
@@ -129,18 +129,9 @@ def finalize(
 # ---- reading ----
 
 
-def can_read(user: User, inspection: Inspection) -> bool:
-    """The team, the inspected unit, the office and the administrator read minutes."""
-    if user.role in (Role.ADMIN, Role.OFFICE):
-        return True
-    if user.role is Role.UNIT:
-        return user.unit_id == inspection.unit_id
-    return visits.can_edit(user, inspection)
-
-
 def readable(user: User, minutes_id: int) -> Minutes:
     minutes = db.session.get(Minutes, minutes_id)
-    if minutes is None or not can_read(user, minutes.inspection):
+    if minutes is None or not policy.may_read_minutes(user, minutes.inspection):
         raise NotFound(str(_l("Not found.")))
     return minutes
 

@@ -22,7 +22,6 @@ SETTINGS_FIELDS = (
     "issuing_abbr",
     "office_name",
     "place_name",
-    "timezone",
     "legal_basis",
 )
 

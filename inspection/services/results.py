@@ -4,7 +4,7 @@ import hashlib
 import json
 import logging
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -32,15 +32,15 @@ from inspection.models import (
     utcnow,
 )
 from inspection.models.base import valid_id
-from inspection.services import audit, blobs, images, visits
+from inspection.schemas import ResultsSave
+from inspection.services import audit, blobs, images, policy
 from inspection.services.errors import Conflict, ServiceError
 
 log = logging.getLogger(__name__)
 
 TEXT_FIELDS = ("findings", "assessment", "requests", "unit_comments")
-TOP_LEVEL = {"version", "unit_items", "people", "remediation_due", "ended_at", *TEXT_FIELDS}
 CLOCK_SKEW = timedelta(minutes=10)  # how far ahead of the server a phone's "now" may be
-MAX_NOTE, MAX_TEXT = 2000, 20000
+
 # Attendance decides the person's attendance item; it is never answered separately.
 ATTENDANCE_OUTCOME = {
     Attendance.PRESENT: Outcome.PASS,
@@ -86,29 +86,18 @@ def unit_checks(items: list[ChecklistItem]) -> list[ChecklistItem]:
 
 
 class _Validator:
-    """Collects per-field errors under JSON-path-like keys (``people[2].attendance``)."""
+    """Collects per-field errors under JSON-path-like keys (``people[2].attendance``).
+
+    The request's shape (types, lengths, enum values) is already checked by
+    ``schemas.ResultsSave``; what is checked here needs the visit: its checklist
+    version, its people, the items' number bounds, who may set the end time.
+    """
 
     def __init__(self):
         self.errors: dict[str, str] = {}
 
     def fail(self, key: str, message) -> None:
         self.errors.setdefault(key, str(message))
-
-    def enum(self, key: str, value, enum_cls, message):
-        if value is None:
-            return None
-        try:
-            return enum_cls(value)
-        except ValueError:
-            self.fail(key, message)
-
-    def text(self, key: str, value, limit: int) -> str | None:
-        if not isinstance(value, str):
-            self.fail(key, _l("Must be text."))
-        elif len(value) > limit:
-            self.fail(key, _l("At most %(n)d characters.", n=limit))
-        else:
-            return clean_text(value)
 
     def number(self, key: str, value, item: ChecklistItem) -> Decimal | None:
         if value is None or value == "":
@@ -123,20 +112,6 @@ class _Validator:
             return None
         return round(number, 2)
 
-    def entries(self, key: str, value) -> list[dict]:
-        if value is None:
-            return []
-        if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
-            self.fail(key, _l("Must be a list of objects."))
-            return []
-        return value
-
-
-OUTCOME_ERROR = _l("Unknown outcome: use pass, fail or na.")
-ATTENDANCE_ERROR = _l(
-    "Unknown attendance: use present, late, absent_excused, absent_unexcused or on_duty."
-)
-
 
 def _people_named(inspection: Inspection, entries) -> tuple[dict, dict]:
     """The visit's people a save names, by id and by staff id, with their answers.
@@ -144,11 +119,8 @@ def _people_named(inspection: Inspection, entries) -> tuple[dict, dict]:
     A phone saves a person or two at a time: loading only those (not all 40 with their
     answers) keeps a save cheap on large units.
     """
-    if not isinstance(entries, list):
-        return {}, {}
-    named = [e for e in entries if isinstance(e, dict)]
-    ids = [e["person_id"] for e in named if valid_id(e.get("person_id"))]
-    staff_ids = [e["staff_id"] for e in named if valid_id(e.get("staff_id"))]
+    ids = [e["person_id"] for e in entries if valid_id(e.get("person_id"))]
+    staff_ids = [e["staff_id"] for e in entries if valid_id(e.get("staff_id"))]
     if not ids and not staff_ids:
         return {}, {}
     rows = db.session.scalars(
@@ -161,15 +133,13 @@ def _people_named(inspection: Inspection, entries) -> tuple[dict, dict]:
 
 
 def _parse(inspection: Inspection, data: dict, actor_is_lead: bool) -> tuple[dict, dict[str, str]]:
-    """Validate a save request against the visit's checklist version and roster."""
+    """Check a save (``ResultsSave.changes()``) against the visit's checklist and roster."""
     v = _Validator()
-    for key in set(data) - TOP_LEVEL:
-        v.fail(key, _l("Unknown field."))
     items = {i.code: i for i in inspection.checklist_version.items}
-    people, by_staff = _people_named(inspection, data.get("people"))
+    people, by_staff = _people_named(inspection, data.get("people", []))
     parsed = {"unit_items": [], "people": [], "text": {}}
 
-    for n, entry in enumerate(v.entries("unit_items", data.get("unit_items"))):
+    for n, entry in enumerate(data.get("unit_items", [])):
         key = f"unit_items[{n}]"
         item = _item(items, entry.get("code"))
         if item is None or item.scope is not ItemScope.UNIT:
@@ -177,16 +147,16 @@ def _parse(inspection: Inspection, data: dict, actor_is_lead: bool) -> tuple[dic
             continue
         change = {"item": item}
         if "outcome" in entry:
-            change["outcome"] = v.enum(f"{key}.outcome", entry["outcome"], Outcome, OUTCOME_ERROR)
+            change["outcome"] = entry["outcome"]
         if "note" in entry:
-            change["note"] = v.text(f"{key}.note", entry["note"], MAX_NOTE)
+            change["note"] = clean_text(entry["note"])
         if "number" in entry and not item.number_label_vi and entry["number"] not in (None, ""):
             v.fail(f"{key}.number", _l("This item records no number."))
         elif "number" in entry:
             change["number"] = v.number(f"{key}.number", entry["number"], item)
         parsed["unit_items"].append(change)
 
-    for n, entry in enumerate(v.entries("people", data.get("people"))):
+    for n, entry in enumerate(data.get("people", [])):
         key = f"people[{n}]"
         # Ids are checked before any lookup: a client may send a list or an object.
         if "person_id" in entry:
@@ -200,12 +170,10 @@ def _parse(inspection: Inspection, data: dict, actor_is_lead: bool) -> tuple[dic
             continue
         change = {"person": person, "items": []}
         if "attendance" in entry:
-            change["attendance"] = v.enum(
-                f"{key}.attendance", entry["attendance"], Attendance, ATTENDANCE_ERROR
-            )
+            change["attendance"] = entry["attendance"]
         if "note" in entry:
-            change["note"] = v.text(f"{key}.note", entry["note"], MAX_NOTE)
-        for m, sub in enumerate(v.entries(f"{key}.items", entry.get("items"))):
+            change["note"] = clean_text(entry["note"])
+        for m, sub in enumerate(entry.get("items", [])):
             sub_key = f"{key}.items[{m}]"
             item = _item(items, sub.get("code"))
             if item is not None and is_derived(item):
@@ -216,41 +184,32 @@ def _parse(inspection: Inspection, data: dict, actor_is_lead: bool) -> tuple[dic
                 continue
             item_change = {"item": item}
             if "outcome" in sub:
-                item_change["outcome"] = v.enum(
-                    f"{sub_key}.outcome", sub["outcome"], Outcome, OUTCOME_ERROR
-                )
+                item_change["outcome"] = sub["outcome"]
             if "note" in sub:
-                item_change["note"] = v.text(f"{sub_key}.note", sub["note"], MAX_NOTE)
+                item_change["note"] = clean_text(sub["note"])
             change["items"].append(item_change)
         parsed["people"].append(change)
 
     for name in TEXT_FIELDS:
         if name in data:
-            parsed["text"][name] = v.text(name, data[name], MAX_TEXT)
+            parsed["text"][name] = clean_text(data[name])
     if "remediation_due" in data:
-        due = data["remediation_due"]
-        if due in (None, ""):
-            parsed["text"]["remediation_due"] = None
-        else:
-            try:
-                parsed["text"]["remediation_due"] = date.fromisoformat(str(due))
-            except ValueError:
-                v.fail("remediation_due", _l("Enter a date as YYYY-MM-DD."))
+        parsed["text"]["remediation_due"] = data["remediation_due"] or None
     if "ended_at" in data:
         parsed["text"]["ended_at"] = _ended_at(v, inspection, data["ended_at"], actor_is_lead)
     return parsed, v.errors
 
 
-def _item(items: dict, code):
-    """The checklist item a save names; a code that is not text (a list, say) names none."""
-    return items.get(code) if isinstance(code, str) else None
+def _item(items: dict, code: str):
+    """Return the checklist item a save names, or None."""
+    return items.get(code)
 
 
 def _check_derived(v: _Validator, key: str, entry: dict, attendance) -> None:
     """A derived item may be sent, but only with the outcome attendance gives it."""
-    outcome = v.enum(f"{key}.outcome", entry.get("outcome"), Outcome, OUTCOME_ERROR)
+    outcome = entry.get("outcome")
     expected = ATTENDANCE_OUTCOME.get(attendance)
-    if "outcome" not in entry or outcome == expected or f"{key}.outcome" in v.errors:
+    if "outcome" not in entry or outcome == expected:
         return
     if attendance is None:
         message = _l("This item follows from attendance, which is not marked yet: mark it.")
@@ -323,14 +282,18 @@ def _apply_outcome(row, change: dict) -> None:
         row.note = change["note"]
 
 
-def save_results(actor: audit.Actor, inspection: Inspection, data: dict) -> int:
+def save_results(actor: audit.Actor, inspection: Inspection, save: ResultsSave | dict) -> int:
     """Apply a partial save (only the listed answers change) and return the new version.
 
-    Raises ServiceError (422) with per-field errors and saves nothing when any part is
-    invalid, and Conflict (409) when ``data["version"]`` is not the current version.
+    ``save`` comes from the API or the checklist page as a ``ResultsSave``; a dict is read
+    as one. Raises ServiceError (422) with per-field errors and saves nothing when any
+    part is invalid, and Conflict (409) when its version is not the current version.
     """
+    if isinstance(save, dict):
+        save = ResultsSave.parse(save)
+    data = save.changes()
     check_version(inspection, data.get("version"))
-    parsed, errors = _parse(inspection, data, visits.is_lead(actor.user_id, inspection))
+    parsed, errors = _parse(inspection, data, policy.is_lead(actor.user_id, inspection))
     if errors:
         raise ServiceError(str(_l("Some answers were not saved: see the marked fields.")), errors)
 
@@ -501,14 +464,12 @@ def add_person(
     existing = next((p for p in inspection.people if client_id and p.client_id == client_id), None)
     if existing:
         return existing, False
-    v = _Validator()
-    name = v.text("full_name", full_name, 120)
-    position = v.text("position", position or "", 120)
+    name, position = clean_text(full_name).strip(), clean_text(position or "").strip()
     if not name:
-        v.fail("full_name", _l("The name is empty."))
-    if v.errors:
-        raise ServiceError(str(_l("The person was not added.")), v.errors)
-    person = PersonResult(full_name=name, position=position or "", client_id=client_id or None)
+        raise ServiceError(
+            str(_l("The person was not added.")), {"full_name": str(_l("The name is empty."))}
+        )
+    person = PersonResult(full_name=name, position=position, client_id=client_id or None)
     inspection.people.append(person)
     inspection.updated_at = utcnow()
     try:
@@ -592,6 +553,7 @@ def add_photo(
         if winner is None:
             raise
         return winner, False
+    db.session.expire(inspection, ["photos"])  # added by id, inside the savepoint
     inspection.updated_at = utcnow()
     db.session.flush()
     audit.record(actor, "photo_added", photo, inspection_id=inspection.id, sha256=photo.blob_sha256)
@@ -604,10 +566,9 @@ def _photo_by_client_id(inspection_id: int, client_id: str) -> Photo | None:
     )
 
 
-def photos_of(inspection_id: int) -> list[Photo]:
-    return list(
-        db.session.scalars(select(Photo).filter_by(inspection_id=inspection_id).order_by(Photo.id))
-    )
+def photos_of(inspection: Inspection) -> list[Photo]:
+    """Return the visit's photos in the order they were taken."""
+    return list(inspection.photos)
 
 
 def summary(inspection: Inspection, locale: str = "vi") -> dict:
@@ -615,7 +576,7 @@ def summary(inspection: Inspection, locale: str = "vi") -> dict:
     items = inspection.checklist_version.items
     unit_items, person_items = unit_checks(items), person_checks(items)
     unit_rows = {r.item_id: r for r in inspection.unit_results}
-    photos = photos_of(inspection.id)
+    photos = photos_of(inspection)
     missing, failed_unit, failed_people = [], [], []
     progress = Counter()
 

@@ -29,7 +29,7 @@ from inspection.models import (
     User,
     utcnow,
 )
-from inspection.services import audit, blobs, images, results
+from inspection.services import audit, blobs, images, policy, results
 from inspection.services.errors import Conflict, NotFound, ServiceError
 
 log = logging.getLogger(__name__)
@@ -137,18 +137,8 @@ def review(
     return row
 
 
-def visible_remediations(user: User):
-    """SELECT of the remediations ``user`` may see: the office all, a unit its own."""
-    query = select(Remediation).join(Remediation.inspection)
-    if user.role in (Role.ADMIN, Role.OFFICE):
-        return query
-    if user.role is Role.UNIT:
-        return query.where(Inspection.unit_id == user.unit_id)
-    return query.where(False)
-
-
 def list_remediations(user: User, status: str | None = None) -> list[Remediation]:
-    query = visible_remediations(user).options(
+    query = policy.readable_remediations(user).options(
         selectinload(Remediation.inspection).selectinload(Inspection.unit),
         selectinload(Remediation.evidence),
     )
@@ -171,7 +161,9 @@ def remediations_of(inspection_id: int) -> list[Remediation]:
 
 
 def get_remediation(user: User, remediation_id: int) -> Remediation:
-    row = db.session.scalar(visible_remediations(user).where(Remediation.id == remediation_id))
+    row = db.session.scalar(
+        policy.readable_remediations(user).where(Remediation.id == remediation_id)
+    )
     if row is None:
         raise NotFound(str(_l("Not found.")))
     return row

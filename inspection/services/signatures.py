@@ -137,8 +137,8 @@ def record_signature(
         select(Signature).filter_by(inspection_id=inspection.id, role=role)
     )
     if signature is None:
-        signature = Signature(inspection_id=inspection.id, role=role)
-        db.session.add(signature)
+        signature = Signature(role=role)
+        inspection.signatures.append(signature)
     signature.signer_name, signature.signer_position = name, position
     signature.image_sha256, signature.refused = image_sha256, refused
     signature.refusal_reason = reason if refused else ""
@@ -164,8 +164,8 @@ def must_sign_again(inspection: Inspection) -> list[Signature]:
 
 
 def signatures_of(inspection: Inspection) -> dict[SignerRole, Signature]:
-    rows = db.session.scalars(select(Signature).filter_by(inspection_id=inspection.id))
-    return {s.role: s for s in rows}
+    """Return the visit's signatures (and refusals) by role."""
+    return {s.role: s for s in inspection.signatures}
 
 
 def signing_defaults(inspection: Inspection) -> dict[SignerRole, dict]:

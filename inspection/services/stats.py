@@ -303,8 +303,8 @@ REBUILD_SQL = (
 def month_sql(dialect: str) -> str:
     """SQL for the Hà Nội month (YYYY-MM) of inspection i's start."""
     if dialect == "sqlite":
-        return "strftime('%Y-%m', i.started_at, '+7 hours')"
-    return "to_char(i.started_at + interval '7 hours', 'YYYY-MM')"
+        return f"strftime('%Y-%m', i.started_at, '+{UTC_OFFSET_HOURS} hours')"
+    return f"to_char(i.started_at + interval '{UTC_OFFSET_HOURS} hours', 'YYYY-MM')"
 
 
 def materialize(inspection_id: int) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -28,59 +28,33 @@ from inspection.models import (
     utcnow,
 )
 from inspection.models.base import valid_id
-from inspection.services import audit, checklist
+from inspection.services import audit, checklist, policy
 from inspection.services.errors import Conflict, NotFound, ServiceError
 
 log = logging.getLogger(__name__)
 
-EDITABLE = (InspectionStatus.DRAFT, InspectionStatus.SUBMITTED)
-
-
-def _team_ids(inspection: Inspection) -> set[int]:
-    return {m.user_id for m in inspection.team} | {inspection.created_by_id}
-
-
-def visible_to(user: User):
-    """Return a SELECT of the inspections ``user`` may read (the rest are 404 to them)."""
-    query = select(Inspection)
-    if user.role in (Role.ADMIN, Role.OFFICE):
-        return query
-    if user.role is Role.UNIT:
-        return query.where(
-            Inspection.unit_id == user.unit_id, Inspection.status == InspectionStatus.FINALIZED
-        )
-    mine = select(TeamMember.inspection_id).where(TeamMember.user_id == user.id)
-    return query.where(or_(Inspection.id.in_(mine), Inspection.created_by_id == user.id))
-
 
 def get_visible(user: User, inspection_id: int) -> Inspection:
     """Return the inspection if ``user`` may read it, else raise NotFound."""
-    inspection = db.session.scalar(visible_to(user).where(Inspection.id == inspection_id))
+    inspection = db.session.scalar(
+        policy.readable_visits(user).where(Inspection.id == inspection_id)
+    )
     if inspection is None:
         raise NotFound(str(_l("Not found.")))
     return inspection
 
 
-def can_edit(user: User, inspection: Inspection) -> bool:
-    """Team members (and the creator) fill a visit; nobody else does."""
-    return user.role is Role.INSPECTOR and user.id in _team_ids(inspection)
-
-
-def is_lead(user_id: int | None, inspection: Inspection) -> bool:
-    return any(m.user_id == user_id and m.role is TeamRole.LEAD for m in inspection.team)
-
-
 def get_editable(user: User, inspection_id: int) -> Inspection:
     """Return an inspection ``user`` may fill now; NotFound or Conflict otherwise."""
     inspection = get_visible(user, inspection_id)
-    if not can_edit(user, inspection):
+    if not policy.on_team(user, inspection):
         raise NotFound(str(_l("Not found.")))
     ensure_editable(inspection)
     return inspection
 
 
 def ensure_editable(inspection: Inspection) -> None:
-    if inspection.status not in EDITABLE:
+    if inspection.status not in policy.EDITABLE:
         raise Conflict(
             str(_l("This visit's minutes are issued: it can no longer be changed."))
             if inspection.status is InspectionStatus.FINALIZED
@@ -283,7 +257,7 @@ def _local_day_bounds(day: date) -> tuple[datetime, datetime]:
 
 def inspector_home(user: User, today: date) -> dict[str, list[Inspection]]:
     """Return today's planned visits of the inspector, unfinished drafts and today's done."""
-    base = visible_to(user).options(selectinload(Inspection.unit))
+    base = policy.readable_visits(user).options(selectinload(Inspection.unit))
     start, end = _local_day_bounds(today)
     today_visits = db.session.scalars(
         base.where(
@@ -291,7 +265,9 @@ def inspector_home(user: User, today: date) -> dict[str, list[Inspection]]:
         ).order_by(Inspection.id)
     ).all()
     drafts = db.session.scalars(
-        base.where(Inspection.status.in_(EDITABLE)).order_by(Inspection.updated_at.desc()).limit(20)
+        base.where(Inspection.status.in_(policy.EDITABLE))
+        .order_by(Inspection.updated_at.desc())
+        .limit(20)
     ).all()
     done_today = db.session.scalars(
         base.where(
@@ -305,7 +281,9 @@ def inspector_home(user: User, today: date) -> dict[str, list[Inspection]]:
 
 def list_for(user: User, *, status: str | None = None, unit_id: int | None = None, limit=200):
     """Return the inspections ``user`` may see, newest first, optionally filtered."""
-    query = visible_to(user).options(selectinload(Inspection.unit), selectinload(Inspection.team))
+    query = policy.readable_visits(user).options(
+        selectinload(Inspection.unit), selectinload(Inspection.team)
+    )
     if status:
         query = query.where(Inspection.status == status)
     if unit_id:
@@ -375,7 +353,7 @@ def offline_draft(unit_id: int) -> DraftVisit:
 def offline_units(user: User, today: date, limit: int) -> list[Unit]:
     """Return the units whose blank checklists the phone keeps: planned ones first."""
     planned = db.session.scalars(
-        visible_to(user)
+        policy.readable_visits(user)
         .where(Inspection.status == InspectionStatus.PLANNED, Inspection.planned_date >= today)
         .order_by(Inspection.planned_date)
         .options(selectinload(Inspection.unit))

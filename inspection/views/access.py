@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from inspection.extensions import db, login_manager
 from inspection.models import Role
+from inspection.services import policy
 from inspection.services.audit import Actor
 
 ALL_ROLES = tuple(Role)
@@ -35,7 +36,7 @@ def require(*roles: Role):
 
 def check_unit(unit_id: int) -> None:
     """404 when a unit user asks for another unit's data: it must not learn it exists."""
-    if current_user.role is Role.UNIT and current_user.unit_id != unit_id:
+    if not policy.may_see_unit(current_user, unit_id):
         abort(404)
 
 

@@ -1,36 +1,60 @@
 """The JSON API under /api/v1 (token auth; errors as DESIGN.md describes them)."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
+from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from forms.base import FIRST_DAY, LAST_DAY
-from inspection import addresses, i18n
+from inspection import addresses, i18n, schemas
 from inspection.boundary import json_error, keep_writes
 from inspection.extensions import csrf, limiter
 from inspection.i18n import local, local_today, select_locale
-from inspection.models import (
-    Inspection,
-    InspectionStatus,
-    Photo,
-    RemediationStatus,
-    Role,
-    StaffMember,
-    TeamRole,
-    Unit,
-    User,
-)
+from inspection.models import Inspection, Photo, Role, StaffMember, Unit, User
 from inspection.models.base import valid_id
 from inspection.pdf import signing
 from inspection.responses import send_minutes
+from inspection.schemas import (
+    AUTH,
+    PUBLIC,
+    Acknowledged,
+    Decision,
+    Finalize,
+    InspectionCreate,
+    InspectionFull,
+    InspectionList,
+    InspectionQuery,
+    MinutesIssued,
+    PersonCreate,
+    PersonCreated,
+    PhotoStored,
+    PhotoUpload,
+    RemediationAnswer,
+    RemediationList,
+    RemediationQuery,
+    ResultsSave,
+    ReviewDone,
+    ReviewRequest,
+    SignatureSave,
+    SignatureSaved,
+    StaffList,
+    Stats,
+    StatsQuery,
+    TokenRequest,
+    UnitList,
+    Verification,
+    VerifyUpload,
+    answers,
+    spec,
+)
 from inspection.services import (
     accounts,
     amendments,
     checklist,
     org,
+    policy,
     results,
     review,
     second_factor,
@@ -41,10 +65,8 @@ from inspection.services import (
 )
 from inspection.services import minutes as minutes_service
 from inspection.services.audit import Actor
-from inspection.services.errors import ServiceError
 from inspection.views import login_limits
 from inspection.views.access import ALL_ROLES, actor, check_unit, get_or_404, require
-from inspection.views.openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -64,6 +86,26 @@ def csrf_for_cookie_sessions():
         csrf.protect()
 
 
+def loads(name: str, getter):
+    """Load what the URL's ``<name>_id`` names, checking access, before the body is read:
+    someone else's visit is a 404 whatever the body says. The view gets ``name``."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(**kwargs):
+            kwargs[name] = getter(current_user, kwargs.pop(f"{name}_id"))
+            return view(**kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+editable_visit = loads("inspection", visits.get_editable)
+visible_visit = loads("inspection", visits.get_visible)
+loaded_remediation = loads("remediation", review.get_remediation)
+
+
 def _bearer() -> bool:
     """Whether a Bearer token authenticated this request (a junk header does not count)."""
     current_user._get_current_object()  # make Flask-Login load the user now
@@ -81,52 +123,37 @@ def user_json(user: User) -> dict:
     }
 
 
-class NotJson(ServiceError):
-    status = 400
-    code = "bad_request"
-
-
-def json_body() -> dict:
-    """Return the request's JSON object; 400 when the body is anything else."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise NotJson(_("Send a JSON object."))
-    return body
-
-
 @bp.post("/tokens")
 @limiter.limit(lambda: current_app.config.get("LOGIN_RATE_IP", "20/minute"))
-def create_token():
-    body = json_body()
-    username, password = body.get("username"), body.get("password")
-    fields = {
-        name: _("Required.")
-        for name, value in (("username", username), ("password", password))
-        if not isinstance(value, str) or not value
-    }
-    if fields:
-        return json_error(422, "invalid", _("Some values are not valid."), fields)
+@spec.validate(
+    json=TokenRequest,
+    resp=answers(201, schemas.Token, 400, 401, 403, 422, 429),
+    tags=["accounts"],
+    operation_id="create_token",
+    security=PUBLIC,
+)
+def create_token(json: TokenRequest):
+    """Exchange a username and password (and the second factor) for a token."""
     login_limits.check()  # the same failure counts as the web login
-    user = accounts.authenticate(username, password, actor())
+    user = accounts.authenticate(json.username, json.password, actor())
     if user is None:
         login_limits.failed()
         keep_writes()  # the failed-login audit event
         return json_error(401, "unauthorized", _("Wrong username or password."))
-    if refused := _second_step_refusal(user, body.get("otp")):
+    if refused := _second_step_refusal(user, json.otp):
         return refused
     login_limits.succeeded()
     accounts.logged_in(actor(), user, via="api")
-    name = body.get("name") if isinstance(body.get("name"), str) else "API"
     secret, token = accounts.issue_token(
-        actor(), user, current_app.config["API_TOKEN_LIFETIME"], name=name
+        actor(), user, current_app.config["API_TOKEN_LIFETIME"], name=json.name
     )
     return jsonify(token=secret, expires_at=token.expires_at.isoformat(), user=user_json(user)), 201
 
 
-def _second_step_refusal(user: User, code):
-    """The error answer when ``user``'s second factor is missing or wrong, else None."""
+def _second_step_refusal(user: User, code: str | None):
+    """Return the error answer when ``user``'s second factor is missing or wrong."""
     if user.has_second_factor:
-        if not isinstance(code, str) or not code.strip():
+        if not code or not code.strip():
             return json_error(
                 401,
                 "second_factor_required",
@@ -146,7 +173,9 @@ def _second_step_refusal(user: User, code):
 
 @bp.get("/me")
 @require(*ALL_ROLES)
+@spec.validate(resp=answers(200, schemas.User, *AUTH), tags=["accounts"], operation_id="get_me")
 def me():
+    """Return the token's user."""
     body = user_json(current_user)
     if not _bearer():
         # A phone syncing from a page cached hours ago needs a token of this session.
@@ -156,7 +185,9 @@ def me():
 
 @bp.get("/units")
 @require(*ALL_ROLES)
+@spec.validate(resp=answers(200, UnitList, *AUTH), tags=["reference"], operation_id="list_units")
 def units():
+    """List the active units (a unit user sees only its own)."""
     own = current_user.unit_id if current_user.role is Role.UNIT else None
     items = org.list_units(active_only=own is None, unit_id=own)
     return jsonify(
@@ -166,7 +197,11 @@ def units():
 
 @bp.get("/units/<int:unit_id>/staff")
 @require(*STAFF_READERS)
+@spec.validate(
+    resp=answers(200, StaffList, *AUTH, 404), tags=["reference"], operation_id="list_unit_staff"
+)
 def unit_staff(unit_id: int):
+    """List a unit's active roster."""
     check_unit(unit_id)
     unit = get_or_404(Unit, unit_id)
     return jsonify(items=[staff_json(s) for s in org.roster(unit.id)])
@@ -184,7 +219,13 @@ def staff_json(staff: StaffMember) -> dict:
 
 @bp.get("/checklists/current")
 @require(*ALL_ROLES)
+@spec.validate(
+    resp=answers(200, schemas.Checklist, *AUTH),
+    tags=["reference"],
+    operation_id="get_current_checklist",
+)
 def current_checklist():
+    """Return the checklist version new visits use, with its items."""
     version = checklist.current_version()
     locale = select_locale()
     return jsonify(
@@ -210,8 +251,12 @@ def current_checklist():
 
 
 @bp.get("/openapi.json")
+@spec.validate(
+    resp=answers(200, None), tags=["meta"], operation_id="get_openapi_document", security=PUBLIC
+)
 def openapi():
-    return jsonify(openapi_document())
+    """Return this document: the API's shapes as OpenAPI 3.1."""
+    return jsonify(spec.spec)
 
 
 def _iso(value):
@@ -288,100 +333,118 @@ def inspection_json(inspection: Inspection, full: bool = False) -> dict:
     body["remediation_due"] = _iso(inspection.remediation_due)
     # What a signature given now is bound to (see PUT …/signatures/{role}).
     body["content_digest"] = results.content_digest(inspection)
-    body["photos"] = [photo_json(p) for p in results.photos_of(inspection.id)]
+    body["photos"] = [photo_json(p) for p in results.photos_of(inspection)]
     return body
 
 
-def _choice_arg(name: str, allowed: list[str]) -> str | None:
-    """A query argument that must be one of ``allowed`` (422 otherwise); None when absent."""
-    value = request.args.get(name) or None
-    if value is not None and value not in allowed:
-        raise ServiceError(
-            _("Some values are not valid."),
-            {name: _("One of: %(values)s.", values=", ".join(allowed))},
-        )
-    return value
-
-
-def _team(body: dict) -> list[tuple[int, TeamRole]] | None:
-    team = body.get("team")
-    if team is None:
-        return None
-    try:
-        return [(int(m["user_id"]), TeamRole(m["role"])) for m in team]
-    except (TypeError, KeyError, ValueError, OverflowError) as exc:
-        raise ServiceError(
-            _("Some values are not valid."),
-            {"team": _("A list of {user_id, role} with role lead, member or secretary.")},
-        ) from exc
+NOT_YOURS, IMMUTABLE = 404, 409
 
 
 @bp.post("/inspections")
 @require(Role.INSPECTOR)
-def create_inspection():
-    body = json_body()
-    location = body.get("location") if isinstance(body.get("location"), dict) else {}
+@spec.validate(
+    json=InspectionCreate,
+    resp=answers({201: schemas.Inspection, 200: schemas.Inspection}, 400, *AUTH, 422),
+    tags=["visits"],
+    operation_id="create_inspection",
+)
+def create_inspection(json: InspectionCreate):
+    """Start a visit (idempotent per user and client_id: the same again answers 200)."""
+    location = json.location
     inspection, created = visits.start_inspection(
         actor(),
         current_user,
-        unit_id=body.get("unit_id"),
-        kind=body.get("kind", "surprise"),
-        client_id=str(body.get("client_id") or ""),
-        team=_team(body),
-        client_started_at=i18n.parse_client_time(body.get("client_started_at")),
-        started_offline=body.get("started_offline") is True,
-        latitude=location.get("latitude"),
-        longitude=location.get("longitude"),
-        accuracy_m=location.get("accuracy"),
+        unit_id=json.unit_id,
+        kind=json.kind,
+        client_id=json.client_id,
+        team=[(m.user_id, m.role) for m in json.team] if json.team is not None else None,
+        client_started_at=i18n.parse_client_time(json.client_started_at),
+        started_offline=json.started_offline,
+        latitude=location.latitude if location else None,
+        longitude=location.longitude if location else None,
+        accuracy_m=location.accuracy if location else None,
     )
     return jsonify(inspection_json(inspection)), 201 if created else 200
 
 
 @bp.get("/inspections")
 @require(*ALL_ROLES)
-def list_inspections():
-    unit_id = request.args.get("unit_id", type=int)
-    status = _choice_arg("status", [s.value for s in InspectionStatus])
-    if unit_id is not None and not valid_id(unit_id):
+@spec.validate(
+    query=InspectionQuery,
+    resp=answers(200, InspectionList, *AUTH, 422),
+    tags=["visits"],
+    operation_id="list_inspections",
+)
+def list_inspections(query: InspectionQuery):
+    """List the visits the user may see."""
+    if query.unit_id is not None and not valid_id(query.unit_id):
         return jsonify(items=[])
-    items = visits.list_for(current_user, status=status, unit_id=unit_id)
+    items = visits.list_for(current_user, status=query.status, unit_id=query.unit_id)
     return jsonify(items=[inspection_json(i) for i in items])
 
 
 @bp.get("/inspections/<int:inspection_id>")
 @require(*ALL_ROLES)
+@spec.validate(
+    resp=answers(200, InspectionFull, *AUTH, NOT_YOURS),
+    tags=["visits"],
+    operation_id="get_inspection",
+)
 def get_inspection(inspection_id: int):
+    """Return a visit with every answer and photo."""
     return jsonify(inspection_json(visits.get_visible(current_user, inspection_id), full=True))
 
 
 @bp.put("/inspections/<int:inspection_id>/results")
 @require(Role.INSPECTOR)
-def save_results(inspection_id: int):
-    inspection = visits.get_editable(current_user, inspection_id)
-    body = json_body()
-    version = results.save_results(actor(), inspection, body)
+@editable_visit
+@spec.validate(
+    json=ResultsSave,
+    resp=answers(200, schemas.Version, 400, *AUTH, NOT_YOURS, 409, 422),
+    tags=["visits"],
+    operation_id="save_results",
+)
+def save_results(inspection: Inspection, json: ResultsSave):
+    """Save answers (partial: only what is listed changes); answer the new version.
+
+    409 when ``version`` is not the visit's current one, or the visit can no longer change.
+    """
+    version = results.save_results(actor(), inspection, json.changes())
     return jsonify(version=version)
 
 
 @bp.post("/inspections/<int:inspection_id>/people")
 @require(Role.INSPECTOR)
-def add_person(inspection_id: int):
-    inspection = visits.get_editable(current_user, inspection_id)
-    body = json_body()
+@editable_visit
+@spec.validate(
+    json=PersonCreate,
+    resp=answers({201: PersonCreated, 200: PersonCreated}, 400, *AUTH, NOT_YOURS, IMMUTABLE, 422),
+    tags=["visits"],
+    operation_id="add_person",
+)
+def add_person(inspection: Inspection, json: PersonCreate):
+    """Add a person met on the visit who is not on the roster (idempotent by client_id)."""
     person, created = results.add_person(
         actor(),
         inspection,
-        full_name=body.get("full_name") or "",
-        position=body.get("position") or "",
-        client_id=str(body.get("client_id") or ""),
+        full_name=json.full_name,
+        position=json.position,
+        client_id=json.client_id,
     )
     return jsonify(person_id=person.id, version=inspection.version), 201 if created else 200
 
 
 @bp.post("/inspections/<int:inspection_id>/photos")
 @require(Role.INSPECTOR)
-def add_photo(inspection_id: int):
-    inspection = visits.get_editable(current_user, inspection_id)
+@editable_visit
+@spec.validate(
+    form=PhotoUpload,
+    resp=answers({201: PhotoStored, 200: PhotoStored}, *AUTH, NOT_YOURS, IMMUTABLE, 413, 415, 422),
+    tags=["visits"],
+    operation_id="add_photo",
+)
+def add_photo(inspection: Inspection, form: PhotoUpload):
+    """Attach a photo (re-encoded to JPEG, at most 1600 px, every metadata removed)."""
     upload = request.files.get("file")
     if upload is None:
         return json_error(422, "invalid", _("Some values are not valid."), {"file": _("Required.")})
@@ -402,7 +465,13 @@ def add_photo(inspection_id: int):
 
 @bp.post("/inspections/<int:inspection_id>/submit")
 @require(Role.INSPECTOR)
+@spec.validate(
+    resp=answers(200, schemas.Inspection, *AUTH, NOT_YOURS, IMMUTABLE, 422),
+    tags=["visits"],
+    operation_id="submit_inspection",
+)
 def submit_inspection(inspection_id: int):
+    """Mark the checklist complete and ready for signatures, or 422 naming what is missing."""
     inspection = visits.get_editable(current_user, inspection_id)
     results.submit(actor(), inspection, select_locale())
     return jsonify(inspection_json(inspection))
@@ -410,20 +479,30 @@ def submit_inspection(inspection_id: int):
 
 @bp.put("/inspections/<int:inspection_id>/signatures/<role>")
 @require(Role.INSPECTOR)
-def put_signature(inspection_id: int, role: str):
-    inspection = visits.get_editable(current_user, inspection_id)
-    body = json_body()
+@editable_visit
+@spec.validate(
+    json=SignatureSave,
+    resp=answers(200, SignatureSaved, 400, *AUTH, NOT_YOURS, 409, 422),
+    tags=["signatures"],
+    operation_id="put_signature",
+    path_parameter_descriptions={"role": "lead, secretary or unit_rep"},
+)
+def put_signature(inspection: Inspection, role: str, json: SignatureSave):
+    """Record a signature drawn on the phone, or the unit representative's refusal.
+
+    409 when the content the signer saw (``content_digest``) is not the server's now.
+    """
     signature = signatures.record_signature(
         actor(),
         inspection,
         role,
-        name=body.get("name") or "",
-        position=body.get("position") or "",
-        image=body.get("image"),
-        refused=body.get("refused") is True,
-        reason=body.get("reason") or "",
-        content_version=body.get("content_version"),
-        content_digest=body.get("content_digest"),
+        name=json.name,
+        position=json.position,
+        image=json.image,
+        refused=json.refused,
+        reason=json.reason,
+        content_version=json.content_version,
+        content_digest=json.content_digest,
     )
     return jsonify(
         role=signature.role.value,
@@ -440,20 +519,26 @@ def minutes_json(minutes) -> dict:
         "number": minutes.display_number,
         "sha256": minutes.pdf_sha256,
         "download_url": url_for("api.minutes_pdf", inspection_id=minutes.inspection_id),
-        "verify_url": url_for("verify.by_code", code=minutes.verify_code, _external=True),
+        # As printed in the minutes: the configured address, not the request's Host.
+        "verify_url": f"{addresses.link_base_url().rstrip('/')}/verify/{minutes.verify_code}",
     }
 
 
 @bp.post("/inspections/<int:inspection_id>/finalize")
 @require(Role.INSPECTOR)
-def finalize(inspection_id: int):
-    inspection = visits.get_editable(current_user, inspection_id)
-    body = request.get_json(silent=True) if request.content_length else {}
-    version = body.get("version") if isinstance(body, dict) else None
-    if version is not None and not valid_id(version):
-        raise ServiceError(
-            _("Some values are not valid."), {"version": _("Must be a whole number.")}
-        )
+@editable_visit
+@spec.validate(
+    json=Finalize,
+    resp=answers(201, MinutesIssued, 400, *AUTH, NOT_YOURS, 409, 422),
+    tags=["minutes"],
+    operation_id="finalize_inspection",
+)
+def finalize(inspection: Inspection, json: Finalize):
+    """Issue the minutes: number, render, sign and store them, and freeze the visit.
+
+    409 naming what is missing or who must sign again, or a version the phone has not seen.
+    """
+    version = json.version
     issued = minutes_service.finalize(
         actor(),
         inspection,
@@ -467,7 +552,11 @@ def finalize(inspection_id: int):
 
 @bp.get("/inspections/<int:inspection_id>/minutes.pdf")
 @require(*ALL_ROLES)
+@spec.validate(
+    resp=answers(200, None, *AUTH, NOT_YOURS), tags=["minutes"], operation_id="download_minutes"
+)
 def minutes_pdf(inspection_id: int):
+    """Download the stored signed PDF of the minutes in force (its SHA-256 is the ETag)."""
     minutes = minutes_service.current_for(inspection_id)
     if minutes is None:
         return json_error(404, "not_found", _("Not found."))
@@ -476,7 +565,15 @@ def minutes_pdf(inspection_id: int):
 
 @bp.post("/minutes/verify")
 @limiter.limit("20/minute")
-def verify_minutes():
+@spec.validate(
+    form=VerifyUpload,
+    resp=answers(200, Verification, 413, 422, 429),
+    tags=["minutes"],
+    operation_id="verify_minutes",
+    security=PUBLIC,
+)
+def verify_minutes(form: VerifyUpload):
+    """Say whether a file is genuine minutes issued here (anyone may ask)."""
     upload = request.files.get("file")
     if upload is None:
         return json_error(422, "invalid", _("Some values are not valid."), {"file": _("Required.")})
@@ -492,9 +589,15 @@ def verify_minutes():
 
 @bp.post("/inspections/<int:inspection_id>/amend")
 @require(Role.INSPECTOR)
+@spec.validate(
+    resp=answers(201, schemas.Inspection, *AUTH, NOT_YOURS, 409),
+    tags=["minutes"],
+    operation_id="amend_inspection",
+)
 def amend(inspection_id: int):
+    """Open a corrected copy of a finalized visit; its minutes will supersede the current."""
     inspection = visits.get_visible(current_user, inspection_id)
-    if not visits.can_edit(current_user, inspection):
+    if not policy.on_team(current_user, inspection):
         return json_error(404, "not_found", _("Not found."))
     copy = amendments.start_amendment(actor(), current_user, inspection)
     return jsonify(inspection_json(copy)), 201
@@ -523,24 +626,22 @@ def remediation_json(row) -> dict:
 
 @bp.post("/inspections/<int:inspection_id>/review")
 @require(Role.OFFICE, Role.ADMIN)
-def review_inspection(inspection_id: int):
-    inspection = visits.get_visible(current_user, inspection_id)
-    body = json_body()
-    due = body.get("due")
-    try:
-        due = date.fromisoformat(due) if due else None
-    except (TypeError, ValueError):
-        return json_error(422, "invalid", _("Some values are not valid."), {"due": "YYYY-MM-DD"})
-    codes = body.get("item_codes") or []
-    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
-        return json_error(422, "invalid", _("Some values are not valid."), {"item_codes": "[...]"})
+@visible_visit
+@spec.validate(
+    json=ReviewRequest,
+    resp=answers(201, ReviewDone, 400, *AUTH, NOT_YOURS, 409, 422),
+    tags=["review"],
+    operation_id="review_inspection",
+)
+def review_inspection(inspection: Inspection, json: ReviewRequest):
+    """Record the office's review of issued minutes, and the fixes it requires."""
     row = review.review(
         actor(),
         inspection,
-        decision=str(body.get("decision") or ""),
-        comment=body.get("comment") if isinstance(body.get("comment"), str) else "",
-        due=due,
-        item_codes=codes,
+        decision=json.decision,
+        comment=json.comment,
+        due=json.due,
+        item_codes=json.item_codes,
         today=local_today(),
     )
     remediations = review.remediations_of(inspection.id)
@@ -551,42 +652,65 @@ def review_inspection(inspection_id: int):
 
 @bp.get("/remediations")
 @require(Role.OFFICE, Role.ADMIN, Role.UNIT)
-def list_remediations():
-    status = _choice_arg("status", [*(s.value for s in RemediationStatus), "overdue"])
-    rows = review.list_remediations(current_user, status)
+@spec.validate(
+    query=RemediationQuery,
+    resp=answers(200, RemediationList, *AUTH, 422),
+    tags=["remediation"],
+    operation_id="list_remediations",
+)
+def list_remediations(query: RemediationQuery):
+    """List remediation requests: the office sees all, a unit its own."""
+    rows = review.list_remediations(current_user, query.status)
     return jsonify(items=[remediation_json(r) for r in rows])
 
 
 @bp.post("/remediations/<int:remediation_id>/response")
 @require(Role.UNIT)
-def respond_remediation(remediation_id: int):
-    row = review.get_remediation(current_user, remediation_id)
+@loaded_remediation
+@spec.validate(
+    form=RemediationAnswer,
+    resp=answers(200, schemas.Remediation, *AUTH, 404, 409, 413, 415, 422),
+    tags=["remediation"],
+    operation_id="respond_remediation",
+)
+def respond_remediation(remediation, form: RemediationAnswer):
+    """Report the fix: a text and evidence files (``file``, repeatable)."""
     files = [(f.filename or "", f.read()) for f in request.files.getlist("file") if f.filename]
     review.respond(
         actor(),
         current_user,
-        row,
-        text=request.form.get("response", ""),
+        remediation,
+        text=form.response,
         files=files,
         max_bytes=current_app.config["PHOTO_MAX_BYTES"],
     )
-    return jsonify(remediation_json(row))
+    return jsonify(remediation_json(remediation))
 
 
 @bp.post("/remediations/<int:remediation_id>/decision")
 @require(Role.OFFICE, Role.ADMIN)
-def decide_remediation(remediation_id: int):
-    row = review.get_remediation(current_user, remediation_id)
-    body = json_body()
-    if not isinstance(body.get("accept"), bool):
-        return json_error(422, "invalid", _("Some values are not valid."), {"accept": "true|false"})
-    review.decide(actor(), row, accept=body["accept"], comment=str(body.get("comment") or ""))
-    return jsonify(remediation_json(row))
+@loaded_remediation
+@spec.validate(
+    json=Decision,
+    resp=answers(200, schemas.Remediation, 400, *AUTH, 404, 409, 422),
+    tags=["remediation"],
+    operation_id="decide_remediation",
+)
+def decide_remediation(remediation, json: Decision):
+    """Accept a unit's answer, or reopen the request with a comment."""
+    review.decide(actor(), remediation, accept=json.accept, comment=json.comment)
+    return jsonify(remediation_json(remediation))
 
 
 @bp.post("/minutes/<int:minutes_id>/acknowledge")
 @require(Role.UNIT)
+@spec.validate(
+    resp=answers(200, Acknowledged, *AUTH, 404),
+    tags=["minutes"],
+    operation_id="acknowledge_minutes",
+)
 def acknowledge_minutes(minutes_id: int):
+    """Acknowledge receipt of the unit's minutes."""
     row = review.acknowledge(
         actor(), current_user, minutes_service.readable(current_user, minutes_id)
     )
@@ -595,26 +719,15 @@ def acknowledge_minutes(minutes_id: int):
 
 @bp.get("/stats")
 @require(Role.OFFICE, Role.ADMIN)
-def get_stats():
-    try:
-        filters = stats.Filters(
-            date_from=date.fromisoformat(request.args["from"])
-            if request.args.get("from")
-            else None,
-            date_to=date.fromisoformat(request.args["to"]) if request.args.get("to") else None,
-            unit_id=int(request.args["unit_id"]) if request.args.get("unit_id") else None,
-        )
-    except ValueError:
-        return json_error(422, "invalid", _("Some values are not valid."), {"from": "YYYY-MM-DD"})
-    for day in (filters.date_from, filters.date_to):
-        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
-            return json_error(
-                422, "invalid", _("Some values are not valid."), {"from": "2000-01-01..2100-12-31"}
-            )
-    if filters.unit_id is not None and not valid_id(filters.unit_id):
-        return json_error(
-            422, "invalid", _("Some values are not valid."), {"unit_id": _("Not found.")}
-        )
+@spec.validate(
+    query=StatsQuery,
+    resp=answers(200, Stats, *AUTH, 422),
+    tags=["figures"],
+    operation_id="get_stats",
+)
+def get_stats(query: StatsQuery):
+    """Return compliance by category and unit, and attendance, of current issued visits."""
+    filters = stats.Filters(date_from=query.from_, date_to=query.to, unit_id=query.unit_id)
     figures = stats.compliance(filters)
     total = (stats.attendance(filters) or [{}])[0]
     return jsonify(
@@ -642,6 +755,6 @@ def get_stats():
             "late": total.get("late", 0),
             "absent_excused": total.get("absent_excused", 0),
             "absent_unexcused": total.get("absent_unexcused", 0),
-            "away_on_duty": total.get("on_duty", 0),
+            "on_duty": total.get("on_duty", 0),
         },
     )

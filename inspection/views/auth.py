@@ -159,6 +159,7 @@ def _enrol(user: User, *, at_login: bool):
         secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
         at_login=at_login,
         required=second_factor.required_for(user),
+        confirm=ConfirmForm(),
     )
 
 

@@ -35,7 +35,16 @@ from inspection.labels import label
 from inspection.models import Attendance, InspectionKind, Minutes, Outcome, Role, SignerRole
 from inspection.pdf import signing
 from inspection.responses import content_disposition
-from inspection.services import amendments, document, minutes, org, results, signatures, visits
+from inspection.services import (
+    amendments,
+    document,
+    minutes,
+    org,
+    policy,
+    results,
+    signatures,
+    visits,
+)
 from inspection.services.errors import Conflict
 from inspection.views.access import actor, require
 
@@ -133,7 +142,7 @@ def start():
 @inspector_only
 def begin(inspection_id: int):
     inspection = visits.get_visible(current_user, inspection_id)
-    if ConfirmForm().validate_on_submit() and visits.can_edit(current_user, inspection):
+    if ConfirmForm().validate_on_submit() and policy.on_team(current_user, inspection):
         visits.begin_planned(actor(), current_user, inspection)
     return redirect(url_for("inspector.visit", inspection_id=inspection.id))
 
@@ -188,7 +197,7 @@ def _render_visit(inspection, form, status=200):
         stored["progress"] = {"answered": 0, "total": len(unit_items) + len(inspection.people)}
     else:
         stored = {
-            "photos": results.photos_of(inspection.id),
+            "photos": results.photos_of(inspection),
             "progress": results.summary(inspection, _locale()),
             "add_person": AddPersonForm(formdata=None, client_id=str(uuid.uuid4())),
             "photo_form": PhotoForm(formdata=None),
@@ -225,7 +234,7 @@ def draft_visit(unit_id: int):
 @inspector_only
 def visit(inspection_id: int):
     inspection = visits.get_visible(current_user, inspection_id)
-    if not visits.can_edit(current_user, inspection) or inspection.status not in visits.EDITABLE:
+    if not policy.may_fill(current_user, inspection):
         return redirect(url_for("inspector.summary", inspection_id=inspection.id))
     form_class = make_checklist_form(
         inspection.checklist_version.items, inspection.people, _locale()
@@ -311,7 +320,7 @@ def summary(inspection_id: int):
         if inspection.amends_minutes_id
         else None,
         summary=results.summary(inspection, _locale()),
-        can_edit=visits.can_edit(current_user, inspection) and inspection.status in visits.EDITABLE,
+        can_edit=policy.may_fill(current_user, inspection),
         confirm=ConfirmForm(),
     )
 
@@ -352,7 +361,7 @@ def _render_sign(inspection, forms, status=200):
             missing=signatures.missing_for_finalize(inspection, _locale(), stale),
             preview=document.preview(inspection),
             content_map=results.content_fields(inspection),
-            is_lead=visits.is_lead(current_user.id, inspection),
+            is_lead=policy.is_lead(current_user.id, inspection),
             confirm=ConfirmForm(),
         ),
         status,
@@ -465,7 +474,7 @@ def finalize(inspection_id: int):
 def amend(inspection_id: int):
     """Open a correction of issued minutes: a copy of the visit, to sign and issue again."""
     inspection = visits.get_visible(current_user, inspection_id)
-    if not visits.can_edit(current_user, inspection) or not ConfirmForm().validate_on_submit():
+    if not policy.on_team(current_user, inspection) or not ConfirmForm().validate_on_submit():
         return redirect(url_for("inspector.summary", inspection_id=inspection.id))
     with attempt() as outcome:
         copy = amendments.start_amendment(actor(), current_user, inspection)

@@ -6,8 +6,12 @@ count, and the owner's successful login clears the account's failures, so nobody
 the real user out by logging in often.
 """
 
-from flask import abort, current_app, request
+import math
+import time
+
+from flask import current_app, request
 from limits import parse
+from werkzeug.exceptions import TooManyRequests
 
 from inspection.extensions import limiter
 from inspection.services import accounts
@@ -43,10 +47,14 @@ def _active() -> bool:
 
 
 def check(username: str | None = None) -> None:
-    """Refuse (429) a login for an account or address with too many recent failures."""
-    windows = _windows(username)
-    if _active() and not all(limiter.limiter.test(limit, *key) for limit, *key in windows):
-        abort(429)
+    """Refuse (429) a login for an account or address with too many recent failures,
+    saying when the window lets it in again (Retry-After)."""
+    if not _active():
+        return
+    for limit, *key in _windows(username):
+        if not limiter.limiter.test(limit, *key):
+            reset_at, _remaining = limiter.limiter.get_window_stats(limit, *key)
+            raise TooManyRequests(retry_after=max(1, math.ceil(reset_at - time.time())))
 
 
 def failed(username: str | None = None) -> None:

@@ -108,7 +108,7 @@ def visit(inspection_id: int):
 def remediations():
     status = request.args.get("status") or None
     if status not in (None, "overdue", *RemediationStatus):
-        status = None  # an unknown filter shows every request
+        abort(400)
     return render_template(
         "office/remediations.html",
         rows=review.list_remediations(current_user, status),
@@ -145,17 +145,24 @@ def remediation(remediation_id: int):
     )
 
 
-def filters_from(args, units, default_year: bool = False) -> tuple[DashboardFilters, stats.Filters]:
-    """The filters of a figures page; ``default_year`` opens it on the latest year with
-    issued minutes when nothing is chosen (a newcomer sees the demo's 2018 at once)."""
+def filters_from(
+    args, units, default_year: bool = False, *, for_file: bool = False
+) -> tuple[DashboardFilters, stats.Filters]:
+    """Return the filters of a figures page; ``default_year`` opens it on the latest year
+    with issued minutes when nothing is chosen (a newcomer sees the demo's 2018 at once).
+
+    A refused filter (kind=foo, a date in 9999, an unknown unit) is a 400: a page shows
+    the form with the refused field marked; a file (export, report) is not made.
+    """
     form = DashboardFilters(args, units=units)
     if default_year and not any(args.get(k) for k in ("date_from", "date_to", "kind", "unit")):
         year = stats.latest_year()
         if year is not None:
             form.date_from.data, form.date_to.data = date(year, 1, 1), date(year, 12, 31)
-    form.validate()
+    if not form.validate() and for_file:
+        abort(400)
 
-    def valid(field):  # a refused filter (kind=foo, a date in 9999) filters nothing
+    def valid(field):  # a page with a refused filter shows it marked, and filters on the rest
         return None if field.errors else field.data or None
 
     return form, stats.Filters(
@@ -164,6 +171,11 @@ def filters_from(args, units, default_year: bool = False) -> tuple[DashboardFilt
         unit_kind=valid(form.kind),
         unit_id=valid(form.unit),
     )
+
+
+def refused(form) -> int:
+    """Return the status of a page whose filter form ``form`` is: 400 when it refused one."""
+    return 400 if form.errors else 200
 
 
 def _percent(value, scale: int = 100) -> str:
@@ -245,13 +257,13 @@ def dashboard():
         item_names=checklist.item_names(get_locale().language),
         names=names,
         percent=_percent,
-    )
+    ), refused(form)
 
 
 def _report(pdf: bool):
     units = org.list_units()
     names = {u.id: u.name for u in units}
-    _form, filters = filters_from(request.args, units, default_year=True)
+    _form, filters = filters_from(request.args, units, default_year=True, for_file=True)
     figures = stats.compliance(filters)
     settings = org.get_settings()
     period = " – ".join(format_date_vn(d) for d in (filters.date_from, filters.date_to) if d) or _(
@@ -325,7 +337,7 @@ def export(dataset: str, fmt: str):
     """Visits or results of the filtered period as CSV (streamed) or XLSX."""
     if dataset not in exports.COLUMNS or fmt not in ("csv", "xlsx"):
         abort(404)
-    _form, filters = filters_from(request.args, org.list_units())
+    _form, filters = filters_from(request.args, org.list_units(), for_file=True)
     audit.record(
         actor(), "export", object_type="export", kind=dataset, format=fmt, filters=_plain(filters)
     )
@@ -425,13 +437,17 @@ def _plain(filters) -> dict:
     return {k: str(v) for k, v in dataclasses.asdict(filters).items() if v is not None}
 
 
-def _audit_filters(args) -> tuple[AuditFilters, audit.AuditFilters]:
+def _audit_filters(args, *, for_file: bool = False) -> tuple[AuditFilters, audit.AuditFilters]:
     form = AuditFilters(args, actions=audit.actions(), object_types=audit.object_types())
-    form.validate()
+    if not form.validate() and for_file:
+        abort(400)
     values = {
         name: None if field.errors else (field.data or None) for name, field in form._fields.items()
     }
     return form, audit.AuditFilters(**values)
+
+
+MAX_AUDIT_PAGE = 100_000
 
 
 @bp.get("/audit")
@@ -439,7 +455,9 @@ def _audit_filters(args) -> tuple[AuditFilters, audit.AuditFilters]:
 def audit_log():
     """Every recorded event, newest first, filtered; read-only."""
     form, filters = _audit_filters(request.args)
-    page = min(max(request.args.get("page", 1, type=int), 1), 100_000)
+    page = request.args.get("page", 1, type=int)
+    if not 1 <= page <= MAX_AUDIT_PAGE or not request.args.get("page", "1").isdigit():
+        abort(400)
     events, more = audit.search(filters, page)
     args = {k: v for k, v in request.args.items() if k != "page"}
     names = {
@@ -454,14 +472,14 @@ def audit_log():
         more=more,
         args=args,
         details=lambda detail: audit_details(detail, names),
-    )
+    ), refused(form)
 
 
 @bp.get("/audit.csv")
 @office_only
 def audit_export():
     """The filtered audit log as CSV (streamed); the export itself is audited."""
-    _form, filters = _audit_filters(request.args)
+    _form, filters = _audit_filters(request.args, for_file=True)
     audit.record(actor(), "export", object_type="export", kind="audit", filters=_plain(filters))
     response = _streamed_csv(exports.audit_csv_lines, filters)
     name = f"nhat-ky-{local_today():%Y%m%d}.csv"
