@@ -18,6 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from forms.base import Form, LocalDecimalField, strip
+from inspection import field_names as field
 from inspection.labels import choices
 from inspection.models import Attendance, InspectionKind, Outcome
 from inspection.schemas import MAX_NOTE, MAX_TEXT
@@ -27,14 +28,6 @@ from inspection.services.results import (
     person_checks,
     unit_checks,
 )
-
-
-def unit_field(item) -> str:
-    return f"u_{item.id}"
-
-
-def person_field(person, item=None) -> str:
-    return f"p_{person.id}_{item.id}" if item else f"p_{person.id}_att"
 
 
 class StartForm(Form):
@@ -100,13 +93,12 @@ def make_checklist_form(items, people, locale: str = "vi"):
         return TextAreaField(_l("Note"), validators=[Optional(), Length(max=MAX_NOTE)])
 
     for item in unit_checks(items):
-        name = unit_field(item)
-        setattr(ChecklistForm, name, outcome(item.label(locale)))
-        setattr(ChecklistForm, f"{name}_note", note())
+        setattr(ChecklistForm, field.unit(item.id), outcome(item.label(locale)))
+        setattr(ChecklistForm, field.unit(item.id, "note"), note())
         if number_label := item.number_label(locale):
             setattr(
                 ChecklistForm,
-                f"{name}_number",
+                field.unit(item.id, "number"),
                 LocalDecimalField(
                     number_label,
                     validators=[Optional()],
@@ -119,12 +111,16 @@ def make_checklist_form(items, people, locale: str = "vi"):
     for person in people:
         setattr(
             ChecklistForm,
-            person_field(person),
+            field.attendance(person.id),
             RadioField(person.full_name, choices=choices(Attendance), validators=[Optional()]),
         )
-        setattr(ChecklistForm, f"p_{person.id}_note", note())
+        setattr(ChecklistForm, field.person_note(person.id), note())
         for item in checks:
-            setattr(ChecklistForm, person_field(person, item), outcome(item.short_label(locale)))
+            setattr(
+                ChecklistForm,
+                field.person_item(person.id, item.id),
+                outcome(item.short_label(locale)),
+            )
     return ChecklistForm
 
 
@@ -142,15 +138,15 @@ def form_data(inspection) -> dict:
         )
     }
     for row in inspection.unit_results:
-        name = f"u_{row.item_id}"
-        data[name] = row.outcome.value if row.outcome else None
-        data[f"{name}_note"] = row.note
-        data[f"{name}_number"] = row.number_value
+        data[field.unit(row.item_id)] = row.outcome.value if row.outcome else None
+        data[field.unit(row.item_id, "note")] = row.note
+        data[field.unit(row.item_id, "number")] = row.number_value
     for person in inspection.people:
-        data[f"p_{person.id}_att"] = person.attendance.value if person.attendance else None
-        data[f"p_{person.id}_note"] = person.note
+        data[field.attendance(person.id)] = person.attendance.value if person.attendance else None
+        data[field.person_note(person.id)] = person.note
         for row in person.items:
-            data[f"p_{person.id}_{row.item_id}"] = row.outcome.value if row.outcome else None
+            outcome = row.outcome.value if row.outcome else None
+            data[field.person_item(person.id, row.item_id)] = outcome
     return data
 
 
@@ -163,28 +159,27 @@ def form_changes(form, inspection, submitted: set[str]) -> dict:
     items = inspection.checklist_version.items
     changes: dict = {"version": form.version.data, "unit_items": [], "people": []}
     for item in unit_checks(items):
-        name, entry = unit_field(item), {"code": item.code}
+        name, entry = field.unit(item.id), {"code": item.code}
         if name in submitted:
             entry["outcome"] = form[name].data or None
-        if f"{name}_note" in submitted:
-            entry["note"] = form[f"{name}_note"].data or ""
-        if f"{name}_number" in submitted:
-            value = form[f"{name}_number"].data
+        if field.unit(item.id, "note") in submitted:
+            entry["note"] = form[field.unit(item.id, "note")].data or ""
+        if field.unit(item.id, "number") in submitted:
+            value = form[field.unit(item.id, "number")].data
             entry["number"] = None if value is None else str(value)
         if len(entry) > 1:
             changes["unit_items"].append(entry)
     checks = person_checks(items)
     for person in inspection.people:
         entry = {"person_id": person.id, "items": []}
-        if person_field(person) in submitted:
-            entry["attendance"] = form[person_field(person)].data or None
-        if f"p_{person.id}_note" in submitted:
-            entry["note"] = form[f"p_{person.id}_note"].data or ""
+        if field.attendance(person.id) in submitted:
+            entry["attendance"] = form[field.attendance(person.id)].data or None
+        if field.person_note(person.id) in submitted:
+            entry["note"] = form[field.person_note(person.id)].data or ""
         for item in checks:
-            if person_field(person, item) in submitted:
-                entry["items"].append(
-                    {"code": item.code, "outcome": form[person_field(person, item)].data or None}
-                )
+            name = field.person_item(person.id, item.id)
+            if name in submitted:
+                entry["items"].append({"code": item.code, "outcome": form[name].data or None})
         if len(entry) > 2 or entry["items"]:
             changes["people"].append(entry)
     for name in ("findings", "assessment", "requests", "unit_comments"):

@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from inspection import field_names as field
 from inspection.extensions import db
 from inspection.i18n import LOCAL_TZ, clean_text, format_number, local, parse_decimal
 from inspection.labels import label
@@ -388,28 +389,32 @@ def content_fields(visit) -> list[tuple[str, str, str]]:
     unit_rows = {r.item_id: r for r in getattr(visit, "unit_results", ())}
     out = []
     for item in unit_checks(items):
-        row, name, key = unit_rows.get(item.id), f"u_{item.id}", f"u:{item.code}"
+        row, key = unit_rows.get(item.id), f"u:{item.code}"
         number = row.number_value if row is not None else None
         out += [
-            (name, key, _outcome_key(row)),
-            (f"{name}_number", f"{key}:n", _number_key(number) if number is not None else ""),
-            (f"{name}_note", f"{key}:note", _text_key(row.note if row else "")),
+            (field.unit(item.id), key, _outcome_key(row)),
+            (
+                field.unit(item.id, "number"),
+                f"{key}:n",
+                _number_key(number) if number is not None else "",
+            ),
+            (field.unit(item.id, "note"), f"{key}:note", _text_key(row.note if row else "")),
         ]
     checks = person_checks(items)
     for person in visit.people:
         rows = {r.item_id: r for r in getattr(person, "items", ())}
-        name, key = f"p_{person.id}", f"p:{person_key(person)}"
+        key = f"p:{person_key(person)}"
         attendance = getattr(person, "attendance", None)
         out += [
-            (f"{name}_att", key, attendance.value if attendance else ""),
-            (f"{name}_note", f"{key}:note", _text_key(getattr(person, "note", ""))),
+            (field.attendance(person.id), key, attendance.value if attendance else ""),
+            (field.person_note(person.id), f"{key}:note", _text_key(getattr(person, "note", ""))),
         ]
         for item in checks:
             row = rows.get(item.id)
             out += [
-                (f"{name}_{item.id}", f"{key}:{item.code}", _outcome_key(row)),
+                (field.person_item(person.id, item.id), f"{key}:{item.code}", _outcome_key(row)),
                 (
-                    f"{name}_{item.id}_note",
+                    field.person_item(person.id, item.id, "note"),
                     f"{key}:{item.code}:note",
                     _text_key(row.note if row else ""),
                 ),

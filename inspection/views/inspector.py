@@ -27,7 +27,7 @@ from forms.checklist import (
     make_checklist_form,
 )
 from forms.signature import SignatureForm
-from inspection import addresses, i18n
+from inspection import addresses, field_names, i18n
 from inspection.boundary import attempt
 from inspection.extensions import db
 from inspection.i18n import local_today
@@ -205,6 +205,7 @@ def _render_visit(inspection, form, status=200):
     return (
         render_template(
             "inspector/visit.html",
+            field=field_names,
             inspection=inspection,
             form=form,
             unit_items=unit_items,

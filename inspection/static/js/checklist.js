@@ -31,7 +31,7 @@
   /* ---- reading and writing fields ---- */
 
   function tracked(name) {
-    return /^(u_\d+(_note|_number)?|p_\d+_(att|note|\d+))$/.test(name) || TEXT_FIELDS.includes(name);
+    return Boolean(parseField(name)) || TEXT_FIELDS.includes(name);
   }
 
   function valueOf(name) {
@@ -51,8 +51,8 @@
     } else if (el.value !== value) {
       el.value = value;
     }
-    const person = name.match(/^p_(\d+)_att$/);
-    if (person) document.getElementById(`p-${person[1]}`).dataset.att = value;
+    const f = parseField(name);
+    if (f && f.what === "att") document.getElementById(`p-${f.person}`).dataset.att = value;
   }
 
   /* The page's own values, in one pass (a 40-person page has ~700 radios). */
@@ -74,7 +74,8 @@
     const field = el && el.id && form.querySelector(`label[for="${el.id}"]`);
     const what = legend ? legend.textContent.trim() : field ? field.textContent.trim() : name;
     if (box && box.classList.contains("person")) {
-      return name.endsWith("_att") ? box.dataset.search : `${box.dataset.search}: ${what}`;
+      const f = parseField(name);
+      return f && f.what === "att" ? box.dataset.search : `${box.dataset.search}: ${what}`;
     }
     return what;
   }
@@ -313,7 +314,7 @@
     timers.set(name, setTimeout(() => {
       timers.delete(name);
       remember([name]).then(() => Offline.soon(delay));
-    }, name.startsWith("u_") || name.startsWith("p_") ? 0 : 400));
+    }, parseField(name) ? 0 : 400)); // a tap now; typed text once the typing pauses
   }
 
   form.addEventListener("change", (event) => {

@@ -1,5 +1,27 @@
-/* Shared helpers for the inspector's pages: list filtering that ignores Vietnamese diacritics. */
+/* Shared helpers for the inspector's pages: the checklist's field names, and list filtering
+   that ignores Vietnamese diacritics. */
 "use strict";
+
+/* The checklist page's field names: the one mirror of inspection/field_names.py
+   (tests/e2e/test_field_names_phone.py holds the two together). */
+const fieldName = {
+  unit: (item, part) => (part ? `u_${item}_${part}` : `u_${item}`),
+  attendance: (person) => `p_${person}_att`,
+  personNote: (person) => `p_${person}_note`,
+  personItem: (person, item, part) => (part ? `p_${person}_${item}_${part}` : `p_${person}_${item}`),
+};
+
+/* What a field name stands for: {unit, part} or {person, what: "att"|"note"|"item", item, part};
+   null for any other field (the texts, the version). */
+function parseField(name) {
+  let m = /^u_(\d+)(?:_(note|number))?$/.exec(name);
+  if (m) return { unit: m[1], part: m[2] || "" };
+  m = /^p_(\d+)_(att|note)$/.exec(name);
+  if (m) return { person: m[1], what: m[2] };
+  m = /^p_(\d+)_(\d+)(?:_(note))?$/.exec(name);
+  if (m) return { person: m[1], what: "item", item: m[2], part: m[3] || "" };
+  return null;
+}
 
 function plainText(text) {
   return (text || "")

@@ -268,29 +268,30 @@ const Offline = (() => {
     const units = new Map();
     const people = new Map();
     for (const [name, value] of entries) {
-      let m = name.match(/^u_(\d+)(?:_(note|number))?$/);
-      if (m) {
-        const code = visit.codes[m[1]];
+      const f = parseField(name);
+      if (f && f.unit) {
+        const code = visit.codes[f.unit];
         if (!units.has(code)) units.set(code, { code });
-        const field = m[2] || "outcome";
+        const field = f.part || "outcome";
         units.get(code)[field] = field === "note" ? value : value || null;
         paths.set(`unit_items[${[...units.keys()].indexOf(code)}].${field}`, name);
         continue;
       }
-      m = name.match(/^p_(\d+)_(att|note|\d+)$/);
-      if (m) {
-        const id = Number(m[1]);
+      if (f && f.person) {
+        const id = Number(f.person);
         if (!people.has(id)) people.set(id, { [visit.mode === "staff" ? "staff_id" : "person_id"]: id, items: [] });
         const person = people.get(id);
         const index = [...people.keys()].indexOf(id);
-        if (m[2] === "att") {
+        if (f.what === "att") {
           person.attendance = value || null;
           paths.set(`people[${index}].attendance`, name);
-        } else if (m[2] === "note") {
+        } else if (f.what === "note") {
           person.note = value;
           paths.set(`people[${index}].note`, name);
         } else {
-          person.items.push({ code: visit.codes[m[2]], outcome: value || null });
+          const entry = { code: visit.codes[f.item] };
+          entry[f.part === "note" ? "note" : "outcome"] = f.part === "note" ? value : value || null;
+          person.items.push(entry);
           paths.set(`people[${index}].items[${person.items.length - 1}]`, name);
         }
         paths.set(`people[${index}]`, name);
@@ -311,16 +312,16 @@ const Offline = (() => {
     const key = visit.mode === "staff" ? "staff_id" : "person_id";
     for (const row of record.unit_items || []) {
       const id = ids[row.code];
-      values.set(`u_${id}`, row.outcome || "");
-      values.set(`u_${id}_note`, row.note || "");
-      values.set(`u_${id}_number`, row.number == null ? "" : String(Number(row.number)));
+      values.set(fieldName.unit(id), row.outcome || "");
+      values.set(fieldName.unit(id, "note"), row.note || "");
+      values.set(fieldName.unit(id, "number"), row.number == null ? "" : String(Number(row.number)));
     }
     for (const person of record.people || []) {
       const pid = person[key];
       if (pid == null) continue;
-      values.set(`p_${pid}_att`, person.attendance || "");
-      values.set(`p_${pid}_note`, person.note || "");
-      for (const row of person.items) values.set(`p_${pid}_${ids[row.code]}`, row.outcome || "");
+      values.set(fieldName.attendance(pid), person.attendance || "");
+      values.set(fieldName.personNote(pid), person.note || "");
+      for (const row of person.items) values.set(fieldName.personItem(pid, ids[row.code]), row.outcome || "");
     }
     for (const name of ["findings", "assessment", "requests", "unit_comments"]) values.set(name, record[name] || "");
     values.set("remediation_due", record.remediation_due || "");

@@ -227,7 +227,7 @@
     const people = Object.keys(labels.people);
     const by = {};
     for (const id of people) {
-      const status = held.get(`p_${id}_att`);
+      const status = held.get(fieldName.attendance(id));
       if (status) (by[status] = by[status] || []).push(labels.people[id]);
     }
     const counts = labels.attendance.map(([status, text]) => {
@@ -237,22 +237,23 @@
     out.push(el("p", `${texts.roster}: ${people.length}. ${counts.join("; ")}.`));
     const list = el("ul", "", "plain violations");
     for (const [name, value] of held) {
-      let m = name.match(/^u_(\d+)$/);
-      if (m && value === "fail") {
-        const note = held.get(`${name}_note`);
-        list.append(el("li", `${texts.fail}: ${labels.items[m[1]]}${note ? ` – ${note}` : ""}`));
+      const f = parseField(name);
+      if (f && f.unit && !f.part && value === "fail") {
+        const note = held.get(fieldName.unit(f.unit, "note"));
+        list.append(el("li", `${texts.fail}: ${labels.items[f.unit]}${note ? ` – ${note}` : ""}`));
       }
-      m = name.match(/^p_(\d+)_att$/);
-      if (m) {
-        const failed = Object.keys(labels.items).filter((i) => held.get(`p_${m[1]}_${i}`) === "fail");
-        const notes = Object.keys(labels.items).filter((i) => held.get(`p_${m[1]}_${i}_note`))
-          .map((i) => `${labels.items[i]}: ${held.get(`p_${m[1]}_${i}_note`)}`);
-        if (held.get(`p_${m[1]}_note`)) notes.push(held.get(`p_${m[1]}_note`));
+      if (f && f.person && f.what === "att") {
+        const pid = f.person;
+        const items = Object.keys(labels.items);
+        const failed = items.filter((i) => held.get(fieldName.personItem(pid, i)) === "fail");
+        const notes = items.filter((i) => held.get(fieldName.personItem(pid, i, "note")))
+          .map((i) => `${labels.items[i]}: ${held.get(fieldName.personItem(pid, i, "note"))}`);
+        if (held.get(fieldName.personNote(pid))) notes.push(held.get(fieldName.personNote(pid)));
         const late = ["late", "absent_unexcused"].includes(value);
         if (failed.length || notes.length || late) {
           const parts = [statusText[value]];
           if (failed.length) parts.push(`${texts.fail}: ${failed.map((i) => labels.items[i]).join(", ")}`);
-          list.append(el("li", `${labels.people[m[1]]}: ${[...parts, ...notes].join("; ")}`));
+          list.append(el("li", `${labels.people[pid]}: ${[...parts, ...notes].join("; ")}`));
         }
       }
     }
