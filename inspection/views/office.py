@@ -203,10 +203,6 @@ def dashboard():
     units = org.list_units()
     names = {u.id: u.name for u in units}
     form, filters = filters_from(request.args, units, default_year=True)
-    figures = stats.compliance(filters)
-    attendance_total = (stats.attendance(filters) or [None])[0]
-    attendance_units = stats.attendance(filters, by="unit")
-    attendance_months = stats.attendance(filters, by="month")
     return render_template(
         "office/dashboard.html",
         form=form,
@@ -216,9 +212,22 @@ def dashboard():
             for name in ("date_from", "date_to", "kind", "unit")
             if form[name].data
         },
-        by_category=_compliance_rows(figures["by_category"], label),
-        by_unit=_compliance_rows(figures["by_unit"], lambda k: names.get(k, k)),
-        trend=[
+        **_dashboard_figures(filters, names),
+        item_names=checklist.item_names(get_locale().language),
+        names=names,
+        percent=_percent,
+    ), refused(form)
+
+
+def _dashboard_figures(filters: stats.Filters, names: dict[int, str]) -> dict:
+    """Return the dashboard's charts and tables as rows of label, value and text."""
+    figures = stats.compliance(filters)
+    attendance_units = stats.attendance(filters, by="unit")
+    attendance_months = stats.attendance(filters, by="month")
+    return {
+        "by_category": _compliance_rows(figures["by_category"], label),
+        "by_unit": _compliance_rows(figures["by_unit"], lambda k: names.get(k, k)),
+        "trend": [
             {
                 **month_label(r["key"]),
                 "value": r["compliance_rate"],
@@ -226,16 +235,12 @@ def dashboard():
             }
             for r in figures["by_month"]
         ],
-        late_trend=[
-            {
-                **month_label(r["key"]),
-                "value": r["late_rate"],
-                "text": _percent(r["late_rate"]),
-            }
+        "late_trend": [
+            {**month_label(r["key"]), "value": r["late_rate"], "text": _percent(r["late_rate"])}
             for r in attendance_months
         ],
-        attendance=attendance_total,
-        attendance_units=[
+        "attendance": (stats.attendance(filters) or [None])[0],
+        "attendance_units": [
             {
                 "label": names.get(r["key"], r["key"]),
                 "value": r["late_rate"] + r["absent_rate"],
@@ -244,7 +249,7 @@ def dashboard():
             }
             for r in attendance_units
         ],
-        one_stop=[
+        "one_stop": [
             {
                 "label": names.get(r["unit_id"]),
                 "value": r["rate"] / 100,
@@ -252,12 +257,9 @@ def dashboard():
             }
             for r in stats.one_stop(filters)
         ],
-        remediation=stats.remediation_counts(filters, local_today()),
-        repeat=stats.repeat_findings(filters) if current_user.role is Role.OFFICE else None,
-        item_names=checklist.item_names(get_locale().language),
-        names=names,
-        percent=_percent,
-    ), refused(form)
+        "remediation": stats.remediation_counts(filters, local_today()),
+        "repeat": stats.repeat_findings(filters) if current_user.role is Role.OFFICE else None,
+    }
 
 
 def _report(pdf: bool):
