@@ -18,7 +18,7 @@ _UNSAFE_FALLBACK = re.compile(r'["\\\x00-\x1f\x7f;*=]')
 
 
 def content_disposition(disposition: str, filename: str) -> str:
-    """A Content-Disposition header value that any filename survives (RFC 6266, 5987).
+    """Return a Content-Disposition header value that any filename survives (RFC 6266, 5987).
 
     ``filename*`` carries the name in UTF-8, percent-encoded (Vietnamese, quotes and bidi
     controls included); ``filename`` is an ASCII fallback without diacritics or quotes.

@@ -206,7 +206,8 @@ _TYPE_TAGS = {"str", "int", "float", "bool", "date", "datetime", "none"}
 
 
 def _is_union_member(part) -> bool:
-    """A union's error names the member it tried (``str``, ``literal['']``): not a field."""
+    """Return whether ``part`` names the union member an error tried (``str``, ``literal['']``),
+    not a field."""
     return isinstance(part, str) and (part in _TYPE_TAGS or "[" in part or "(" in part)
 
 
@@ -524,7 +525,7 @@ class ResultsSave(Closed):
             raise invalid(error) from error
 
     def changes(self) -> dict[str, Any]:
-        """The save as the service takes it: only what was sent, enums as members."""
+        """Return the save as the service takes it: only what was sent, enums as members."""
         return self.model_dump(exclude_unset=True)
 
 

@@ -62,7 +62,7 @@ class AuditFilters:
 
 
 def actions() -> list[str]:
-    """The actions on record, for the filter's choices."""
+    """Return the actions on record, for the filter's choices."""
     return list(db.session.scalars(select(AuditEvent.action).distinct().order_by("action")))
 
 
@@ -91,7 +91,7 @@ def _select(filters: AuditFilters):
 
 
 def search(filters: AuditFilters, page: int = 1, per_page: int = 100) -> tuple[list, bool]:
-    """One page of events, newest first, and whether an older page exists."""
+    """Return one page of events, newest first, and whether an older page exists."""
     rows = db.session.execute(
         _select(filters).offset((page - 1) * per_page).limit(per_page + 1)
     ).all()
@@ -104,7 +104,7 @@ CSV_COLUMNS = ["Mã sự kiện", "Thời gian", "Tài khoản", "Hành động"
 
 
 def rows(filters: AuditFilters, names: dict) -> Iterator[list]:
-    """The selected events as rows of CSV_COLUMNS, newest first, read in batches.
+    """Return the selected events as rows of CSV_COLUMNS, newest first, read in batches.
 
     ``names`` tells what ids and codes in the details stand for (labels.audit_details).
     """

@@ -29,7 +29,7 @@ def _dialect() -> str:
 
 
 def row_counts() -> dict[str, int]:
-    """Rows per table, to report what a backup or restore holds."""
+    """Return rows per table, to report what a backup or restore holds."""
     names = inspect(db.engine).get_table_names()
     return {
         name: db.session.scalar(select(func.count()).select_from(table(name))) for name in names

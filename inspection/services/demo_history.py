@@ -79,7 +79,7 @@ UNIT_KINDS_WITH_DESK = {"admin_centre", "commune", "town"}
 
 
 def _signature(seed: int) -> str:
-    """A drawn signature, as a signature pad sends it."""
+    """Return a drawn signature, as a signature pad sends it."""
     rng = random.Random(seed)
     image = Image.new("RGBA", (600, 200), (0, 0, 0, 0))
     points = [(40 + i * 26, 100 + rng.randint(-60, 60)) for i in range(20)]
@@ -207,7 +207,7 @@ def _visit(actor, users, unit, month, day, kind, rng, signer, base_url, number):
 
 
 def _correct(actor, users, inspection, signer, base_url):
-    """The lead corrects a note two days later; the new minutes replace the first."""
+    """Have the lead correct a note two days later; the new minutes replace the first."""
     copy = amendments.start_amendment(actor, users["truongdoan"], inspection)
     results.save_results(
         actor,
@@ -228,7 +228,7 @@ def _correct(actor, users, inspection, signer, base_url):
 
 
 def _reviews(users, issued: list[Inspection]) -> None:
-    """The office reviews every visit; requests end up in each state."""
+    """Have the office review every visit; requests end up in each state."""
     office = audit.Actor(user_id=users["noivu"].id, ip=None)
     for inspection in issued:
         if not inspection.counts:

@@ -66,7 +66,7 @@ def _number_text(item, value) -> str:
 
 
 def _person_notes(person, person_checks) -> list[str]:
-    """The person's notes, each item's named ('Đeo thẻ: không đeo thẻ khi tiếp công dân')."""
+    """Return the person's notes, each item's named ('Đeo thẻ: không đeo thẻ khi tiếp công dân')."""
     rows = {r.item_id: r for r in person.items}
     notes = []
     for item in person_checks:
@@ -79,7 +79,7 @@ def _person_notes(person, person_checks) -> list[str]:
 
 
 def _photo_caption(photo, items, people_by_id, person_checks, unit_rows) -> str:
-    """What the photo proves: the finding's note and whom or what it is about."""
+    """Return what the photo proves: the finding's note and whom or what it is about."""
     about = []
     if photo.person_result_id in people_by_id:
         person = people_by_id[photo.person_result_id]
@@ -98,7 +98,7 @@ def _photo_caption(photo, items, people_by_id, person_checks, unit_rows) -> str:
 
 
 def visit_times(inspection: Inspection) -> tuple[str, str]:
-    """The visit's start and end as the minutes word them ('… cùng ngày' on one date)."""
+    """Return the visit's start and end as the minutes word them ('… cùng ngày' on one date)."""
     started = local(inspection.started_at)
     ended = local(inspection.ended_at or inspection.finished_at or utcnow())
     start_text = f"{vn_time_words(started)}, {_day_words(started)}"
@@ -254,7 +254,7 @@ def document_data(
 
 
 def _seal(settings, issued_at: datetime) -> dict:
-    """The seal image at its real size, or the facts of the digital signature in a box."""
+    """Return the seal image at its real size, or the facts of the digital signature in a box."""
     signed_at = local(issued_at).replace(microsecond=0).isoformat()
     if settings.seal_sha256 and settings.seal_diameter_mm:
         return {
@@ -267,12 +267,12 @@ def _seal(settings, issued_at: datetime) -> dict:
 
 
 def preview(inspection: Inspection) -> dict:
-    """What the minutes would say if issued now (for the sign page and the draft PDF)."""
+    """Return what the minutes would say if issued now (for the sign page and the draft PDF)."""
     return document_data(
         inspection, number="", verify_code="", verify_url="", issued_at=utcnow(), draft=True
     )
 
 
 def draft_pdf(inspection: Inspection) -> bytes:
-    """The draft minutes, marked DỰ THẢO: not numbered, not signed, not stored."""
+    """Return the draft minutes, marked DỰ THẢO: not numbered, not signed, not stored."""
     return render.html_to_pdf(render.render_html(preview(inspection)))

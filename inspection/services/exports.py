@@ -129,7 +129,7 @@ def _visit_rows(filters: Filters) -> Iterator[list]:
 
 
 def _results(filters: Filters, *columns):
-    """Rows of the selected visits: visit id, start, unit code and name, then ``columns``."""
+    """Return rows of the selected visits: visit id, start, unit code and name, then ``columns``."""
     visits = selected_visits(filters)
     return (
         select(Inspection.id, Inspection.started_at, Unit.code, Unit.name, *columns)
@@ -228,18 +228,18 @@ def safe_cell(value):
 
 
 def rows(kind: str, filters: Filters) -> Iterator[list]:
-    """The export's rows (without the header), in a stable order, safe for spreadsheets."""
+    """Return the export's rows (without the header), in a stable order, safe for spreadsheets."""
     for row in ROWS[kind](filters):
         yield [safe_cell(value) for value in row]
 
 
 def csv_lines(kind: str, filters: Filters) -> Iterator[str]:
-    """The export as CSV text (see csv_stream)."""
+    """Return the export as CSV text (see csv_stream)."""
     return csv_stream(COLUMNS[kind], rows(kind, filters))
 
 
 def audit_csv_lines(filters: audit.AuditFilters) -> Iterator[str]:
-    """The audit log's selected events as CSV text in Vietnamese words (see csv_stream)."""
+    """Return the audit log's selected events as CSV text in Vietnamese words (see csv_stream)."""
     with force_locale("vi"):
         names = {
             "unit_id": {u.id: u.name for u in db.session.scalars(select(Unit))},

@@ -148,7 +148,7 @@ def superseded_by(minutes: Minutes) -> Minutes | None:
 
 
 def correction_of(inspection: Inspection) -> Inspection | None:
-    """The issued correction that replaced this visit's minutes, if any."""
+    """Return the issued correction that replaced this visit's minutes, if any."""
     if inspection.superseded_at is None:
         return None
     return db.session.scalar(
@@ -159,7 +159,7 @@ def correction_of(inspection: Inspection) -> Inspection | None:
 
 
 def replacements(minutes_ids: list[int]) -> dict[int, Minutes]:
-    """The minutes that replaced each of ``minutes_ids`` (those replaced), in one query."""
+    """Return the minutes that replaced each of ``minutes_ids`` (those replaced), in one query."""
     if not minutes_ids:
         return {}
     rows = db.session.scalars(select(Minutes).where(Minutes.supersedes_id.in_(minutes_ids)))

@@ -47,7 +47,7 @@ def _quarter(column):
 
 
 def plan_rows(year: int) -> list[dict]:
-    """Each active unit with its planned and finished visits per quarter of ``year``."""
+    """Return each active unit with its planned and finished visits per quarter of ``year``."""
     start = datetime(year, 1, 1, tzinfo=LOCAL_TZ)
     end = datetime(year + 1, 1, 1, tzinfo=LOCAL_TZ)
     quarter = _quarter(Inspection.started_at)
@@ -146,7 +146,8 @@ def planned_visits() -> list[Inspection]:
 
 
 def draw_weights(today: date) -> list[tuple[Unit, float]]:
-    """Each active unit's weight: days since its last visit plus half a year per open request."""
+    """Return each active unit's weight: days since its last visit, plus half a year per
+    open request."""
     last = dict(
         db.session.execute(
             select(Inspection.unit_id, func.max(Inspection.started_at))

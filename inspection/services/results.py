@@ -55,7 +55,7 @@ AT_POST = (Attendance.PRESENT, Attendance.LATE)
 
 
 def number_bounds(item: ChecklistItem) -> tuple[Decimal, Decimal]:
-    """The range an item's number must lie in (0 to 10^9 unless the item says otherwise)."""
+    """Return the range an item's number must lie in (0 to 10^9 unless the item says otherwise)."""
     low = item.number_min if item.number_min is not None else Decimal(0)
     high = item.number_max if item.number_max is not None else Decimal(10**9)
     return low, high
@@ -73,7 +73,7 @@ def bounds_message(item: ChecklistItem) -> str:
 
 
 def is_derived(item: ChecklistItem) -> bool:
-    """Whether the item's answer follows from the person's attendance (ATT-PRESENT)."""
+    """Return whether the item's answer follows from the person's attendance (ATT-PRESENT)."""
     return item.scope is ItemScope.PERSON and item.category is ItemCategory.ATTENDANCE
 
 
@@ -115,7 +115,7 @@ class _Validator:
 
 
 def _people_named(inspection: Inspection, entries) -> tuple[dict, dict]:
-    """The visit's people a save names, by id and by staff id, with their answers.
+    """Return the visit's people a save names, by id and by staff id, with their answers.
 
     A phone saves a person or two at a time: loading only those (not all 40 with their
     answers) keeps a save cheap on large units.
@@ -207,7 +207,7 @@ def _item(items: dict, code: str):
 
 
 def _check_derived(v: _Validator, key: str, entry: dict, attendance) -> None:
-    """A derived item may be sent, but only with the outcome attendance gives it."""
+    """Refuse a derived item's outcome unless it is the one attendance gives it."""
     outcome = entry.get("outcome")
     expected = ATTENDANCE_OUTCOME.get(attendance)
     if "outcome" not in entry or outcome == expected:
@@ -225,7 +225,7 @@ def _check_derived(v: _Validator, key: str, entry: dict, attendance) -> None:
 
 
 def _ended_at(v: _Validator, inspection: Inspection, value, actor_is_lead: bool):
-    """The end of the visit: the lead's to set, never before the start nor in the future."""
+    """Return the end of the visit: the lead's to set, never before the start nor in the future."""
     if not actor_is_lead:
         v.fail("ended_at", _l("Only the team lead sets the time the visit ended."))
         return None
@@ -272,7 +272,7 @@ def check_version(inspection: Inspection, version) -> None:
 
 
 def version_conflict(inspection: Inspection, message) -> Conflict:
-    """The 409 for a request based on a version of the visit that is not the current one."""
+    """Return the 409 for a request based on a version of the visit that is not the current one."""
     return Conflict(str(message), {"version": str(inspection.version)})
 
 
@@ -363,7 +363,7 @@ def _text_key(value: str) -> str:
 
 
 def person_key(person: PersonResult) -> str:
-    """A person's name in the signed content: the staff id, the same on every phone."""
+    """Return a person's name in the signed content: the staff id, the same on every phone."""
     return f"s{person.staff_id}" if person.staff_id is not None else f"p{person.id}"
 
 
@@ -376,7 +376,7 @@ def _outcome_key(row) -> str:
 
 
 def content_fields(visit) -> list[tuple[str, str, str]]:
-    """The answers and texts the minutes print, as (form field, key, value) triples.
+    """Return the answers and texts the minutes print, as (form field, key, value) triples.
 
     ``visit`` is an Inspection or a visit not started yet (visits.DraftVisit). Keys name
     what is answered (``u:SMOKE-SIGN``, ``p:s12:BADGE-WORN:note``, ``t:assessment``) the
@@ -428,7 +428,7 @@ def content_fields(visit) -> list[tuple[str, str, str]]:
 
 
 def content(visit) -> dict[str, str]:
-    """The answers and texts given, by key (empty answers left out)."""
+    """Return the answers and texts given, by key (empty answers left out)."""
     return {key: value for _name, key, value in content_fields(visit) if value}
 
 

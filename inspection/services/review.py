@@ -57,7 +57,7 @@ def review_of(inspection_id: int) -> Review | None:
 
 
 def failed_items(inspection: Inspection, locale: str = "vi") -> list[dict]:
-    """The checklist items this visit found failing (unit or person), for the review form."""
+    """Return the checklist items this visit found failing (unit or person), for the review form."""
     summary = results.summary(inspection, locale)
     codes = {f["code"]: f["label"] for f in summary["failed_unit"]}
     by_id = {i.id: i for i in inspection.checklist_version.items}
@@ -152,7 +152,7 @@ def list_remediations(user: User, status: str | None = None) -> list[Remediation
 
 
 def remediations_of(inspection_id: int) -> list[Remediation]:
-    """The requests made after reviewing one visit."""
+    """Return the requests made after reviewing one visit."""
     return list(
         db.session.scalars(
             select(Remediation).filter_by(inspection_id=inspection_id).order_by(Remediation.id)
@@ -188,13 +188,13 @@ def _evidence(data: bytes, filename: str, max_bytes: int) -> tuple[bytes, str, s
 
 
 def _named(filename: str, extension: str) -> str:
-    """The uploaded name with the extension of the checked type (a PDF named .jpg is .pdf)."""
+    """Return the uploaded name with the checked type's extension (a PDF named .jpg is .pdf)."""
     stem = filename.rsplit(".", 1)[0] if "." in filename else filename
     return f"{stem or 'file'}{extension}"
 
 
 def evidence_filename(row: RemediationEvidence) -> str:
-    """The name an evidence file is served under: its extension follows its stored type."""
+    """Return the name an evidence file is served under: its extension follows its stored type."""
     blob = db.session.get(Blob, row.blob_sha256)
     extension = ".pdf" if blob is not None and blob.content_type == "application/pdf" else ".jpg"
     return _named(row.filename, extension)
@@ -209,7 +209,7 @@ def respond(
     files: list[tuple[str, bytes]],
     max_bytes: int,
 ) -> Remediation:
-    """The unit reports its fix, with evidence files (photos or PDFs)."""
+    """Record the unit's report of its fix, with evidence files (photos or PDFs)."""
     if remediation.status not in WAITING_FOR_UNIT:
         raise Conflict(str(_l("This request is not waiting for an answer.")))
     text = (text or "").strip()
@@ -243,7 +243,7 @@ def respond(
 def decide(
     actor: audit.Actor, remediation: Remediation, *, accept: bool, comment: str = ""
 ) -> Remediation:
-    """The office accepts an answer (closing the request) or reopens it with a comment."""
+    """Accept a unit's answer (closing the request) or reopen it with a comment."""
     if remediation.status is not RemediationStatus.ANSWERED:
         raise Conflict(str(_l("Only answered requests can be accepted or reopened.")))
     comment = (comment or "").strip()
@@ -308,7 +308,7 @@ def follow_up_candidates(remediation: Remediation) -> list[Inspection]:
 
 
 def acknowledge(actor: audit.Actor, user: User, minutes: Minutes) -> Minutes:
-    """The inspected unit acknowledges receipt of its minutes (once; later calls keep it)."""
+    """Record that the inspected unit received its minutes (once; later calls keep the first)."""
     if user.role is not Role.UNIT or minutes.inspection.unit_id != user.unit_id:
         raise NotFound(str(_l("Not found.")))
     if minutes.acknowledged_at is None:

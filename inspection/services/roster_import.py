@@ -63,7 +63,7 @@ class RowError:
 
     @property
     def column(self) -> str:
-        """The column the error is in, in the reader's language."""
+        """Return the column the error is in, in the reader's language."""
         return str(COLUMN_NAMES.get(self.field, self.field))
 
 

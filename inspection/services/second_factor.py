@@ -29,7 +29,7 @@ ENROLMENT_REQUIRED = _l(
 
 
 def required_for(user: User) -> bool:
-    """Whether ``user`` must use two-step verification (an organisation setting)."""
+    """Return whether ``user`` must use two-step verification (an organisation setting)."""
     settings = org.get_settings()
     return bool(
         settings and settings.require_second_factor and user.role in (Role.OFFICE, Role.ADMIN)
@@ -46,14 +46,14 @@ def pending_secret(user: User) -> str:
 
 
 def provisioning_uri(user: User, secret: str) -> str:
-    """The ``otpauth://`` address an authenticator app reads from the QR code."""
+    """Return the ``otpauth://`` address an authenticator app reads from the QR code."""
     settings = org.get_settings()
     issuer = settings.org_name if settings else ISSUER
     return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=issuer)
 
 
 def qr_svg(uri: str) -> str:
-    """The enrolment QR code as a data: URI (SVG)."""
+    """Return the enrolment QR code as a data: URI (SVG)."""
     return segno.make(uri, error="m").svg_data_uri(border=2, scale=4)
 
 

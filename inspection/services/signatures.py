@@ -158,7 +158,7 @@ def record_signature(
 
 
 def must_sign_again(inspection: Inspection) -> list[Signature]:
-    """The signatures given on content that has changed since: they no longer count."""
+    """Return the signatures given on content that has changed since: they no longer count."""
     current = results.content_digest(inspection)
     return [s for s in signatures_of(inspection).values() if s.content_digest != current]
 

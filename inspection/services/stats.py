@@ -54,7 +54,7 @@ def _where(query, filters: Filters, started_at, unit_id):
 
 
 def selected_visits(filters: Filters):
-    """The visits that count (Inspection.counts) the filters select, as (id, unit_id)."""
+    """Return the visits that count (Inspection.counts) the filters select, as (id, unit_id)."""
     query = select(Inspection.id.label("id"), Inspection.unit_id.label("unit_id")).where(
         Inspection.counts
     )
@@ -62,7 +62,7 @@ def selected_visits(filters: Filters):
 
 
 def _filtered(table, filters: Filters):
-    """Rows of a per-visit figures table that the filters select."""
+    """Return rows of a per-visit figures table that the filters select."""
     return _where(select(table), filters, table.started_at, table.unit_id).subquery("f")
 
 
@@ -73,7 +73,7 @@ def visit_count(filters: Filters) -> int:
 
 
 def latest_year() -> int | None:
-    """The latest year with a visit that counts (the figures pages open on it): figures
+    """Return the latest year with a visit that counts (the figures pages open on it): figures
     go by the visit's date, so a 2018 visit corrected in 2026 still belongs to 2018."""
     latest = db.session.scalar(select(func.max(Inspection.started_at)).where(Inspection.counts))
     return latest.astimezone(LOCAL_TZ).year if latest else None
@@ -145,7 +145,7 @@ def attendance(filters: Filters, by: str | None = None) -> list[dict]:
 
 
 def one_stop(filters: Filters) -> list[dict]:
-    """Each unit's on-time rate as its latest visit in the period recorded it.
+    """Return each unit's on-time rate as its latest visit in the period recorded it.
 
     The desk reports a running figure ("97,5% since 1 January"), so the latest reading
     is the unit's rate; averaging readings of one running figure would be wrong.
@@ -227,7 +227,7 @@ def repeat_findings(filters: Filters, minimum: int = 2) -> list[dict]:
 
 
 def person_history(staff_id: int) -> list[dict]:
-    """Every visit that counts where this person was on the roster, with what they failed."""
+    """Return every visit that counts where this person was on the roster, with what they failed."""
     rows = db.session.execute(
         select(Inspection, PersonResult)
         .join(PersonResult, PersonResult.inspection_id == Inspection.id)

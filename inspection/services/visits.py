@@ -217,7 +217,7 @@ def _set_location(inspection, latitude, longitude, accuracy_m) -> None:
 
 
 def _finite(value) -> float | None:
-    """A number the phone sent, or None for anything else ("NaN", "abc", a list)."""
+    """Return a number the phone sent, or None for anything else ("NaN", "abc", a list)."""
     if isinstance(value, bool):
         return None
     try:

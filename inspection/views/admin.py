@@ -70,7 +70,7 @@ def settings():
 @bp.route("/settings/seal", methods=["GET", "POST"])
 @admin_only
 def seal():
-    """The organisation's seal image, printed on the minutes over the lead's signature."""
+    """Show and change the organisation's seal, printed on the minutes over the lead's signature."""
     form = SealForm()
     if form.validate_on_submit():
         with attempt(form) as outcome:

@@ -107,7 +107,7 @@ loaded_remediation = loads("remediation", review.get_remediation)
 
 
 def _bearer() -> bool:
-    """Whether a Bearer token authenticated this request (a junk header does not count)."""
+    """Return whether a Bearer token authenticated this request (a junk header does not count)."""
     current_user._get_current_object()  # make Flask-Login load the user now
     return g.get("bearer_user") is not None
 
@@ -260,7 +260,7 @@ def openapi():
 
 
 def _iso(value):
-    """A date, or a time in UTC (as stored, also before the commit), in ISO 8601."""
+    """Return a date, or a time in UTC (as stored, also before the commit), in ISO 8601."""
     if isinstance(value, datetime) and value.tzinfo is not None:
         value = value.astimezone(UTC)
     return value.isoformat() if value is not None else None

@@ -104,7 +104,7 @@ def _complete_login(user: User, **detail) -> None:
 
 
 def _pending_user() -> User | None:
-    """The user of a half-finished login, while it is recent and the account unchanged."""
+    """Return the user of a half-finished login, while it is recent and the account unchanged."""
     pending = session.get(PENDING)
     if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
         return None

@@ -43,7 +43,7 @@ def minutes_pdf(minutes_id: int):
 @bp.get("/evidence/<int:evidence_id>")
 @require(*ALL_ROLES)
 def evidence(evidence_id: int):
-    """A remediation's evidence file, for the office and the unit it belongs to."""
+    """Return a remediation's evidence file, for the office and the unit it belongs to."""
     row = db.session.get(RemediationEvidence, evidence_id)
     if row is None:
         abort(404)

@@ -96,14 +96,14 @@ def _offline_pages(drafts) -> list[str]:
 @bp.get("/offline")
 @inspector_only
 def offline_page():
-    """What the phone shows for a page it did not keep, with no connection."""
+    """Return what the phone shows for a page it did not keep, with no connection."""
     return render_template("inspector/offline.html")
 
 
 @bp.get("/outbox")
 @inspector_only
 def outbox():
-    """What waits on this phone (drawn by outbox.js from the phone's own storage)."""
+    """Return what waits on this phone (drawn by outbox.js from the phone's own storage)."""
     answers = {member.value: label(member) for member in (*Attendance, *Outcome)}
     return render_template("inspector/outbox.html", answers=answers)
 
@@ -189,7 +189,7 @@ def _script_config(inspection) -> dict:
 
 
 def _render_visit(inspection, form, status=200):
-    """The checklist page of a visit; a ``DraftVisit`` gives a unit's blank checklist."""
+    """Return the checklist page of a visit; a ``DraftVisit`` gives a unit's blank checklist."""
     items = inspection.checklist_version.items
     unit_items = results.unit_checks(items)
     if inspection.id is None:  # nothing stored yet: no photos, nothing answered
@@ -221,7 +221,7 @@ def _render_visit(inspection, form, status=200):
 @bp.get("/units/<int:unit_id>/new")
 @inspector_only
 def draft_visit(unit_id: int):
-    """The blank checklist of a unit: the phone fills it for a visit it started offline.
+    """Return the blank checklist of a unit: the phone fills it for a visit it started offline.
 
     Its people are named by staff id; the phone creates the visit through the API when
     it can (``?client=<client_id>`` names the visit on the phone).
@@ -403,7 +403,7 @@ def draft_sign(unit_id: int):
 
 
 def _draft_labels(draft) -> dict:
-    """Names of what a blank checklist holds: the phone draws the minutes' text from them."""
+    """Return names of what a blank checklist holds: the phone draws the minutes' text from them."""
     items = draft.checklist_version.items
     return {
         "people": {str(p.id): p.full_name for p in draft.people},
@@ -415,7 +415,7 @@ def _draft_labels(draft) -> dict:
 @bp.get("/visits/<int:inspection_id>/draft.pdf")
 @inspector_only
 def draft_pdf(inspection_id: int):
-    """The minutes as they would be issued now, marked DỰ THẢO: no number, no signature."""
+    """Return the minutes as they would be issued now, marked DỰ THẢO: no number, no signature."""
     inspection = visits.get_editable(current_user, inspection_id)
     response = Response(document.draft_pdf(inspection), mimetype="application/pdf")
     response.headers["Content-Disposition"] = content_disposition("inline", "du-thao-bien-ban.pdf")

@@ -65,7 +65,7 @@ def failed(username: str | None = None) -> None:
 
 
 def succeeded(username: str | None = None) -> None:
-    """The owner got in: the account's failures are forgotten (the address's stay)."""
+    """Forget the account's failures once its owner got in (the address's stay)."""
     if _active():
         limit, *key = _windows(username)[0]
         limiter.limiter.clear(limit, *key)

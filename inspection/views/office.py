@@ -289,14 +289,14 @@ def _report(pdf: bool):
 @bp.get("/report")
 @office_only
 def report():
-    """A printable report of the filtered period (the browser's print stylesheet)."""
+    """Return a printable report of the filtered period (the browser's print stylesheet)."""
     return _report(pdf=False)
 
 
 @bp.get("/report.pdf")
 @office_only
 def report_pdf():
-    """The same report as a PDF, through the minutes' WeasyPrint path."""
+    """Return the same report as a PDF, through the minutes' WeasyPrint path."""
     response = make_response(render.html_to_pdf(_report(pdf=True)))
     response.mimetype = "application/pdf"
     response.headers["Content-Disposition"] = content_disposition(
@@ -308,7 +308,7 @@ def report_pdf():
 @bp.get("/people/<int:staff_id>")
 @require(Role.OFFICE)
 def person(staff_id: int):
-    """A person's history across visits (personal data: the office only)."""
+    """Return a person's history across visits (personal data: the office only)."""
     staff = get_or_404(StaffMember, staff_id)
     return render_template(
         "office/person.html", staff=staff, history=stats.person_history(staff.id)
@@ -316,7 +316,7 @@ def person(staff_id: int):
 
 
 def _streamed_csv(lines, *args) -> Response:
-    """A CSV response from ``lines(*args)``, run in an app context of its own after the
+    """Return a CSV response from ``lines(*args)``, run in an app context of its own after the
     view returned, so the rows stream from the database instead of piling up in memory."""
     app = current_app._get_current_object()
 
@@ -362,7 +362,7 @@ def export(dataset: str, fmt: str):
 @bp.route("/plan", methods=["GET", "POST"])
 @office_only
 def plan():
-    """The annual plan by unit and quarter, with what was done, and the planned visits."""
+    """Return the annual plan by unit and quarter, with what was done, and the planned visits."""
     year = request.args.get("year", type=int) or local_today().year
     if not 2000 <= year <= 2100:
         abort(404)
@@ -435,7 +435,7 @@ def draw():
 
 
 def _plain(filters) -> dict:
-    """Filters as the audit log records them: the fields that were set, as text."""
+    """Return filters as the audit log records them: the fields that were set, as text."""
     return {k: str(v) for k, v in dataclasses.asdict(filters).items() if v is not None}
 
 
@@ -455,7 +455,7 @@ MAX_AUDIT_PAGE = 100_000
 @bp.get("/audit")
 @office_only
 def audit_log():
-    """Every recorded event, newest first, filtered; read-only."""
+    """Return every recorded event, newest first, filtered; read-only."""
     form, filters = _audit_filters(request.args)
     page = request.args.get("page", 1, type=int)
     if not 1 <= page <= MAX_AUDIT_PAGE or not request.args.get("page", "1").isdigit():
@@ -480,7 +480,7 @@ def audit_log():
 @bp.get("/audit.csv")
 @office_only
 def audit_export():
-    """The filtered audit log as CSV (streamed); the export itself is audited."""
+    """Return the filtered audit log as CSV (streamed); the export itself is audited."""
     _form, filters = _audit_filters(request.args, for_file=True)
     audit.record(actor(), "export", object_type="export", kind="audit", filters=_plain(filters))
     response = _streamed_csv(exports.audit_csv_lines, filters)

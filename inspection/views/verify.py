@@ -18,7 +18,7 @@ bp = Blueprint("verify", __name__)
 @bp.get("/verify/certificate.pem", defaults={"form": "pem"})
 @bp.get("/verify/certificate.der", defaults={"form": "der"})
 def certificate(form: str):
-    """The issuing body's signing certificate, for checking a file with one's own tool."""
+    """Return the issuing body's signing certificate, for checking a file with one's own tool."""
     cert = signing.configured_signer(current_app.config).signing_cert
     body = cert.dump() if form == "der" else signing.pem(cert)
     mimetype = "application/pkix-cert" if form == "der" else "application/x-pem-file"
