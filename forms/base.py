@@ -1,7 +1,5 @@
 """The forms' base classes and shared field helpers."""
 
-from datetime import date
-
 from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -9,7 +7,7 @@ from wtforms import Form as PlainForm
 from wtforms import StringField
 from wtforms.validators import Length, Optional, ValidationError
 
-from inspection.i18n import clean_text, format_number, parse_decimal
+from inspection.i18n import FIRST_DAY, LAST_DAY, clean_text, format_number, parse_decimal
 
 
 class _Catalogue:
@@ -43,9 +41,6 @@ class FilterForm(PlainForm):
     class Meta:
         def get_translations(self, form):
             return CATALOGUE
-
-
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)  # the dates the app works with
 
 
 def within_supported_dates(form, field) -> None:

@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from forms.base import Form, LocalDecimalField, strip
+from forms.base import Form, LocalDecimalField, strip, within_supported_dates
 from inspection import field_names as field
 from inspection.labels import choices
 from inspection.models import Attendance, InspectionKind, Outcome
@@ -83,7 +83,9 @@ def make_checklist_form(items, people, locale: str = "vi"):
         findings = TextAreaField(_l("Other findings"), validators=[Length(max=MAX_TEXT)])
         assessment = TextAreaField(_l("Assessment"), validators=[Length(max=MAX_TEXT)])
         requests = TextAreaField(_l("Requests to the unit"), validators=[Length(max=MAX_TEXT)])
-        remediation_due = DateField(_l("Deadline for the fixes"), validators=[Optional()])
+        remediation_due = DateField(
+            _l("Deadline for the fixes"), validators=[Optional(), within_supported_dates]
+        )
         unit_comments = TextAreaField(_l("The unit's comments"), validators=[Length(max=MAX_TEXT)])
 
     def outcome(label):

@@ -13,7 +13,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from forms.base import Form
+from forms.base import Form, within_supported_dates
 from inspection.labels import choices
 from inspection.models import ReviewDecision
 
@@ -26,7 +26,7 @@ class ReviewForm(Form):
     comment = TextAreaField(
         _l("Comment, or what the unit must fix"), validators=[Optional(), Length(max=5000)]
     )
-    due = DateField(_l("Deadline for the report"), validators=[Optional()])
+    due = DateField(_l("Deadline for the report"), validators=[Optional(), within_supported_dates])
 
     def __init__(self, *args, failed=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -7,6 +7,7 @@ visit's roster, the visit's version, a number within an item's bounds) is checke
 services, which report it under the same field paths (``people[3].items[0].code``).
 """
 
+import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -19,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
+    StrictFloat,
     StrictInt,
 )
 from pydantic import ValidationError as PydanticValidationError
@@ -27,8 +29,7 @@ from spectree import Response as Answers
 from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 from spectree.models import SecureType
 
-from forms.base import FIRST_DAY, LAST_DAY
-from inspection.i18n import parse_client_time
+from inspection.i18n import FIRST_DAY, LAST_DAY, parse_client_time
 from inspection.models import (
     Attendance,
     InspectionKind,
@@ -56,10 +57,20 @@ class Shape(BaseModel):
     model_config = ConfigDict(allow_inf_nan=False, use_enum_values=False)
 
 
-class Closed(Shape):
-    """A shape that refuses keys it does not name (a typo must not be a silent no-op)."""
+def _no_defaults(schema: dict) -> None:
+    """Leave the defaults out of a partial save's document: a field not sent is not changed,
+    so a generated client must not send a default ("" would clear a note)."""
+    for field in schema.get("properties", {}).values():
+        field.pop("default", None)
 
-    model_config = ConfigDict(extra="forbid")
+
+class Closed(Shape):
+    """A shape that refuses keys it does not name (a typo must not be a silent no-op).
+
+    Its fields are all optional but the ones named required; one that is not sent leaves
+    what is stored as it is (``ResultsSave.changes``)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_no_defaults)
 
 
 class Answer(BaseModel):
@@ -173,7 +184,7 @@ def _message(error: dict) -> str:
         return _one_of(ctx)
     if kind in ("greater_than_equal", "less_than_equal"):
         bound = ctx.get("ge", ctx.get("le"))
-        if isinstance(bound, date) or isinstance(error.get("input"), date):
+        if isinstance(bound, date) or _ISO_DAY.match(str(bound)):
             return str(_l("Enter a date from 2000 to 2100."))
         named = next((p for p in reversed(loc) if isinstance(p, str)), "")
         return str(_l("Not found.") if named.endswith("id") else _l("Must be a whole number."))
@@ -202,6 +213,7 @@ def invalid(error: PydanticValidationError) -> InvalidRequest:
     return InvalidRequest(str(_l("Some values are not valid.")), fields)
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TYPE_TAGS = {"str", "int", "float", "bool", "date", "datetime", "none"}
 
 
@@ -473,7 +485,7 @@ class UnitItemIn(Closed):
     code: str
     outcome: Outcome | None = None
     note: Note = ""
-    number: float | str | None = Field(
+    number: StrictFloat | StrictInt | str | None = Field(
         None,
         description="Only on items with a number_label, within number_min..number_max; two"
         ' decimals at most; text may use a comma ("92,5") or a point ("92.5").',
@@ -547,10 +559,10 @@ class PersonCreated(Answer):
 class PhotoUpload(Shape):
     file: Any = Field(json_schema_extra={"type": "string", "format": "binary"})
     item_code: str | None = None
-    staff_id: str | None = None
-    person_id: str | None = None
-    captured_at: str | None = None
-    client_id: str | None = None
+    staff_id: QueryId | None = None
+    person_id: QueryId | None = None
+    captured_at: ClientTime = None
+    client_id: Annotated[str | None, Field(max_length=64)] = None
 
 
 class PhotoStored(Photo):
@@ -634,7 +646,7 @@ class Acknowledged(Answer):
 class ReviewRequest(Shape):
     decision: ReviewDecision
     comment: Annotated[str, Field(max_length=5000)] = ""
-    due: date | None = None
+    due: SupportedDate | None = None
     item_codes: list[str] = []
 
 

@@ -171,3 +171,46 @@ def test_a_generated_client_drives_a_whole_visit(server, generated):
     )
     assert isinstance(verdict, m.Verification), verdict
     assert verdict.valid and verdict.number == issued.minutes.number
+
+
+def test_a_generated_partial_save_changes_only_what_it_names(server, generated):
+    """A field left out of a partial save is not sent, so it is not cleared: the document
+    declares no default ("" for a note) that a generated client would send."""
+    api = importlib.import_module(f"{PACKAGE}.api")
+    for operation in ("accounts.create_token", "visits.create_inspection", "visits.save_results"):
+        importlib.import_module(f"{PACKAGE}.api.{operation}")
+    importlib.import_module(f"{PACKAGE}.api.visits.get_inspection")
+    m = importlib.import_module(f"{PACKAGE}.models")
+    token = api.accounts.create_token.sync(
+        client=generated.Client(base_url=server),
+        body=m.TokenRequest(username="truongdoan", password="kiemtra2018"),
+    )
+    lead = generated.AuthenticatedClient(base_url=server, token=token.token)
+    units = requests.get(
+        f"{server}/api/v1/units", headers={"Authorization": f"Bearer {token.token}"}, timeout=30
+    ).json()["items"]
+    visit = api.visits.create_inspection.sync(
+        client=lead,
+        body=m.InspectionCreate(client_id=str(uuid.uuid4()), unit_id=units[0]["id"]),
+    )
+    first = api.visits.save_results.sync(
+        inspection_id=visit.id,
+        client=lead,
+        body=m.ResultsSave(
+            version=visit.version,
+            findings="Phát hiện",
+            unit_items=[m.UnitItemIn(code="SMOKE-SIGN", note="Ghi chú")],
+        ),
+    )
+    api.visits.save_results.sync(
+        inspection_id=visit.id,
+        client=lead,
+        body=m.ResultsSave(
+            version=first.version,
+            unit_items=[m.UnitItemIn(code="SMOKE-SIGN", outcome=m.Outcome.PASS)],
+        ),
+    )
+    stored = api.visits.get_inspection.sync(inspection_id=visit.id, client=lead)
+    assert stored.findings == "Phát hiện"
+    row = next(r for r in stored.unit_items if r.code == "SMOKE-SIGN")
+    assert (row.outcome, row.note) == (m.Outcome.PASS, "Ghi chú")

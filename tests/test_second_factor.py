@@ -332,3 +332,12 @@ class TestLockoutWait:
         assert "Hãy thử lại sau 15 phút." in locked.text
         token = client.post("/api/v1/tokens", json={"username": "noivu", "password": PASSWORD})
         assert token.status_code == 429 and int(token.headers["Retry-After"]) > 14 * 60
+
+
+def test_log_in_as_someone_else_ends_the_half_finished_login(client, app):
+    _require(app)
+    _password_step(client)
+    assert client.get("/login/second-step").status_code == 200  # the enrolment, pending
+    client.get("/login")  # "log in as someone else"
+    response = client.get("/login/second-step")
+    assert response.status_code == 302 and response.location == "/login"

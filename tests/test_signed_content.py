@@ -10,7 +10,7 @@ from sqlalchemy import select
 from inspection.extensions import db
 from inspection.models import AuditEvent, Inspection
 from tests.test_minutes import finalize, pdf_of, ready_visit, sign
-from tests.visit_helpers import bearer, record, save, start
+from tests.visit_helpers import bearer, record, save, signature_data_url, start
 
 
 @pytest.fixture
@@ -401,3 +401,22 @@ def test_finalize_refuses_without_a_configured_public_address(make_app, token):
     assert response.status_code == 409 and "PUBLIC_BASE_URL" in response.json["error"]["message"]
     with app.app_context():
         assert db.session.get(Inspection, inspection_id).status.value != "finalized"
+
+
+def test_an_api_client_signs_a_draft_with_the_digest_it_read(client, lead, app):
+    """Signing sets the end time when nobody did: a signature given on what the phone read
+    just before is still the content it saw, not a changed one (no 409 loop)."""
+    visit = start(client, lead, app)
+    full = record(client, lead, visit["id"])
+    assert full["ended_at"] is None
+    response = client.put(
+        f"/api/v1/inspections/{visit['id']}/signatures/lead",
+        json={
+            "name": "Nguyễn Văn Hùng",
+            "image": signature_data_url(1),
+            "content_digest": full["content_digest"],
+        },
+        headers=bearer(lead),
+    )
+    assert response.status_code == 200, response.json
+    assert record(client, lead, visit["id"])["content_digest"] == response.json["content_digest"]

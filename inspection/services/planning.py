@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, case, func, literal_column, select
 
 from inspection.extensions import db
-from inspection.i18n import LOCAL_TZ
+from inspection.i18n import LOCAL_TZ, UTC_OFFSET_HOURS
 from inspection.models import (
     Inspection,
     InspectionKind,
@@ -29,7 +29,6 @@ from inspection.models import (
 )
 from inspection.services import audit, checklist, visits
 from inspection.services.errors import ServiceError
-from inspection.services.stats import UTC_OFFSET_HOURS
 
 log = logging.getLogger(__name__)
 QUARTERS = ("q1", "q2", "q3", "q4")

@@ -69,6 +69,11 @@ def may_read_minutes(user: User, inspection: Inspection) -> bool:
     return on_team(user, inspection)
 
 
+def may_acknowledge(user: User, inspection: Inspection) -> bool:
+    """Return whether ``user`` acknowledges the visit's minutes: its unit's account."""
+    return user.role is Role.UNIT and user.unit_id == inspection.unit_id
+
+
 def readable_remediations(user: User) -> Select:
     """Return a SELECT of the remediation requests ``user`` may see: the office all, a unit
     its own, nobody else any."""

@@ -25,7 +25,6 @@ from inspection.models import (
     RemediationStatus,
     Review,
     ReviewDecision,
-    Role,
     User,
     utcnow,
 )
@@ -309,7 +308,7 @@ def follow_up_candidates(remediation: Remediation) -> list[Inspection]:
 
 def acknowledge(actor: audit.Actor, user: User, minutes: Minutes) -> Minutes:
     """Record that the inspected unit received its minutes (once; later calls keep the first)."""
-    if user.role is not Role.UNIT or minutes.inspection.unit_id != user.unit_id:
+    if not policy.may_acknowledge(user, minutes.inspection):
         raise NotFound(str(_l("Not found.")))
     if minutes.acknowledged_at is None:
         minutes.acknowledged_at = utcnow()

@@ -14,8 +14,8 @@ import segno
 from flask_babel import lazy_gettext as _l
 
 from inspection.extensions import db
-from inspection.models import RecoveryCode, Role, User, utcnow
-from inspection.services import accounts, audit, org
+from inspection.models import RecoveryCode, User, utcnow
+from inspection.services import accounts, audit, org, policy
 from inspection.services.errors import ServiceError
 
 RECOVERY_CODES = 10
@@ -31,9 +31,7 @@ ENROLMENT_REQUIRED = _l(
 def required_for(user: User) -> bool:
     """Return whether ``user`` must use two-step verification (an organisation setting)."""
     settings = org.get_settings()
-    return bool(
-        settings and settings.require_second_factor and user.role in (Role.OFFICE, Role.ADMIN)
-    )
+    return bool(settings and settings.require_second_factor and user.role in policy.REVIEWERS)
 
 
 def pending_secret(user: User) -> str:

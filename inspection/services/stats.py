@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from sqlalchemy import case, delete, distinct, func, literal, select, text
 
 from inspection.extensions import db
-from inspection.i18n import LOCAL_TZ, local_midnight
+from inspection.i18n import LOCAL_TZ, UTC_OFFSET_HOURS, local_midnight
 from inspection.models import (
     ChecklistItem,
     Inspection,
@@ -27,8 +27,6 @@ from inspection.models import (
     VisitAttendanceStat,
     VisitCategoryStat,
 )
-
-UTC_OFFSET_HOURS = 7  # Asia/Ho_Chi_Minh has no daylight saving time
 
 
 @dataclass(frozen=True)

@@ -127,7 +127,7 @@ def user_json(user: User) -> dict:
 @limiter.limit(lambda: current_app.config.get("LOGIN_RATE_IP", "20/minute"))
 @spec.validate(
     json=TokenRequest,
-    resp=answers(201, schemas.Token, 400, 401, 403, 422, 429),
+    resp=answers(201, schemas.Token, 400, 413, 401, 403, 422, 429),
     tags=["accounts"],
     operation_id="create_token",
     security=PUBLIC,
@@ -344,7 +344,7 @@ NOT_YOURS, IMMUTABLE = 404, 409
 @require(Role.INSPECTOR)
 @spec.validate(
     json=InspectionCreate,
-    resp=answers({201: schemas.Inspection, 200: schemas.Inspection}, 400, *AUTH, 422),
+    resp=answers({201: schemas.Inspection, 200: schemas.Inspection}, 400, 413, *AUTH, 422),
     tags=["visits"],
     operation_id="create_inspection",
 )
@@ -400,7 +400,7 @@ def get_inspection(inspection_id: int):
 @editable_visit
 @spec.validate(
     json=ResultsSave,
-    resp=answers(200, schemas.Version, 400, *AUTH, NOT_YOURS, 409, 422),
+    resp=answers(200, schemas.Version, 400, 413, *AUTH, NOT_YOURS, 409, 422),
     tags=["visits"],
     operation_id="save_results",
 )
@@ -418,7 +418,9 @@ def save_results(inspection: Inspection, json: ResultsSave):
 @editable_visit
 @spec.validate(
     json=PersonCreate,
-    resp=answers({201: PersonCreated, 200: PersonCreated}, 400, *AUTH, NOT_YOURS, IMMUTABLE, 422),
+    resp=answers(
+        {201: PersonCreated, 200: PersonCreated}, 400, 413, *AUTH, NOT_YOURS, IMMUTABLE, 422
+    ),
     tags=["visits"],
     operation_id="add_person",
 )
@@ -445,7 +447,7 @@ def add_person(inspection: Inspection, json: PersonCreate):
 )
 def add_photo(inspection: Inspection, form: PhotoUpload):
     """Attach a photo (re-encoded to JPEG, at most 1600 px, every metadata removed)."""
-    upload = request.files.get("file")
+    upload = request.files.get("file")  # a text field named "file" is no file
     if upload is None:
         return json_error(422, "invalid", _("Some values are not valid."), {"file": _("Required.")})
     photo, created = results.add_photo(
@@ -454,11 +456,11 @@ def add_photo(inspection: Inspection, form: PhotoUpload):
         inspection,
         upload.read(),
         max_bytes=current_app.config["PHOTO_MAX_BYTES"],
-        item_code=request.form.get("item_code") or None,
-        staff_id=request.form.get("staff_id", type=int),
-        person_id=request.form.get("person_id", type=int),
-        client_captured_at=i18n.parse_client_time(request.form.get("captured_at")),
-        client_id=request.form.get("client_id") or None,
+        item_code=form.item_code or None,
+        staff_id=form.staff_id,
+        person_id=form.person_id,
+        client_captured_at=i18n.parse_client_time(form.captured_at),
+        client_id=form.client_id or None,
     )
     return jsonify({**photo_json(photo), "version": inspection.version}), 201 if created else 200
 
@@ -482,7 +484,7 @@ def submit_inspection(inspection_id: int):
 @editable_visit
 @spec.validate(
     json=SignatureSave,
-    resp=answers(200, SignatureSaved, 400, *AUTH, NOT_YOURS, 409, 422),
+    resp=answers(200, SignatureSaved, 400, 413, *AUTH, NOT_YOURS, 409, 422),
     tags=["signatures"],
     operation_id="put_signature",
     path_parameter_descriptions={"role": "lead, secretary or unit_rep"},
@@ -529,7 +531,7 @@ def minutes_json(minutes) -> dict:
 @editable_visit
 @spec.validate(
     json=Finalize,
-    resp=answers(201, MinutesIssued, 400, *AUTH, NOT_YOURS, 409, 422),
+    resp=answers(201, MinutesIssued, 400, 413, *AUTH, NOT_YOURS, 409, 422),
     tags=["minutes"],
     operation_id="finalize_inspection",
 )
@@ -629,7 +631,7 @@ def remediation_json(row) -> dict:
 @visible_visit
 @spec.validate(
     json=ReviewRequest,
-    resp=answers(201, ReviewDone, 400, *AUTH, NOT_YOURS, 409, 422),
+    resp=answers(201, ReviewDone, 400, 413, *AUTH, NOT_YOURS, 409, 422),
     tags=["review"],
     operation_id="review_inspection",
 )
@@ -692,7 +694,7 @@ def respond_remediation(remediation, form: RemediationAnswer):
 @loaded_remediation
 @spec.validate(
     json=Decision,
-    resp=answers(200, schemas.Remediation, 400, *AUTH, 404, 409, 422),
+    resp=answers(200, schemas.Remediation, 400, 413, *AUTH, 404, 409, 422),
     tags=["remediation"],
     operation_id="decide_remediation",
 )

@@ -64,6 +64,8 @@ def _safe_next(target: str | None) -> str | None:
 def login():
     if current_user.is_authenticated:
         return redirect(home_url(current_user))
+    if request.method == "GET":
+        session.pop(PENDING, None)  # "log in as someone else": the half-finished login ends
     form = LoginForm()
     if form.validate_on_submit():
         login_limits.check()

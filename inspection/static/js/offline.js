@@ -579,7 +579,7 @@ const Offline = (() => {
   }
 
   function timeText(iso) {
-    return new Date(iso).toLocaleTimeString(config.locale, { hour: "2-digit", minute: "2-digit" });
+    return new Date(iso).toLocaleTimeString(config.locale, { hour: "2-digit", minute: "2-digit", timeZone: config.time_zone });
   }
 
   let stateTimer = null;

@@ -166,8 +166,11 @@
   const endInput = document.getElementById("ended_at");
 
   function localNow() {
+    // The server's time zone (sync-config): a phone set to another zone still writes
+    // the local time of the visit.
+    const zone = JSON.parse(document.getElementById("sync-config").textContent).time_zone;
     const parts = new Intl.DateTimeFormat("en-CA", {
-      timeZone: "Asia/Ho_Chi_Minh", year: "numeric", month: "2-digit", day: "2-digit",
+      timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
       hour: "2-digit", minute: "2-digit", hourCycle: "h23",
     }).formatToParts(new Date());
     const get = (type) => parts.find((p) => p.type === type).value;
