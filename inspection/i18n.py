@@ -16,8 +16,8 @@ from inspection.extensions import babel
 # Việt Nam has one time zone and no daylight saving time: every local date and time (the
 # minutes, the figures by month, the exports, SQL's month of a visit) is in this one.
 LOCAL_TZ = ZoneInfo(Config.BABEL_DEFAULT_TIMEZONE)
-# Its offset, for SQL that groups by local month (no daylight saving time to follow).
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)  # the dates the app works with
+# The zone's offset, for SQL that groups by local month (no daylight saving time to follow).
 UTC_OFFSET_HOURS = int(LOCAL_TZ.utcoffset(datetime(2000, 1, 1)).total_seconds() // 3600)
 
 
