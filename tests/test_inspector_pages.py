@@ -166,3 +166,14 @@ def test_other_inspectors_cannot_open_the_visit(inspector, app):
     other.post("/login", data={"username": "thanhvien", "password": "kiemtra2018"})
     assert other.get(location).status_code == 404
     assert other.get(f"{location}/summary").status_code == 404
+
+
+def test_the_checklist_explains_its_short_answers_on_the_page(client, auth, app, token):
+    """Issue 17: phones show no hover titles, so Đạt / Vi phạm / KAD are explained in view."""
+    from tests.visit_helpers import start
+
+    visit = start(client, token("truongdoan"), app)
+    auth.login("truongdoan")
+    page = client.get(f"/inspector/visits/{visit['id']}").get_data(as_text=True)
+    legend = page.split('id="outcome-legend"')[1].split("</p>")[0]
+    assert "KAD</strong>: Không áp dụng" in legend and "Vi phạm</strong>" in legend

@@ -275,3 +275,18 @@ def test_no_superseded_visit_is_counted_by_the_one_definition(app, history, clie
         counted = set(db.session.scalars(select(Inspection.id).where(Inspection.counts)))
         assert counted == {history["v1"], corrected, history["v3"]}
         assert db.session.get(Inspection, history["v2"]).superseded_at is not None
+
+
+def test_a_correction_asks_before_it_opens(client, token, app):
+    """Issue 17: one tap explains that a correction issues new minutes replacing the old;
+    a second confirms."""
+    from tests.test_minutes import finalize, ready_visit
+
+    lead = token("truongdoan")
+    visit_id = ready_visit(client, lead, app)
+    number = finalize(client, lead, visit_id).json["minutes"]["number"]
+    web = app.test_client()
+    web.post("/login", data={"username": "truongdoan", "password": "kiemtra2018"})
+    page = web.get(f"/inspector/visits/{visit_id}/summary").get_data(as_text=True)
+    step = page.split('<details class="confirm" id="amend">')[1].split("</details>")[0]
+    assert f"thay thế biên bản số {number}" in step and "Đồng ý, mở bản sửa" in step

@@ -157,3 +157,28 @@ def test_the_draw_favours_units_not_visited_for_long(app):
     with app.app_context():
         events = db.session.scalars(select(AuditEvent).filter_by(action="surprise_drawn")).all()
         assert events[-1].user_id is not None and events[-1].detail["weight"] > 0
+
+
+def test_the_lead_sees_a_visit_planned_for_tomorrow_on_his_home(app):
+    """Issue 17: home lists the coming planned visits of the next 14 days, under today's."""
+    office = _login(app, "noivu")
+    with app.app_context():
+        lead = factories.demo_user("truongdoan").id
+    for days, kind in ((1, "scheduled"), (20, "scheduled")):
+        response = office.post(
+            "/office/plan/visits/new",
+            data={
+                "unit_id": str(unit_id(app)),
+                "kind": kind,
+                "planned_date": (local_today() + timedelta(days=days)).isoformat(),
+                "lead": str(lead),
+                "secretary": "0",
+            },
+        )
+        assert response.status_code == 302
+    home = _login(app, "truongdoan").get("/inspector/").get_data(as_text=True)
+    coming = home.split("Sắp tới (14 ngày tới)")[1]
+    tomorrow = (local_today() + timedelta(days=1)).strftime("%d/%m/%Y")
+    later = (local_today() + timedelta(days=20)).strftime("%d/%m/%Y")
+    assert "Trung tâm Hành chính công huyện" in coming and tomorrow in coming
+    assert later not in home  # beyond two weeks: on the office's plan, not yet on his home

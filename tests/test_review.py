@@ -208,3 +208,22 @@ def test_pages_of_the_loop(client, token, finalized, app):
     assert decided.status_code == 302
     with app.app_context():
         assert db.session.get(Remediation, remediation_id).status is RemediationStatus.ACCEPTED
+
+
+def test_requiring_remediation_prefills_the_minutes_deadline_and_warns_when_earlier(
+    client, token, app
+):
+    """Issue 17: the review form starts from the deadline the minutes gave the unit."""
+    lead = token("truongdoan")
+    visit_id = ready_visit(client, lead, app, extra={"remediation_due": "2099-06-30"})
+    assert finalize(client, lead, visit_id).status_code == 201
+    office = app.test_client()
+    office.post("/login", data={"username": "noivu", "password": "kiemtra2018"})
+    page = office.get(f"/office/visits/{visit_id}").get_data(as_text=True)
+    assert 'value="2099-06-30"' in page
+    answer = office.post(
+        f"/office/visits/{visit_id}",
+        data={"decision": "remediation_required", "comment": "Khắc phục", "due": "2099-06-01"},
+        follow_redirects=True,
+    )
+    assert "sớm hơn hạn biên bản đã ghi" in answer.get_data(as_text=True)

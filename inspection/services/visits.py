@@ -255,14 +255,25 @@ def _local_day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
+COMING_DAYS = 14  # how far ahead the inspector's home lists planned visits
+
+
 def inspector_home(user: User, today: date) -> dict[str, list[Inspection]]:
-    """Return today's planned visits of the inspector, unfinished drafts and today's done."""
+    """Return the inspector's planned visits of today and of the coming two weeks, the
+    unfinished drafts and today's finished ones."""
     base = policy.readable_visits(user).options(selectinload(Inspection.unit))
     start, end = _local_day_bounds(today)
     today_visits = db.session.scalars(
         base.where(
             Inspection.status == InspectionStatus.PLANNED, Inspection.planned_date == today
         ).order_by(Inspection.id)
+    ).all()
+    coming = db.session.scalars(
+        base.where(
+            Inspection.status == InspectionStatus.PLANNED,
+            Inspection.planned_date > today,
+            Inspection.planned_date <= today + timedelta(days=COMING_DAYS),
+        ).order_by(Inspection.planned_date, Inspection.id)
     ).all()
     drafts = db.session.scalars(
         base.where(Inspection.status.in_(policy.EDITABLE))
@@ -276,7 +287,7 @@ def inspector_home(user: User, today: date) -> dict[str, list[Inspection]]:
             Inspection.finished_at < end,
         ).order_by(Inspection.finished_at.desc())
     ).all()
-    return {"today": today_visits, "drafts": drafts, "done_today": done_today}
+    return {"today": today_visits, "coming": coming, "drafts": drafts, "done_today": done_today}
 
 
 def list_for(user: User, *, status: str | None = None, unit_id: int | None = None, limit=200):

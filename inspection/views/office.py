@@ -73,6 +73,8 @@ def visit(inspection_id: int):
         else []
     )
     form = ReviewForm(failed=failed)
+    if request.method == "GET":
+        form.due.data = inspection.remediation_due  # the deadline the minutes gave the unit
     done = review.review_of(inspection.id)
     if form.validate_on_submit() and done is None:
         with attempt(form) as outcome:
@@ -87,6 +89,16 @@ def visit(inspection_id: int):
             )
         if outcome.ok:
             flash(_("Review saved."), "success")
+            given = inspection.remediation_due
+            if form.due.data and given and form.due.data < given:
+                flash(
+                    _(
+                        "The deadline is earlier than the one the minutes gave the unit"
+                        " (%(date)s): make sure the unit is told.",
+                        date=format_date_vn(given),
+                    ),
+                    "error",
+                )
             return redirect(url_for("office.visit", inspection_id=inspection.id))
     return render_template(
         "office/visit.html",
