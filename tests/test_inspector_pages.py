@@ -177,3 +177,34 @@ def test_the_checklist_explains_its_short_answers_on_the_page(client, auth, app,
     page = client.get(f"/inspector/visits/{visit['id']}").get_data(as_text=True)
     legend = page.split('id="outcome-legend"')[1].split("</p>")[0]
     assert "KAD</strong>: Không áp dụng" in legend and "Vi phạm</strong>" in legend
+
+
+def test_the_start_page_shows_headcount_last_visit_and_the_usual_secretary(
+    client, auth, app, token
+):
+    """Issue 17: each unit says how many people it has and when it was last visited; the
+    secretary is the one this lead chose last time."""
+    import re
+
+    from inspection.i18n import local_today
+    from tests import factories
+    from tests.test_minutes import finalize, ready_visit
+    from tests.visit_helpers import start
+
+    def label(page):
+        found = re.search(r'Trung tâm Hành chính công huyện <span class="muted">([^<]*)<', page)
+        return found.group(1)
+
+    auth.login("truongdoan")
+    assert label(client.get("/inspector/start").text).endswith("30 người · chưa kiểm tra lần nào")
+    lead = token("truongdoan")
+    assert finalize(client, lead, ready_visit(client, lead, app)).status_code == 201
+    with app.app_context():
+        me, thuky = factories.demo_user("truongdoan").id, factories.demo_user("thuky").id
+    team = [{"user_id": me, "role": "lead"}, {"user_id": thuky, "role": "secretary"}]
+    start(client, lead, app, code="PNV", team=team)
+    page = client.get("/inspector/start").text
+    assert label(page).endswith(f"lần trước {local_today():%d/%m/%Y}")
+    radios = re.findall(r'<input[^>]*name="secretary"[^>]*>', page)
+    chosen = [r for r in radios if "checked" in r]
+    assert len(chosen) == 1 and f'value="{thuky}"' in chosen[0]

@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from inspection.extensions import db
-from inspection.i18n import LOCAL_TZ
+from inspection.i18n import LOCAL_TZ, local
 from inspection.models import (
     Inspection,
     InspectionKind,
@@ -88,6 +88,47 @@ def check_team(team: list[tuple[int, TeamRole]]) -> list[tuple[int, TeamRole]]:
             {"team": str(_l("Team members must be active inspectors."))},
         )
     return team
+
+
+def unit_facts() -> dict[int, tuple[int, date | None]]:
+    """Return each unit's headcount (its active roster) and the day of its last visit that
+    counts, for choosing where to go."""
+    headcount = dict(
+        db.session.execute(
+            select(StaffMember.unit_id, func.count(StaffMember.id))
+            .where(StaffMember.active)
+            .group_by(StaffMember.unit_id)
+        ).all()
+    )
+    last = dict(
+        db.session.execute(
+            select(Inspection.unit_id, func.max(Inspection.started_at))
+            .where(Inspection.counts)
+            .group_by(Inspection.unit_id)
+        ).all()
+    )
+    units = set(headcount) | set(last)
+    return {
+        unit: (headcount.get(unit, 0), local(last[unit]).date() if last.get(unit) else None)
+        for unit in units
+    }
+
+
+def last_secretary(lead: User) -> int:
+    """Return the secretary on the last visit ``lead`` led (0 when none): the usual one."""
+    led = (
+        select(TeamMember.inspection_id)
+        .where(TeamMember.user_id == lead.id, TeamMember.role == TeamRole.LEAD)
+        .order_by(TeamMember.inspection_id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    secretary = db.session.scalar(
+        select(TeamMember.user_id).where(
+            TeamMember.inspection_id == led, TeamMember.role == TeamRole.SECRETARY
+        )
+    )
+    return secretary or 0
 
 
 def team_of(lead: int, secretary: int | None, members: list[int]) -> list[tuple[int, TeamRole]]:

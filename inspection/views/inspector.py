@@ -117,7 +117,7 @@ def start():
     if request.method == "GET":
         form.client_id.data = str(uuid.uuid4())
         form.lead.data = current_user.id
-        form.secretary.data = 0
+        form.secretary.data = visits.last_secretary(current_user)  # the usual secretary
     if form.validate_on_submit():
         chosen = visits.team_of(form.lead.data, form.secretary.data, form.members.data)
         with attempt(form) as outcome:
@@ -135,7 +135,9 @@ def start():
             )
         if outcome.ok:
             return redirect(url_for("inspector.visit", inspection_id=inspection.id))
-    return render_template("inspector/start.html", form=form, units=units, team=team)
+    return render_template(
+        "inspector/start.html", form=form, units=units, team=team, facts=visits.unit_facts()
+    )
 
 
 @bp.post("/visits/<int:inspection_id>/begin")
