@@ -227,3 +227,38 @@ def test_requiring_remediation_prefills_the_minutes_deadline_and_warns_when_earl
         follow_redirects=True,
     )
     assert "sớm hơn hạn biên bản đã ghi" in answer.get_data(as_text=True)
+
+
+def test_a_request_links_its_visit_and_minutes_and_shows_photo_evidence(
+    client, token, finalized, app
+):
+    """Issue 17: evidence photos show on the page, files open in the browser, and the
+    request links back to its visit (office) and its minutes (office and unit)."""
+    office, unit = token("noivu"), token("donvi1")
+    response = review(
+        client,
+        office,
+        finalized,
+        decision="remediation_required",
+        comment="Lắp biển",
+        due=DUE,
+        item_codes=["SMOKE-NONE"],
+    )
+    [request] = response.json["remediations"]
+    answered = respond(client, unit, request["id"], files=[("bien.jpg", jpeg(800, 600))])
+    evidence_url = answered.json["evidence"][0]["url"]
+    shown = client.get(evidence_url, headers=bearer(office))
+    assert shown.headers["Content-Disposition"].startswith("inline;")
+    with app.app_context():
+        number = db.session.scalar(
+            select(Minutes).filter_by(inspection_id=finalized)
+        ).display_number
+    web = app.test_client()
+    web.post("/login", data={"username": "noivu", "password": "kiemtra2018"})
+    page = web.get(f"/office/remediations/{request['id']}").get_data(as_text=True)
+    assert f'href="/office/visits/{finalized}"' in page and f"Biên bản số {number}" in page
+    assert f'<img class="evidence" src="{evidence_url}"' in page
+    unit_web = app.test_client()
+    unit_web.post("/login", data={"username": "donvi1", "password": "kiemtra2018"})
+    unit_page = unit_web.get(f"/unit/remediations/{request['id']}").get_data(as_text=True)
+    assert f"Biên bản số {number}" in unit_page and "/office/visits/" not in unit_page

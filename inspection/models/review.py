@@ -83,3 +83,9 @@ class RemediationEvidence(Base):
     filename: Mapped[str] = mapped_column(String(200))
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+
+    blob: Mapped["Blob"] = relationship()  # noqa: F821 - blob.py; its content type
+
+    @property
+    def is_image(self) -> bool:
+        return self.blob.content_type.startswith("image/")

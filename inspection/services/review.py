@@ -16,7 +16,6 @@ from sqlalchemy.orm import selectinload
 from inspection.extensions import db
 from inspection.i18n import local_today
 from inspection.models import (
-    Blob,
     Inspection,
     InspectionStatus,
     Minutes,
@@ -194,8 +193,7 @@ def _named(filename: str, extension: str) -> str:
 
 def evidence_filename(row: RemediationEvidence) -> str:
     """Return the name an evidence file is served under: its extension follows its stored type."""
-    blob = db.session.get(Blob, row.blob_sha256)
-    extension = ".pdf" if blob is not None and blob.content_type == "application/pdf" else ".jpg"
+    extension = ".jpg" if row.is_image else ".pdf"
     return _named(row.filename, extension)
 
 

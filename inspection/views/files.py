@@ -43,9 +43,10 @@ def minutes_pdf(minutes_id: int):
 @bp.get("/evidence/<int:evidence_id>")
 @require(*ALL_ROLES)
 def evidence(evidence_id: int):
-    """Return a remediation's evidence file, for the office and the unit it belongs to."""
+    """Return a remediation's evidence file, for the office and the unit it belongs to: shown
+    in the browser (photos are re-encoded JPEGs, PDFs were checked to be PDFs)."""
     row = db.session.get(RemediationEvidence, evidence_id)
     if row is None:
         abort(404)
     review.get_remediation(current_user, row.remediation_id)  # 404 when not theirs
-    return send_blob(row.blob_sha256, review.evidence_filename(row), "attachment")
+    return send_blob(row.blob_sha256, review.evidence_filename(row), "inline")

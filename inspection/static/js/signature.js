@@ -52,6 +52,8 @@
       drawing = false;
       strokes += 1;
       output.value = canvas.toDataURL("image/png");
+      const note = pad.querySelector(".error"); // "the pad is empty" no longer holds
+      if (note) note.remove();
     };
     canvas.addEventListener("pointerup", end);
     canvas.addEventListener("pointercancel", end);
