@@ -147,13 +147,7 @@ def planned_visits() -> list[Inspection]:
 def draw_weights(today: date) -> list[tuple[Unit, float]]:
     """Return each active unit's weight: days since its last visit, plus half a year per
     open request."""
-    last = dict(
-        db.session.execute(
-            select(Inspection.unit_id, func.max(Inspection.started_at))
-            .where(Inspection.counts)
-            .group_by(Inspection.unit_id)
-        ).all()
-    )
+    last = visits.last_visits()
     open_requests = dict(
         db.session.execute(
             select(Inspection.unit_id, func.count(Remediation.id))

@@ -90,6 +90,17 @@ def check_team(team: list[tuple[int, TeamRole]]) -> list[tuple[int, TeamRole]]:
     return team
 
 
+def last_visits() -> dict[int, datetime]:
+    """Return when each unit's last visit that counts started, by unit id."""
+    return dict(
+        db.session.execute(
+            select(Inspection.unit_id, func.max(Inspection.started_at))
+            .where(Inspection.counts)
+            .group_by(Inspection.unit_id)
+        ).all()
+    )
+
+
 def unit_facts() -> dict[int, tuple[int, date | None]]:
     """Return each unit's headcount (its active roster) and the day of its last visit that
     counts, for choosing where to go."""
@@ -100,13 +111,7 @@ def unit_facts() -> dict[int, tuple[int, date | None]]:
             .group_by(StaffMember.unit_id)
         ).all()
     )
-    last = dict(
-        db.session.execute(
-            select(Inspection.unit_id, func.max(Inspection.started_at))
-            .where(Inspection.counts)
-            .group_by(Inspection.unit_id)
-        ).all()
-    )
+    last = last_visits()
     units = set(headcount) | set(last)
     return {
         unit: (headcount.get(unit, 0), local(last[unit]).date() if last.get(unit) else None)
