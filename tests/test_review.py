@@ -262,3 +262,33 @@ def test_a_request_links_its_visit_and_minutes_and_shows_photo_evidence(
     unit_web.post("/login", data={"username": "donvi1", "password": "kiemtra2018"})
     unit_page = unit_web.get(f"/unit/remediations/{request['id']}").get_data(as_text=True)
     assert f"Biên bản số {number}" in unit_page and "/office/visits/" not in unit_page
+
+
+def test_the_unit_portal_says_where_things_stand(client, token, app):
+    """Issue 17: the unit's home says what it must do, by when, and what waits on the office."""
+    web = app.test_client()
+    web.post("/login", data={"username": "donvi1", "password": "kiemtra2018"})
+
+    def standing():
+        page = web.get("/unit/").get_data(as_text=True)
+        return page.split('id="standing"')[1].split("</section>")[0]
+
+    assert "Hiện không có việc gì đơn vị cần làm." in standing()
+    lead, office, unit = token("truongdoan"), token("noivu"), token("donvi1")
+    visit_id = ready_visit(client, lead, app)
+    assert finalize(client, lead, visit_id).status_code == 201
+    assert "1 biên bản cần xác nhận đã nhận." in standing()
+    requested = review(
+        client,
+        office,
+        visit_id,
+        decision="remediation_required",
+        comment="Lắp biển",
+        due=DUE,
+        item_codes=["SMOKE-NONE"],
+    )
+    [request] = requested.json["remediations"]
+    due = date.fromisoformat(DUE).strftime("%d/%m/%Y")
+    assert f"1 yêu cầu cần báo cáo khắc phục</strong>, hạn sớm nhất {due}." in standing()
+    assert respond(client, unit, request["id"]).status_code == 200
+    assert "1 báo cáo đang chờ Phòng Nội vụ xem xét." in standing()

@@ -8,7 +8,7 @@ from forms.auth import ConfirmForm
 from forms.review import ResponseForm
 from inspection.boundary import attempt
 from inspection.i18n import local_today
-from inspection.models import Role
+from inspection.models import RemediationStatus, Role
 from inspection.services import minutes, review, visits
 from inspection.views.access import actor, require
 
@@ -20,15 +20,31 @@ unit_only = require(Role.UNIT)
 @unit_only
 def index():
     issued = visits.unit_minutes(current_user.unit_id)
+    replaced = minutes.replacements([m.id for m in issued])
+    requests = review.list_remediations(current_user)
     return render_template(
         "unit/home.html",
         unit=current_user.unit,
         minutes=issued,
-        replaced=minutes.replacements([m.id for m in issued]),
-        requests=review.list_remediations(current_user),
+        replaced=replaced,
+        requests=requests,
+        standing=_where_things_stand(issued, replaced, requests),
         confirm=ConfirmForm(),
         today=local_today(),
     )
+
+
+def _where_things_stand(issued, replaced, requests) -> dict:
+    """Return what the unit has to do now, and what waits on the office."""
+    to_answer = [
+        r for r in requests if r.status in (RemediationStatus.OPEN, RemediationStatus.REOPENED)
+    ]
+    return {
+        "to_acknowledge": sum(1 for m in issued if m.id not in replaced and not m.acknowledged_at),
+        "to_answer": len(to_answer),
+        "first_due": min((r.due_date for r in to_answer), default=None),
+        "with_office": sum(1 for r in requests if r.status is RemediationStatus.ANSWERED),
+    }
 
 
 @bp.post("/minutes/<int:minutes_id>/acknowledge")
