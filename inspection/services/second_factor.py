@@ -30,15 +30,17 @@ ENROLMENT_REQUIRED = _l(
 
 def required_for(user: User) -> bool:
     """Return whether ``user`` must use two-step verification (an organisation setting)."""
+    if user.role not in policy.REVIEWERS:  # asked on every request: no query for the rest
+        return False
     settings = org.get_settings()
-    return bool(settings and settings.require_second_factor and user.role in policy.REVIEWERS)
+    return bool(settings and settings.require_second_factor)
 
 
 def pending_secret(user: User) -> str:
     """Return the secret the account is enrolling with, starting an enrolment if needed."""
-    if user.totp_secret is None or user.has_second_factor:
-        if user.has_second_factor:
-            raise ServiceError(str(_l("Two-step verification is already on.")))
+    if user.has_second_factor:
+        raise ServiceError(str(_l("Two-step verification is already on.")))
+    if user.totp_secret is None:
         user.totp_secret = pyotp.random_base32()
     return user.totp_secret
 

@@ -92,8 +92,9 @@ def record_signature(
     replaces the earlier signature of that role.
     """
     visits.ensure_editable(inspection)
-    seen = results.content_digest(inspection)
+    seen = None  # what the phone read, when signing now sets the end time
     if inspection.ended_at is None:
+        seen = results.content_digest(inspection)
         inspection.ended_at = utcnow()  # signing starts: the visit has ended
         db.session.flush()
     current = results.content_digest(inspection)
