@@ -9,10 +9,12 @@ from wtforms import (
     IntegerField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -24,8 +26,16 @@ from wtforms.validators import (
 )
 
 from forms.base import Form, LocalDecimalField, optional_text, strip
-from inspection.labels import choices
-from inspection.models import ChecklistItem, ItemCategory, ItemScope, Role, StaffCategory, UnitKind
+from inspection.labels import applies_choices, choices
+from inspection.models import (
+    AnswerType,
+    ChecklistItem,
+    ItemCategory,
+    ItemScope,
+    Role,
+    StaffCategory,
+    UnitKind,
+)
 
 
 class SealForm(Form):
@@ -86,6 +96,7 @@ class UnitForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)], filters=[strip])
     kind = SelectField(_l("Kind"), choices=choices(UnitKind), validators=[DataRequired()])
     address = optional_text(_l("Address"), 300, filters=[strip])
+    has_one_stop = BooleanField(_l("Has a one-stop desk (bộ phận một cửa)"))
     active = BooleanField(_l("Active"), default=True)
 
 
@@ -130,6 +141,16 @@ class UserForm(Form):
         return self.unit_id.data or None
 
 
+def _applies_field(label):
+    return SelectMultipleField(
+        label,
+        choices=applies_choices(),
+        validators=[Optional()],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+
+
 class ChecklistItemForm(Form):
     code = StringField(
         _l("Code"),
@@ -157,9 +178,27 @@ class ChecklistItemForm(Form):
     required = BooleanField(_l("Required"), default=True)
     number_label_vi = optional_text(_l("Also record a number: label (Vietnamese)"), 120)
     number_label_en = optional_text(_l("Also record a number: label (English)"), 120)
+    answer_type = SelectField(_l("Answer"), choices=choices(AnswerType), default="outcome")
+    choices = TextAreaField(
+        _l("The answers to choose from, one per line (for “one of a list”)"),
+        validators=[Optional(), Length(max=2000)],
+        filters=[strip],
+    )
+    number_unit = optional_text(_l("Unit of the number (for “number”: %, hồ sơ, người)"), 30)
     number_min = LocalDecimalField(_l("The number's lowest value"), validators=[Optional()])
     number_max = LocalDecimalField(_l("The number's highest value"), validators=[Optional()])
+    applies_to = _applies_field(_l("Asked only of (none ticked: every unit the checklist is for)"))
+    ask_when = optional_text(
+        _l("Asked only when another unit item has an answer, as CODE=answer (OSS-OVERDUE=fail)"),
+        200,
+        filters=[strip],
+    )
     note = optional_text(_l("Why this change (kept with the version)"), 300, filters=[strip])
+
+    def __init__(self, *args, obj=None, **kwargs):
+        super().__init__(*args, obj=obj, **kwargs)
+        if obj is not None and not self.is_submitted():
+            self.applies_to.data = obj.applies_to.split()
 
     def validate_number_max(self, field):
         low, high = self.number_min.data, field.data
@@ -171,4 +210,54 @@ class ChecklistItemForm(Form):
         data = {name: self[name].data for name in ChecklistItem.EDITABLE_FIELDS}
         for name in ("short_label_vi", "short_label_en", "number_label_vi", "number_label_en"):
             data[name] = self[name].data or None
+        data["applies_to"] = " ".join(self.applies_to.data or [])
+        for name in ("choices", "number_unit", "ask_when"):
+            data[name] = self[name].data or ""
         return data
+
+
+class ChecklistTemplateForm(Form):
+    """A checklist's name and the units it is for (its items change through versions)."""
+
+    name = StringField(
+        _l("Name (Vietnamese)"), validators=[DataRequired(), Length(max=200)], filters=[strip]
+    )
+    name_en = optional_text(_l("Name (English, optional)"), 200, filters=[strip])
+    applies_to = _applies_field(_l("For (none ticked: every unit)"))
+    active = BooleanField(_l("In use (a retired checklist is asked on no new visit)"), default=True)
+
+    def __init__(self, *args, obj=None, **kwargs):
+        super().__init__(*args, obj=obj, **kwargs)
+        if obj is not None and not self.is_submitted():
+            self.applies_to.data = obj.applies_to.split()
+
+    def applies_text(self) -> str:
+        return " ".join(self.applies_to.data or [])
+
+
+def _sheet_field():
+    return FileField(
+        _l("Spreadsheet (.xlsx)"),
+        validators=[
+            FileRequired(_l("Choose a file.")),
+            FileAllowed(["xlsx"], _l("Upload an .xlsx file.")),
+        ],
+    )
+
+
+class ChecklistImportForm(Form):
+    """A spreadsheet that becomes a checklist's next version."""
+
+    file = _sheet_field()
+    note = optional_text(_l("Why this change (kept with the version)"), 300, filters=[strip])
+
+
+class NewChecklistForm(ChecklistTemplateForm):
+    """A new checklist: its code and names, the units it is for, and its items as a sheet."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=32), Regexp(r"^[A-Za-z0-9_-]+$")],
+        filters=[strip],
+    )
+    file = _sheet_field()

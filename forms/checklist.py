@@ -13,6 +13,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -20,8 +21,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from forms.base import Form, LocalDecimalField, strip, within_supported_dates
 from inspection import field_names as field
 from inspection.labels import choices
-from inspection.models import Attendance, InspectionKind, Outcome
-from inspection.schemas import MAX_NOTE, MAX_TEXT
+from inspection.models import AnswerType, Attendance, InspectionKind, Outcome
+from inspection.schemas import MAX_ANSWER, MAX_NOTE, MAX_TEXT
 from inspection.services.results import (
     bounds_message,
     number_bounds,
@@ -43,19 +44,29 @@ class StartForm(Form):
     lead = RadioField(_l("Team lead"), coerce=int, validators=[InputRequired()])
     members = SelectMultipleField(_l("Members"), coerce=int, validators=[Optional()])
     secretary = RadioField(_l("Secretary"), coerce=int, validators=[Optional()])
+    # The checklists to ask; taken only when the lead changed them (``templates_chosen``),
+    # else those that apply to the unit (the page's script ticks them as a unit is chosen).
+    templates = SelectMultipleField(_l("Checklists"), validators=[Optional()])
+    templates_chosen = HiddenField()
     client_id = HiddenField(validators=[DataRequired(), Length(max=64)])
     client_time = HiddenField()  # the phone's clock, ISO 8601, filled in by the page script
     latitude = HiddenField()
     longitude = HiddenField()
     accuracy = HiddenField()
 
-    def __init__(self, *args, units=(), inspectors=(), **kwargs):
+    def __init__(self, *args, units=(), inspectors=(), templates=(), locale="vi", **kwargs):
         super().__init__(*args, **kwargs)
         self.unit_id.choices = [SelectChoice(u.id, u.name) for u in units]
+        self.templates.choices = [SelectChoice(t.code, t.display_name(locale)) for t in templates]
         people = [SelectChoice(u.id, u.full_name) for u in inspectors]
         self.lead.choices = people
         self.members.choices = people
         self.secretary.choices = [SelectChoice(0, _l("None")), *people]
+
+
+    def chosen_templates(self) -> list[str] | None:
+        """The checklists the lead chose, or None for those that apply to the unit."""
+        return list(self.templates.data or []) if self.templates_chosen.data else None
 
 
 class AddPersonForm(Form):
@@ -95,20 +106,9 @@ def make_checklist_form(items, people, locale: str = "vi"):
         return TextAreaField(_l("Note"), validators=[Optional(), Length(max=MAX_NOTE)])
 
     for item in unit_checks(items):
-        setattr(ChecklistForm, field.unit(item.id), outcome(item.label(locale)))
+        for name, form_field in _unit_fields(item, locale):
+            setattr(ChecklistForm, name, form_field)
         setattr(ChecklistForm, field.unit(item.id, "note"), note())
-        if number_label := item.number_label(locale):
-            setattr(
-                ChecklistForm,
-                field.unit(item.id, "number"),
-                LocalDecimalField(
-                    number_label,
-                    validators=[Optional()],
-                    low=number_bounds(item)[0],
-                    high=number_bounds(item)[1],
-                    message=bounds_message(item),
-                ),
-            )
     checks = person_checks(items)
     for person in people:
         setattr(
@@ -117,6 +117,11 @@ def make_checklist_form(items, people, locale: str = "vi"):
             RadioField(person.full_name, choices=choices(Attendance), validators=[Optional()]),
         )
         setattr(ChecklistForm, field.person_note(person.id), note())
+        setattr(
+            ChecklistForm,
+            field.arrival(person.id),
+            TimeField(_l("Arrived at"), validators=[Optional()]),
+        )
         for item in checks:
             setattr(
                 ChecklistForm,
@@ -124,6 +129,33 @@ def make_checklist_form(items, people, locale: str = "vi"):
                 outcome(item.short_label(locale)),
             )
     return ChecklistForm
+
+
+def _unit_fields(item, locale: str):
+    """The fields of a unit item's answer, by its type."""
+    label = item.label(locale)
+    if item.answer_type is AnswerType.OUTCOME:
+        yield field.unit(item.id), RadioField(label, choices=choices(Outcome), validators=[Optional()])
+    if item.answer_type is AnswerType.NUMBER or item.number_label(locale):
+        low, high = number_bounds(item)
+        if item.answer_type is AnswerType.NUMBER:
+            label = f"{label} ({item.number_unit})" if item.number_unit else label
+        else:
+            label = item.number_label(locale)
+        yield (
+            field.unit(item.id, "number"),
+            LocalDecimalField(
+                label, validators=[Optional()], low=low, high=high, message=bounds_message(item)
+            ),
+        )
+    if item.answer_type is AnswerType.TEXT:
+        yield field.unit(item.id, "text"), StringField(
+            label, validators=[Optional(), Length(max=MAX_ANSWER)]
+        )
+    if item.answer_type is AnswerType.CHOICE:
+        yield field.unit(item.id, "text"), RadioField(
+            label, choices=[(c, c) for c in item.choice_list], validators=[Optional()]
+        )
 
 
 def form_data(inspection) -> dict:
@@ -143,9 +175,11 @@ def form_data(inspection) -> dict:
         data[field.unit(row.item_id)] = row.outcome.value if row.outcome else None
         data[field.unit(row.item_id, "note")] = row.note
         data[field.unit(row.item_id, "number")] = row.number_value
+        data[field.unit(row.item_id, "text")] = row.text_value
     for person in inspection.people:
         data[field.attendance(person.id)] = person.attendance.value if person.attendance else None
         data[field.person_note(person.id)] = person.note
+        data[field.arrival(person.id)] = person.arrived_at
         for row in person.items:
             outcome = row.outcome.value if row.outcome else None
             data[field.person_item(person.id, row.item_id)] = outcome
@@ -158,7 +192,7 @@ def form_changes(form, inspection, submitted: set[str]) -> dict:
 
     Only fields present in the request change, as with the API's partial updates.
     """
-    items = inspection.checklist_version.items
+    items = inspection.items
     changes: dict = {"version": form.version.data, "unit_items": [], "people": []}
     for item in unit_checks(items):
         name, entry = field.unit(item.id), {"code": item.code}
@@ -169,6 +203,8 @@ def form_changes(form, inspection, submitted: set[str]) -> dict:
         if field.unit(item.id, "number") in submitted:
             value = form[field.unit(item.id, "number")].data
             entry["number"] = None if value is None else str(value)
+        if field.unit(item.id, "text") in submitted:
+            entry["text"] = form[field.unit(item.id, "text")].data or None
         if len(entry) > 1:
             changes["unit_items"].append(entry)
     checks = person_checks(items)
@@ -178,6 +214,11 @@ def form_changes(form, inspection, submitted: set[str]) -> dict:
             entry["attendance"] = form[field.attendance(person.id)].data or None
         if field.person_note(person.id) in submitted:
             entry["note"] = form[field.person_note(person.id)].data or ""
+        if field.arrival(person.id) in submitted:
+            arrived = form[field.arrival(person.id)].data
+            late = entry.get("attendance", person.attendance) == Attendance.LATE
+            # The field stays in the page when someone is no longer late: it then clears.
+            entry["arrived_at"] = arrived.strftime("%H:%M") if arrived and late else None
         for item in checks:
             name = field.person_item(person.id, item.id)
             if name in submitted:

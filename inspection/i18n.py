@@ -137,7 +137,14 @@ def init_app(app: Flask) -> None:
         locale_selector=select_locale,
         default_translation_directories=str(app.root_path + "/translations"),
     )
-    from inspection.labels import action_label, label, object_label, request_text, short_label
+    from inspection.labels import (
+        action_label,
+        applies_text,
+        label,
+        object_label,
+        request_text,
+        short_label,
+    )
 
     app.jinja_env.filters.update(
         vndate=format_date_vn,
@@ -148,6 +155,7 @@ def init_app(app: Flask) -> None:
         action=action_label,
         object=object_label,
         request_text=request_text,
+        applies=applies_text,
     )
     app.jinja_env.globals["get_locale"] = get_locale
 

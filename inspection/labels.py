@@ -9,7 +9,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
 from inspection.i18n import format_number
+from inspection.models.checklist import ONE_STOP
 from inspection.models import (
+    AnswerType,
     Attendance,
     InspectionKind,
     InspectionStatus,
@@ -83,6 +85,10 @@ LABELS = _Labels(
         (ItemCategory.OTHER, _l("Other")),
         (ItemScope.UNIT, _l("Once per visit")),
         (ItemScope.PERSON, _l("For each person")),
+        (AnswerType.OUTCOME, _l("Pass / fail / N/A")),
+        (AnswerType.NUMBER, _l("Number")),
+        (AnswerType.TEXT, _l("Short text")),
+        (AnswerType.CHOICE, _l("One of a list")),
         (InspectionKind.SCHEDULED, _l("Scheduled")),
         (InspectionKind.SURPRISE, _l("Surprise")),
         (InspectionStatus.PLANNED, _l("Planned")),
@@ -168,6 +174,21 @@ def vietnamese(value) -> str:
         return str(LABELS.get(value, value))
 
 
+def applies_choices() -> list[SelectChoice]:
+    """What a checklist item or template may be limited to: unit kinds, and units with a
+    one-stop desk."""
+    return [*choices(UnitKind), SelectChoice(ONE_STOP, ONE_STOP_LABEL)]
+
+
+ONE_STOP_LABEL = _l("Units with a one-stop desk")
+
+
+def applies_text(applies_to: str) -> str:
+    """'School, Units with a one-stop desk'; empty for every unit."""
+    names = {c.value: c.label for c in applies_choices()}
+    return ", ".join(str(names.get(w, w)) for w in applies_to.split())
+
+
 def choices(enum_cls) -> list[SelectChoice]:
     """Return WTForms choices for every member of ``enum_cls``."""
     return [SelectChoice(member.value, LABELS[member]) for member in enum_cls]
@@ -200,6 +221,7 @@ AUDIT_ACTIONS = {
     "staff_updated": _l("Staff member changed"),
     "roster_imported": _l("Roster imported"),
     "checklist_version_created": _l("Checklist version created"),
+    "checklist_template_saved": _l("Checklist settings changed"),
     "plan_saved": _l("Annual plan saved"),
     "visit_planned": _l("Visit scheduled"),
     "surprise_drawn": _l("Surprise visit drawn"),
@@ -241,6 +263,7 @@ OBJECT_LABELS = {
     "user": _l("Account"),
     "api_token": _l("API token"),
     "checklist_version": _l("Checklist version"),
+    "checklist_template": _l("Checklist"),
     "org_settings": _l("Organisation settings"),
     "unit": _l("Unit"),
     "staff_member": _l("Staff member"),
@@ -287,6 +310,7 @@ DETAIL_LABELS = {
     "remaining": _l("Left"),
     "count": _l("Count"),
     "via": _l("Through"),
+    "applies_to": _l("Applies to"),
 }
 EXPORT_LABELS = {
     "visits": _l("Visits"),

@@ -31,6 +31,7 @@ from spectree.models import SecureType
 
 from inspection.i18n import FIRST_DAY, LAST_DAY, parse_client_time
 from inspection.models import (
+    AnswerType,
     Attendance,
     InspectionKind,
     InspectionStatus,
@@ -48,6 +49,7 @@ from inspection.models import (
 from inspection.services.errors import ServiceError
 
 MAX_NOTE = 2000
+MAX_ANSWER = 500  # a text or choice item's answer
 MAX_TEXT = 20000
 
 
@@ -332,6 +334,7 @@ class UnitOut(Answer):
     code: str
     name: str
     kind: UnitKind
+    has_one_stop: bool = Field(description="The unit has a one-stop desk (bộ phận một cửa).")
 
 
 class UnitList(Answer):
@@ -350,16 +353,37 @@ class StaffList(Answer):
     items: list[StaffOut]
 
 
+class Condition(Answer):
+    code: str = Field(description="The unit item whose answer asks this one.")
+    answers: list[str] = Field(description="The answers (outcomes or choices) that ask it.")
+
+
 class ChecklistItemOut(Answer):
     code: str
+    template: str = Field(description="The code of the template the item belongs to.")
     category: ItemCategory
     scope: ItemScope
     label: str
     legal_basis: str
     required: bool
+    answer_type: AnswerType = Field(
+        description="outcome: pass/fail/na in `outcome` (and a number in `number` when"
+        " number_label is set); number: `number`; text: `text`; choice: `text`, one of"
+        " `choices`."
+    )
+    choices: list[str]
     number_label: str | None
+    number_unit: str
     number_min: float | None
     number_max: float | None
+    applies_to: list[str] = Field(
+        description="Unit kinds, and one_stop for units with a one-stop desk, the item is"
+        " asked of; empty for every unit."
+    )
+    ask_when: Condition | None = Field(
+        description="Set on an item asked only after another answer. While not asked it"
+        " takes no answer (422), is never missing, and its answer is cleared."
+    )
     derived_from: Literal["attendance"] | None = Field(
         description="Set on items answered through another answer (ATT-PRESENT follows the"
         " person's attendance). Such an item may be sent with the outcome that answer gives"
@@ -367,10 +391,36 @@ class ChecklistItemOut(Answer):
     )
 
 
-class Checklist(Answer):
+class ChecklistVersionOut(Answer):
     id: int
+    template: str
+    name: str
     version: int
+
+
+class Checklist(Answer):
+    id: int = Field(description="The first checklist version's id (the general template).")
+    version: int
+    unit_id: int | None = Field(
+        description="The unit the items apply to; null lists every active template's items."
+    )
+    checklists: list[ChecklistVersionOut]
     items: list[ChecklistItemOut]
+
+
+class ChecklistQuery(Shape):
+    unit_id: int | None = Field(
+        None, description="List only what a visit started now at this unit asks."
+    )
+
+
+class VisitChecklistItemOut(ChecklistItemOut):
+    asked: bool = Field(description="Whether the answers so far ask this item.")
+
+
+class VisitChecklist(Answer):
+    checklists: list[ChecklistVersionOut]
+    items: list[VisitChecklistItemOut]
 
 
 # ---- visits ----
@@ -399,6 +449,12 @@ class InspectionCreate(Shape):
         " client_started_at (if within the last 3 days).",
     )
     location: Location | None = None
+    templates: list[Annotated[str, Field(max_length=32)]] | None = Field(
+        None,
+        max_length=50,
+        description="The checklist templates to ask, by code; by default those that apply"
+        " to the unit (see GET /checklists/current?unit_id=).",
+    )
 
 
 class InspectionQuery(Shape):
@@ -439,6 +495,7 @@ class UnitItemOut(Answer):
     outcome: Outcome | None
     note: str
     number: float | None
+    text: str | None = Field(description="The answer of a text or choice item.")
 
 
 class PersonItemOut(Answer):
@@ -453,6 +510,7 @@ class PersonOut(Answer):
     full_name: str
     position: str
     attendance: Attendance | None
+    arrived_at: str | None = Field(description="When a late person arrived, HH:MM local time.")
     note: str
     items: list[PersonItemOut]
 
@@ -487,8 +545,12 @@ class UnitItemIn(Closed):
     note: Note = ""
     number: StrictFloat | StrictInt | str | None = Field(
         None,
-        description="Only on items with a number_label, within number_min..number_max; two"
-        ' decimals at most; text may use a comma ("92,5") or a point ("92.5").',
+        description="On number items, and on pass/fail items with a number_label; within"
+        " number_min..number_max; two decimals at most; text may use a comma (\"92,5\") or a"
+        ' point ("92.5").',
+    )
+    text: Annotated[str | None, Field(max_length=MAX_ANSWER)] = Field(
+        None, description="The answer of a text item, or one of a choice item's choices."
     )
 
 
@@ -506,6 +568,9 @@ class PersonIn(Closed):
     staff_id: Annotated[Any, Field(json_schema_extra={"type": "integer"})] = None
     person_id: Annotated[Any, Field(json_schema_extra={"type": "integer"})] = None
     attendance: AttendanceIn = None
+    arrived_at: Annotated[str | None, Field(max_length=8)] = Field(
+        None, description="When a late person arrived, HH:MM local time; null clears it."
+    )
     note: Note = ""
     items: list[PersonItemIn] = []
 

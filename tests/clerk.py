@@ -3,7 +3,16 @@ pdfplumber measurements taken of its PDF (in millimetres)."""
 
 import io
 
-from tests.visit_helpers import bearer, complete_answers, jpeg, photo, record, save, start
+from tests.visit_helpers import (
+    bearer,
+    complete_answers,
+    jpeg,
+    photo,
+    record,
+    save,
+    start,
+    visit_checklist,
+)
 
 PT_MM = 25.4 / 72
 LATE = {2: "late", 5: "late", 9: "late"}
@@ -25,7 +34,7 @@ def forty_person_visit(client, secret, app, sign, *, refuse=True) -> int:
     visit = start(client, secret, app, code="TTHC")
     full = record(client, secret, visit["id"])
     assert len(full["people"]) == 40
-    checklist = client.get("/api/v1/checklists/current", headers=bearer(secret)).json
+    checklist = visit_checklist(client, secret, full["id"])
     answers = complete_answers(full, checklist)
     people = answers["people"]
     for index, status in {**LATE, **ABSENT}.items():

@@ -70,10 +70,10 @@ def inspection(unit: Unit, creator: User, **kw) -> Inspection:
     obj = Inspection(
         unit_id=unit.id,
         created_by_id=creator.id,
-        checklist_version_id=checklist.current_version().id,
         client_id=kw.pop("client_id", str(uuid.uuid4())),
         **kw,
     )
+    checklist.assign(obj, unit)
     obj.team.append(TeamMember(user_id=creator.id, role=TeamRole.LEAD))
     db.session.add(obj)
     db.session.flush()

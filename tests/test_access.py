@@ -97,6 +97,7 @@ MATRIX = {
     "api.create_inspection": {INSPECTOR},
     "api.list_inspections": LOGGED_IN,
     "api.get_inspection": LOGGED_IN,
+    "api.inspection_checklist": LOGGED_IN,
     "api.save_results": {INSPECTOR},
     "api.add_person": {INSPECTOR},
     "api.add_photo": {INSPECTOR},

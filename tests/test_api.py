@@ -102,7 +102,7 @@ def test_units_and_staff(client, token, app):
     headers = bearer(token())
     units = client.get("/api/v1/units", headers=headers).json["items"]
     assert len(units) == 12
-    assert set(units[0]) == {"id", "code", "name", "kind"}
+    assert set(units[0]) == {"id", "code", "name", "kind", "has_one_stop"}
     centre = next(u for u in units if u["code"] == "TTHCC")
     staff = client.get(f"/api/v1/units/{centre['id']}/staff", headers=headers).json["items"]
     assert len(staff) == 30
@@ -121,7 +121,7 @@ def test_inactive_units_are_not_offered(client, token, app):
 def test_current_checklist_in_both_languages(client, token):
     headers = bearer(token())
     body = client.get("/api/v1/checklists/current", headers=headers).json
-    assert body["version"] == 1 and len(body["items"]) == 15
+    assert body["version"] == 1 and len(body["items"]) == 12 + 6 + 6  # every template
     item = body["items"][0]
     assert {"code", "category", "scope", "label", "legal_basis"} <= set(item)
     assert item["label"].startswith("Có mặt")

@@ -30,18 +30,30 @@ def _fields(form_class) -> set[str]:
 def test_form_has_a_field_per_answer(app):
     with app.test_request_context():
         inspection = _visit()
-        items = inspection.checklist_version.items
+        items = inspection.items
         names = _fields(make_checklist_form(items, inspection.people))
         unit_items = [i for i in items if i.scope == "unit"]
         assert {f"u_{i.id}" for i in unit_items} <= names
-        numbers = {n for n in names if n.endswith("_number")}
-        overdue = next(i for i in items if i.code == "OSS-OVERDUE")
-        assert numbers == {f"u_{overdue.id}_number"}
+        # A department has no one-stop desk: none of its items, none of their numbers.
+        assert not any(i.code.startswith("OSS-") for i in items)
+        assert not {n for n in names if n.endswith(("_number", "_text"))}
         person = inspection.people[0]
         per_person = {n for n in names if n.startswith(f"p_{person.id}_")}
-        # attendance, note, and the four checks (ATT-PRESENT comes from attendance)
-        assert len(per_person) == 2 + 4
+        # attendance, arrival time, note, and the four checks (ATT-PRESENT from attendance)
+        assert len(per_person) == 3 + 4
         assert len(inspection.people) == 8
+
+        centre = _visit("TTHCC")
+        items = {i.code: i for i in centre.items}
+        names = _fields(make_checklist_form(centre.items, []))
+        numbers = {n for n in names if n.endswith("_number")}
+        assert numbers == {
+            f"u_{items['OSS-OVERDUE'].id}_number",
+            f"u_{items['OSS-CASES'].id}_number",
+        }
+        # A number item has no outcome; a conditional item has its fields, shown when asked.
+        assert f"u_{items['OSS-CASES'].id}" not in names
+        assert f"u_{items['OSS-APOLOGY'].id}" in names
 
 
 def test_a_new_checklist_version_does_not_change_an_open_visit(app):
@@ -60,20 +72,18 @@ def test_a_new_checklist_version_does_not_change_an_open_visit(app):
             },
         )
         new_visit = _visit("PTCKH")
-        old_names = _fields(
-            make_checklist_form(old_visit.checklist_version.items, old_visit.people)
-        )
-        new_items = new_visit.checklist_version.items
+        old_names = _fields(make_checklist_form(old_visit.items, old_visit.people))
+        new_items = new_visit.items
         new_names = _fields(make_checklist_form(new_items, new_visit.people))
         hours = next(i for i in new_items if i.code == "HOURS")
         assert f"u_{hours.id}" in new_names and f"u_{hours.id}" not in old_names
-        assert old_visit.checklist_version.number == 1 and new_visit.checklist_version.number == 2
+        assert old_visit.checklists[0].number == 1 and new_visit.checklists[0].number == 2
 
 
 def test_only_submitted_fields_become_changes(app):
     with app.test_request_context(method="POST"):
         inspection = _visit()
-        items = {i.code: i for i in inspection.checklist_version.items}
+        items = {i.code: i for i in inspection.items}
         person = inspection.people[2]
         badge = items["BADGE-WORN"]
         posted = MultiDict(
@@ -86,7 +96,7 @@ def test_only_submitted_fields_become_changes(app):
                 "findings": "Ghi nhận",
             }
         )
-        form_class = make_checklist_form(inspection.checklist_version.items, inspection.people)
+        form_class = make_checklist_form(inspection.items, inspection.people)
         form = form_class(formdata=posted, meta={"csrf": False})
         assert form.validate(), form.errors
         changes = form_changes(form, inspection, set(posted))
@@ -111,7 +121,7 @@ def test_unknown_choices_fail_validation(app):
     with app.test_request_context(method="POST"):
         inspection = _visit()
         person = inspection.people[0]
-        form_class = make_checklist_form(inspection.checklist_version.items, inspection.people)
+        form_class = make_checklist_form(inspection.items, inspection.people)
         form = form_class(
             formdata=MultiDict({"version": "1", f"p_{person.id}_att": "asleep"}),
             meta={"csrf": False},

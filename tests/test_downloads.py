@@ -213,6 +213,13 @@ def test_every_file_downloads_whole_from_gunicorn(served):
     assert response.headers["Content-Type"] == "application/pdf"
     assert response.content.rstrip().endswith(b"%%EOF")
     assert _filename(response) == "du-thao-bien-ban.pdf"
+    # A checklist version as a spreadsheet: a row per item under the Vietnamese header.
+    response = _get(sessions["admin"], f"{base}/admin/checklists/2/v1.xlsx", report, "admin")
+    assert _filename(response) == "mot-cua-v1.xlsx"
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True).active
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert rows[0][:4] == ["Mã", "Nhóm", "Phạm vi", "Nội dung"] and rows[1][0] == "OSS-POSTED"
+    assert len(rows) == 1 + 6
     response = _get(sessions["admin"], f"{base}/admin/settings/seal.png", report, "admin")
     assert response.headers["Content-Type"] == "image/png"
     assert response.content.startswith(b"\x89PNG") and response.content.endswith(b"IEND\xaeB`\x82")

@@ -73,6 +73,7 @@ def test_a_generated_client_drives_a_whole_visit(server, generated):
         "reference.list_units",
         "visits.create_inspection",
         "visits.get_inspection",
+        "visits.get_inspection_checklist",
         "visits.save_results",
         "visits.add_photo",
         "visits.submit_inspection",
@@ -93,9 +94,10 @@ def test_a_generated_client_drives_a_whole_visit(server, generated):
     lead = generated.AuthenticatedClient(base_url=server, token=token.token)
     assert api.accounts.get_me.sync(client=lead).username == "truongdoan"
 
-    checklist = api.reference.get_current_checklist.sync(client=lead)
     units = api.reference.list_units.sync(client=lead).items
     unit = next(u for u in units if u.code == "TTHCC")
+    offered = api.reference.get_current_checklist.sync(client=lead, unit_id=unit.id)
+    assert [c.template for c in offered.checklists] == ["CONG-VU", "MOT-CUA"]
     visit = api.visits.create_inspection.sync(
         client=lead,
         body=m.InspectionCreate(
@@ -104,10 +106,14 @@ def test_a_generated_client_drives_a_whole_visit(server, generated):
     )
     assert isinstance(visit, m.Inspection), visit
     full = api.visits.get_inspection.sync(inspection_id=visit.id, client=lead)
+    checklist = api.visits.get_inspection_checklist.sync(inspection_id=visit.id, client=lead)
+    assert [i.code for i in checklist.items] == [i.code for i in offered.items]
 
-    asked = [i for i in checklist.items if i.derived_from is None]
+    asked = [i for i in checklist.items if i.derived_from is None and i.asked]
     unit_items = [
-        m.UnitItemIn(code=i.code, outcome=m.Outcome.PASS)
+        m.UnitItemIn(code=i.code, number=str(int(i.number_min)))
+        if i.answer_type == m.AnswerType.NUMBER
+        else m.UnitItemIn(code=i.code, outcome=m.Outcome.PASS)
         for i in asked
         if i.scope == m.ItemScope.UNIT
     ]

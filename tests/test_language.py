@@ -51,10 +51,10 @@ def _messages():
 
 
 def _item_labels() -> set[str]:
-    """The default checklist's Vietnamese labels: English mode must show the English ones."""
-    data = json.loads((ROOT / "inspection/data/default_checklist.json").read_text("utf-8"))
+    """The demo checklists' Vietnamese labels: English mode must show the English ones."""
+    data = json.loads((ROOT / "inspection/data/checklists.json").read_text("utf-8"))
     found = set()
-    for item in data["items"]:
+    for item in (i for template in data["templates"] for i in template["items"]):
         for vi, en in (("label_vi", "label_en"), ("short_label_vi", "short_label_en")):
             if item.get(vi) and item.get(en) and item[vi] != item[en] and len(item[vi]) >= 8:
                 found.add(item[vi])

@@ -14,11 +14,12 @@ The history (minutes issued through the real finalize path):
   person 0 leaves the TTHCC roster.
 
 By hand, per visit (checked / failed):
-- V1: unit items 10/1; attendance 30/0; 30 people at their post x 4 items 120/1 -> 160/2
-- V2: unit items 10/0; attendance 30/1 (late); 120/1 -> 160/2
-- V3: unit items 10/1; attendance 24/1 (absent); 23 at their post x 4 = 92/0 -> 126/2
-Total 446/6: TTHCC 320/4, XHS 126/2. Categories: smoking 6/1, premises 6/1, alcohol 6/0,
-attitude 3/0, one stop 9/0, badge 166/2 (2 items x 83 at their post), uniform 166/0,
+- V1: unit items 11/1 (the one-stop desk's number item and its conditional item, not
+  asked, count nothing); attendance 30/0; 30 people at their post x 4 items 120/1 -> 161/2
+- V2: unit items 11/0; attendance 30/1 (late); 120/1 -> 161/2
+- V3: unit items 11/1; attendance 24/1 (absent); 23 at their post x 4 = 92/0 -> 127/2
+Total 449/6: TTHCC 322/4, XHS 127/2. Categories: smoking 6/1, premises 6/1, alcohol 6/0,
+attitude 3/0, one stop 12/0, badge 166/2 (2 items x 83 at their post), uniform 166/0,
 attendance 84/2. Attendance: rostered 84, present 82, late 1, absent without leave 1.
 """
 
@@ -34,14 +35,14 @@ from inspection.extensions import db
 from inspection.i18n import LOCAL_TZ
 from inspection.models import Inspection, Remediation, StaffMember
 from tests.test_minutes import finalize, sign
-from tests.visit_helpers import bearer, complete_answers, record, save, start
+from tests.visit_helpers import bearer, complete_answers, record, save, start, visit_checklist
 
 CATEGORIES = {
     "smoking": (6, 1),
     "premises": (6, 1),
     "alcohol": (6, 0),
     "attitude": (3, 0),
-    "one_stop": (9, 0),
+    "one_stop": (12, 0),  # 4 pass/fail items on 3 visits (OSS-CASES is a number)
     "badge": (166, 2),
     "uniform": (166, 0),
     "attendance": (84, 2),
@@ -52,7 +53,7 @@ def _visit(client, lead, app, code, month, change, refuse=False):
     """Start, answer (complete_answers, then ``change``), date it, sign, issue."""
     visit = start(client, lead, app, code=code)
     full = record(client, lead, visit["id"])
-    checklist = client.get("/api/v1/checklists/current", headers=bearer(lead)).json
+    checklist = visit_checklist(client, lead, full["id"])
     answers = complete_answers(full, checklist)
     change(answers)
     assert save(client, lead, visit["id"], answers).status_code == 200
@@ -167,7 +168,7 @@ def test_figures_lists_and_exports_count_each_visit_once(client, auth, token, ap
     office = history["office"]
     before = _figures(client, office)
     assert before["categories"] == CATEGORIES
-    assert before["units"] == [(126, 2), (320, 4)]
+    assert before["units"] == [(127, 2), (322, 4)]
     assert before["attendance"] == {
         "rostered": 84,
         "present": 82,
@@ -192,7 +193,8 @@ def test_figures_lists_and_exports_count_each_visit_once(client, auth, token, ap
     visits = _csv(client, "/office/export/visits.csv")
     assert {int(r[0]) for r in visits[1:]} == counted
     units = _csv(client, "/office/export/unit_results.csv")
-    assert len(units) - 1 == 3 * 10 and {int(r[0]) for r in units[1:]} == counted
+    # 12 answers each: the 11 pass/fail items and OSS-CASES (a number)
+    assert len(units) - 1 == 3 * 12 and {int(r[0]) for r in units[1:]} == counted
     people = _csv(client, "/office/export/person_results.csv")
     assert {int(r[0]) for r in people[1:]} == counted
     # One row per person and item answered, attendance's derived item included: V1 and the
@@ -205,8 +207,8 @@ def test_figures_lists_and_exports_count_each_visit_once(client, auth, token, ap
 
     # The dashboard and the report.
     page = client.get("/office/dashboard").get_data(as_text=True)
-    assert "98,8%" in page  # TTHCC: 1 - 4/320 = 98.75% -> 98,8%
-    assert "98,4%" in page  # XHS: 1 - 2/126 = 98.41% -> 98,4%
+    assert "98,8%" in page  # TTHCC: 1 - 4/322 = 98.76% -> 98,8%
+    assert "98,4%" in page  # XHS: 1 - 2/127 = 98.43% -> 98,4%
     for path in ("/office/report", "/office/report.pdf"):
         report = client.get(path)
         assert report.status_code == 200

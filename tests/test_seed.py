@@ -89,10 +89,15 @@ def test_demo_accounts(ctx):
     assert users["donvi2"].unit.kind is UnitKind.COMMUNE
 
 
-def test_default_checklist_is_domain_md(ctx):
-    version = checklist.current_version()
-    codes = [i.code for i in version.items]
-    assert codes == [
+def test_the_demo_checklists_are_domain_md_split_by_unit(ctx):
+    """DOMAIN.md's checklist for every unit, its one-stop items for units with a desk, and
+    a checklist for schools; the desks are where Bình Xuyên had them."""
+    from inspection.models import Unit
+
+    templates = {t.code: t for t in checklist.templates()}
+    assert list(templates) == ["CONG-VU", "MOT-CUA", "TRUONG-HOC"]
+    general = [i.code for i in checklist.latest_version(templates["CONG-VU"]).items]
+    assert general == [
         "ATT-PRESENT",
         "UNI-DRESS",
         "UNI-SHOES",
@@ -105,14 +110,18 @@ def test_default_checklist_is_domain_md(ctx):
         "ADV-NONE",
         "PREM-SIGNS",
         "ATTITUDE",
-        "OSS-POSTED",
-        "OSS-RECEIPT",
-        "OSS-OVERDUE",
     ]
-    person = {i.code for i in version.items if i.scope is ItemScope.PERSON}
-    assert person == {"ATT-PRESENT", "UNI-DRESS", "UNI-SHOES", "BADGE-WORN", "BADGE-VALID"}
-    overdue = version.items[-1]
+    one_stop = checklist.latest_version(templates["MOT-CUA"]).items
+    assert [i.code for i in one_stop][:3] == ["OSS-POSTED", "OSS-RECEIPT", "OSS-OVERDUE"]
+    assert {"OSS-ONCE", "OSS-APOLOGY"} <= {i.code for i in one_stop}
+    overdue = one_stop[2]
     assert overdue.number_label_vi and "118/2025" in overdue.legal_basis
+    assert templates["MOT-CUA"].applies_to == "one_stop"
+    assert templates["TRUONG-HOC"].applies_to == "school"
+    person = {i.code for i in checklist.current_version().items if i.scope is ItemScope.PERSON}
+    assert person == {"ATT-PRESENT", "UNI-DRESS", "UNI-SHOES", "BADGE-WORN", "BADGE-VALID"}
+    desks = {u.code for u in db.session.scalars(select(Unit).filter_by(has_one_stop=True))}
+    assert desks == {"TTHCC", "XHS", "XTH", "XQL", "TTHC", "TTGK"}
 
 
 def test_the_demo_history_tells_the_2018_story(app, client, auth, token):

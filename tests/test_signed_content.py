@@ -10,7 +10,7 @@ from sqlalchemy import select
 from inspection.extensions import db
 from inspection.models import AuditEvent, Inspection
 from tests.test_minutes import finalize, pdf_of, ready_visit, sign
-from tests.visit_helpers import bearer, record, save, signature_data_url, start
+from tests.visit_helpers import bearer, record, save, signature_data_url, start, visit_checklist
 
 
 @pytest.fixture
@@ -355,7 +355,7 @@ def test_the_printed_signing_time_is_the_signed_one_and_photos_keep_their_time(c
     full = record(client, lead, inspection_id)
     from tests.visit_helpers import complete_answers
 
-    checklist = client.get("/api/v1/checklists/current", headers=bearer(lead)).json
+    checklist = visit_checklist(client, lead, full["id"])
     assert save(client, lead, inspection_id, complete_answers(full, checklist)).status_code == 200
     for role in ("lead", "unit_rep"):
         assert sign(client, lead, inspection_id, role).status_code == 200

@@ -38,9 +38,32 @@ def save(client, secret, inspection_id, body):
     )
 
 
+def visit_checklist(client, secret, inspection_id: int) -> dict:
+    """The checklist a visit asks (``GET /inspections/{id}/checklist``)."""
+    response = client.get(f"/api/v1/inspections/{inspection_id}/checklist", headers=bearer(secret))
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def typed_answer(item: dict) -> dict:
+    """A passing answer of a unit item as its type takes it."""
+    if item["answer_type"] == "number":
+        return {"number": str(int(item["number_min"] or 0))}
+    if item["answer_type"] == "choice":
+        return {"text": item["choices"][0]}
+    if item["answer_type"] == "text":
+        return {"text": "Có"}
+    return {"outcome": "pass"}
+
+
 def complete_answers(full: dict, checklist: dict) -> dict:
-    """Return a save request answering everything: all present, everything passes."""
-    unit_codes = [i["code"] for i in checklist["items"] if i["scope"] == "unit"]
+    """Return a save request answering everything asked: all present, everything passes
+    (so no conditional item is asked)."""
+    unit_items = [
+        {"code": i["code"], **typed_answer(i)}
+        for i in checklist["items"]
+        if i["scope"] == "unit" and not i.get("ask_when")
+    ]
     person_codes = [
         i["code"]
         for i in checklist["items"]
@@ -48,7 +71,7 @@ def complete_answers(full: dict, checklist: dict) -> dict:
     ]
     return {
         "version": full["version"],
-        "unit_items": [{"code": c, "outcome": "pass"} for c in unit_codes],
+        "unit_items": unit_items,
         "people": [
             {
                 "person_id": p["person_id"],

@@ -5,6 +5,7 @@ from inspection.models.audit import AuditEvent
 from inspection.models.base import Base, utcnow
 from inspection.models.blob import Blob
 from inspection.models.checklist import (
+    AnswerType,
     ChecklistItem,
     ChecklistTemplate,
     ChecklistVersion,
@@ -34,9 +35,11 @@ from inspection.models.visit import (
     TeamMember,
     TeamRole,
     UnitItemResult,
+    VisitChecklist,
 )
 
 __all__ = [
+    "AnswerType",
     "ApiToken",
     "Attendance",
     "AuditEvent",
@@ -78,6 +81,7 @@ __all__ = [
     "UserSession",
     "VisitAttendanceStat",
     "VisitCategoryStat",
+    "VisitChecklist",
     "VisitPlan",
     "utcnow",
 ]

@@ -27,17 +27,55 @@ class ItemScope(enum.StrEnum):
     PERSON = "person"  # asked once per staff member on the roster
 
 
+class AnswerType(enum.StrEnum):
+    OUTCOME = "outcome"  # pass / fail / not applicable (with a number when number_label is set)
+    NUMBER = "number"  # a number within number_min..number_max, in number_unit
+    TEXT = "text"  # a short text
+    CHOICE = "choice"  # one of ``choices``
+
+
+# The word that makes an item or template apply to units with a one-stop desk, next to
+# the unit kinds (UnitKind values) in ``applies_to``.
+ONE_STOP = "one_stop"
+
+
+def applies(applies_to: str, kind: str, one_stop: bool) -> bool:
+    """Whether something limited to ``applies_to`` (space-separated unit kinds and
+    ``one_stop``; empty for every unit) applies to a unit of ``kind``."""
+    words = set(applies_to.split())
+    return not words or kind in words or (one_stop and ONE_STOP in words)
+
+
+def items_of(versions, kind: str, one_stop: bool) -> list["ChecklistItem"]:
+    """Every item of ``versions`` that applies to a unit of ``kind``, in page order."""
+    return [
+        item
+        for version in versions
+        for item in version.items
+        if applies(item.applies_to, kind, one_stop)
+    ]
+
+
 class ChecklistTemplate(Base):
     __tablename__ = "checklist_template"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    # The units whose visits take this template (see ``applies``); empty for every unit.
+    applies_to: Mapped[str] = mapped_column(String(200), default="")
+    # A retired template is kept for the visits that used it and offered to no new one.
+    active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     versions: Mapped[list["ChecklistVersion"]] = relationship(
         back_populates="template", order_by="ChecklistVersion.number"
     )
+
+    def display_name(self, locale: str) -> str:
+        """The name in ``locale``; the English one is optional and falls back to Vietnamese."""
+        return (self.name_en or self.name) if locale == "en" else self.name
 
 
 class ChecklistVersion(Base):
@@ -58,9 +96,11 @@ class ChecklistVersion(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
-    template: Mapped[ChecklistTemplate] = relationship(back_populates="versions")
+    # Loaded with the version: a visit asks several versions, and a reader of one needs
+    # its template's name and its items (one query for the items of all of them).
+    template: Mapped[ChecklistTemplate] = relationship(back_populates="versions", lazy="joined")
     items: Mapped[list["ChecklistItem"]] = relationship(
-        back_populates="version", order_by="ChecklistItem.position"
+        back_populates="version", order_by="ChecklistItem.position", lazy="selectin"
     )
 
 
@@ -90,6 +130,20 @@ class ChecklistItem(Base):
     number_min: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     number_max: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
 
+    # The units this item is asked of (see ``applies``); empty for every unit the template
+    # applies to.
+    applies_to: Mapped[str] = mapped_column(String(200), default="")
+    # Asked only when another unit item of the version was answered so: "OSS-OVERDUE=fail",
+    # or several answers, "SCH-DUTY=none|partial". Empty: always asked.
+    ask_when: Mapped[str] = mapped_column(String(200), default="")
+    answer_type: Mapped[AnswerType] = mapped_column(
+        str_enum(AnswerType, "answer_type"), default=AnswerType.OUTCOME
+    )
+    # The answers a CHOICE item offers, one per line.
+    choices: Mapped[str] = mapped_column(Text, default="")
+    # What a NUMBER item counts in ("%", "hồ sơ").
+    number_unit: Mapped[str] = mapped_column(String(30), default="")
+
     version: Mapped[ChecklistVersion] = relationship(back_populates="items")
 
     # What an administrator sets; a new version copies these from the previous one.
@@ -108,6 +162,11 @@ class ChecklistItem(Base):
         "number_label_en",
         "number_min",
         "number_max",
+        "applies_to",
+        "ask_when",
+        "answer_type",
+        "choices",
+        "number_unit",
     )
 
     def label(self, locale: str) -> str:
@@ -117,6 +176,18 @@ class ChecklistItem(Base):
     def short_label(self, locale: str) -> str:
         short = self.short_label_en if locale == "en" else self.short_label_vi
         return short or self.label(locale)
+
+    @property
+    def choice_list(self) -> list[str]:
+        return [c.strip() for c in self.choices.splitlines() if c.strip()]
+
+    @property
+    def condition(self) -> tuple[str, set[str]] | None:
+        """The trigger of a conditional item: (item code, the answers that ask it)."""
+        if not self.ask_when or "=" not in self.ask_when:
+            return None
+        code, _, values = self.ask_when.partition("=")
+        return code.strip(), {v.strip() for v in values.split("|") if v.strip()}
 
     def number_label(self, locale: str) -> str | None:
         return (

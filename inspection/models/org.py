@@ -62,6 +62,9 @@ class Unit(Base):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[UnitKind] = mapped_column(str_enum(UnitKind, "kind"))
     address: Mapped[str] = mapped_column(String(300), default="")
+    # The unit receives citizens' dossiers at a one-stop desk (bộ phận một cửa): the
+    # checklist items and templates for one-stop desks apply to it.
+    has_one_stop: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

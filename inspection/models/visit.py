@@ -1,7 +1,7 @@
 """An inspection visit, its team and every answer recorded during it."""
 
 import enum
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, and_, text
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inspection.models.accounts import User
 from inspection.models.base import Base, str_enum, utcnow
-from inspection.models.checklist import ChecklistItem, ChecklistVersion
+from inspection.models.checklist import ChecklistItem, ChecklistVersion, items_of
 from inspection.models.org import StaffMember, Unit
 
 
@@ -75,7 +75,13 @@ class Inspection(Base):
     latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     location_accuracy_m: Mapped[int | None]
+    # The first of ``checklists``: the general template's version (kept from before a visit
+    # could ask several; ``checklists`` is what every reader uses).
     checklist_version_id: Mapped[int] = mapped_column(ForeignKey("checklist_version.id"))
+    # The unit as it was when the visit started, which decides the items asked: a unit
+    # that gets a one-stop desk later does not change the visits before.
+    unit_kind: Mapped[str | None] = mapped_column(String(20))
+    unit_one_stop: Mapped[bool] = mapped_column(default=False)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     client_id: Mapped[str | None] = mapped_column(String(64))
     # Optimistic lock: every save names the version it was based on.
@@ -109,7 +115,22 @@ class Inspection(Base):
         return and_(cls.status == InspectionStatus.FINALIZED, cls.superseded_at.is_(None))
 
     unit: Mapped[Unit] = relationship()
-    checklist_version: Mapped[ChecklistVersion] = relationship()
+
+    @property
+    def checklists(self) -> list[ChecklistVersion]:
+        """The checklist versions the visit asks, in the order the page shows them."""
+        return [link.version for link in self.checklist_links]
+
+    @property
+    def items(self) -> list[ChecklistItem]:
+        """Every item of the visit's checklists that applies to its unit, in page order.
+
+        Conditional items are included; ``asked`` says which of them the answers ask.
+        """
+        return items_of(self.checklists, self.unit_kind or self.unit.kind, self.unit_one_stop)
+    checklist_links: Mapped[list["VisitChecklist"]] = relationship(
+        cascade="all, delete-orphan", order_by="VisitChecklist.position", lazy="selectin"
+    )
     created_by: Mapped[User] = relationship()
     team: Mapped[list["TeamMember"]] = relationship(
         back_populates="inspection", cascade="all, delete-orphan"
@@ -136,6 +157,22 @@ class Inspection(Base):
         foreign_keys="Remediation.inspection_id",
         order_by="Remediation.id",
     )
+
+
+class VisitChecklist(Base):
+    """A checklist version a visit asks: the visit keeps the exact versions it used."""
+
+    __tablename__ = "visit_checklist"
+
+    inspection_id: Mapped[int] = mapped_column(
+        ForeignKey("inspection.id", ondelete="CASCADE"), primary_key=True
+    )
+    checklist_version_id: Mapped[int] = mapped_column(
+        ForeignKey("checklist_version.id"), primary_key=True
+    )
+    position: Mapped[int]
+
+    version: Mapped[ChecklistVersion] = relationship(lazy="joined")
 
 
 class TeamMember(Base):
@@ -174,6 +211,8 @@ class UnitItemResult(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("checklist_item.id"))
     outcome: Mapped[Outcome | None] = mapped_column(str_enum(Outcome, "outcome"))
     number_value: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    # The answer of a TEXT or CHOICE item.
+    text_value: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -202,6 +241,8 @@ class PersonResult(Base):
     position: Mapped[str] = mapped_column(String(120), default="")
     client_id: Mapped[str | None] = mapped_column(String(64))
     attendance: Mapped[Attendance | None] = mapped_column(str_enum(Attendance, "attendance"))
+    # When a late person arrived (local time), printed in the minutes: "đến lúc 08 giờ 05".
+    arrived_at: Mapped[time | None]
     note: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

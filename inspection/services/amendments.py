@@ -11,6 +11,7 @@ from inspection.models import (
     Inspection,
     InspectionStatus,
     User,
+    VisitChecklist,
 )
 from inspection.services import audit, minutes, policy, results
 from inspection.services.errors import Conflict
@@ -45,6 +46,11 @@ def start_amendment(actor: audit.Actor, user: User, inspection: Inspection) -> I
         amends_minutes_id=current.id,
     )
     copy.team = [copy_row(member) for member in inspection.team]
+    # The same checklist versions: a correction changes answers, not what was asked.
+    copy.checklist_links = [
+        VisitChecklist(version=link.version, position=link.position)
+        for link in inspection.checklist_links
+    ]
     copy.unit_results = [copy_row(result) for result in inspection.unit_results]
     people = {}
     for person in inspection.people:

@@ -7,12 +7,19 @@ from sqlalchemy import func, select
 
 from inspection.extensions import db
 from inspection.models import (
+    AnswerType,
     ChecklistItem,
     ChecklistTemplate,
     ChecklistVersion,
+    Inspection,
     ItemCategory,
     ItemScope,
+    Outcome,
+    Unit,
+    UnitKind,
+    VisitChecklist,
 )
+from inspection.models.checklist import ONE_STOP, applies, items_of
 from inspection.services import audit
 from inspection.services.errors import NotFound, ServiceError
 
@@ -44,11 +51,72 @@ def current_version() -> ChecklistVersion:
     return version
 
 
+def templates() -> list[ChecklistTemplate]:
+    """Every template, the general one first."""
+    return list(db.session.scalars(select(ChecklistTemplate).order_by(ChecklistTemplate.id)))
+
+
+def templates_for(unit: Unit) -> list[ChecklistTemplate]:
+    """The active templates that apply to ``unit``: what a visit there asks by default."""
+    return [
+        t
+        for t in templates()
+        if t.active and applies(t.applies_to, unit.kind, unit.has_one_stop)
+    ]
+
+
+def versions_for(unit: Unit, template_codes=None) -> list[ChecklistVersion]:
+    """The newest versions of the templates a visit at ``unit`` asks.
+
+    ``template_codes`` is the lead's choice (any active template); None takes those that
+    apply to the unit.
+    """
+    if template_codes is None:
+        chosen = templates_for(unit)
+    else:
+        wanted = set(template_codes)
+        chosen = [t for t in templates() if t.active and t.code in wanted]
+        if len(chosen) != len(wanted):
+            raise ServiceError(
+                str(_l("The visit was not started.")),
+                {"templates": str(_l("Choose among the organisation's active checklists."))},
+            )
+    versions = [v for v in map(latest_version, chosen) if v is not None]
+    if not versions and template_codes is None:
+        raise NotFound(str(_l("No checklist applies to this unit.")))
+    if not versions:
+        raise ServiceError(
+            str(_l("The visit was not started.")),
+            {"templates": str(_l("Choose at least one checklist."))},
+        )
+    return versions
+
+
+def assign(inspection: Inspection, unit: Unit, template_codes=None) -> None:
+    """Give a visit the checklists it asks, with the unit as it is now."""
+    versions = versions_for(unit, template_codes)
+    inspection.checklist_links = [
+        VisitChecklist(version=v, checklist_version_id=v.id, position=n)
+        for n, v in enumerate(versions, 1)
+    ]
+    inspection.checklist_version_id = versions[0].id
+    inspection.unit_kind = unit.kind.value
+    inspection.unit_one_stop = unit.has_one_stop
+
+
+def items_for(unit: Unit) -> list[ChecklistItem]:
+    """What a visit started now at ``unit`` asks (``GET /checklists/current?unit_id``)."""
+    return items_of(versions_for(unit), unit.kind, unit.has_one_stop)
+
+
 def item_names(locale: str) -> dict[str, str]:
-    """Item codes to the short names users read (the current version's), for figures."""
-    template = default_template()
-    version = latest_version(template) if template else None
-    return {i.code: i.short_label(locale) for i in version.items} if version else {}
+    """Item codes to the short names users read (the newest versions'), for figures."""
+    names = {}
+    for template in templates():
+        version = latest_version(template)
+        for item in version.items if version else ():
+            names.setdefault(item.code, item.short_label(locale))
+    return names
 
 
 def item_data(item: ChecklistItem) -> dict:
@@ -56,23 +124,112 @@ def item_data(item: ChecklistItem) -> dict:
     return {name: getattr(item, name) for name in ITEM_FIELDS}
 
 
-def _validate_items(items: list[dict]) -> None:
-    codes = [i["code"] for i in items]
-    duplicates = {c for c in codes if codes.count(c) > 1}
-    if duplicates:
-        raise ServiceError(
-            str(_l("Item codes must be unique.")),
-            {"code": ", ".join(sorted(duplicates))},
-        )
+APPLIES_WORDS = {k.value for k in UnitKind} | {ONE_STOP}
+
+
+def valid_applies_to(value: str) -> bool:
+    return set(value.split()) <= APPLIES_WORDS
+
+
+def template_by_code(code: str) -> ChecklistTemplate | None:
+    return db.session.scalar(select(ChecklistTemplate).filter_by(code=code.strip().upper()))
+
+
+def codes_elsewhere(template: ChecklistTemplate | None) -> set[str]:
+    """Item codes the other templates' newest versions use: a visit may ask both."""
+    codes = set()
+    for other in templates():
+        if (template is None or other.id != template.id) and (version := latest_version(other)):
+            codes |= {i.code for i in version.items}
+    return codes
+
+
+def item_problems(items: list[dict], taken: set[str] = frozenset()) -> dict[int, list[str]]:
+    """Check a version's items together; return the problems by 0-based item index.
+
+    An item's code is unique (also across templates: ``taken``); a conditional item is a
+    unit item asked after an earlier unit item of the version, on answers that item can
+    have; typed answers (number, text, choice) are unit items; a choice offers two
+    answers or more; a number's minimum is not above its maximum.
+    """
+    problems: dict[int, list[str]] = {}
+    seen: dict[str, dict] = {}
+    for n, item in enumerate(items):
+        say = problems.setdefault(n, []).append
+        code = item["code"]
+        if code in seen:
+            say(str(_l("The code %(code)s is used twice.", code=code)))
+        elif code in taken:
+            say(str(_l("The code %(code)s is used by another checklist.", code=code)))
+        answer = AnswerType(item.get("answer_type") or AnswerType.OUTCOME)
+        scope = ItemScope(item["scope"])
+        if answer is not AnswerType.OUTCOME and scope is not ItemScope.UNIT:
+            say(str(_l("Only unit items take a number, a text or a choice.")))
+        if answer is AnswerType.CHOICE and len(_lines(item.get("choices"))) < 2:
+            say(str(_l("A choice needs at least two answers, one per line.")))
+        low, high = item.get("number_min"), item.get("number_max")
+        if low is not None and high is not None and low > high:
+            say(str(_l("The minimum is above the maximum.")))
+        if not valid_applies_to(item.get("applies_to") or ""):
+            say(str(_l("Unknown unit kind in “applies to”.")))
+        if item.get("ask_when"):
+            problem = _condition_problem(item, scope, seen)
+            if problem:
+                say(problem)
+        seen.setdefault(code, item)
+    return {n: p for n, p in problems.items() if p}
+
+
+def _normal_condition(text: str) -> str:
+    if "=" not in text:
+        return ""
+    code, _, values = text.partition("=")
+    return f"{code.strip().upper()}=" + "|".join(v.strip() for v in values.split("|") if v.strip())
+
+
+def _lines(text) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _condition_problem(item: dict, scope: ItemScope, earlier: dict[str, dict]) -> str | None:
+    if "=" not in item["ask_when"]:
+        return str(_l("Write “ask when” as CODE=answer, such as OSS-OVERDUE=fail."))
+    code, _, values = _normal_condition(item["ask_when"]).partition("=")
+    values = set(values.split("|")) - {""}
+    trigger = earlier.get(code)
+    if scope is not ItemScope.UNIT:
+        return str(_l("Only unit items can depend on an answer."))
+    if trigger is None or ItemScope(trigger["scope"]) is not ItemScope.UNIT:
+        return str(_l("“Ask when” names %(code)s, which is no earlier unit item.", code=code))
+    kind = AnswerType(trigger.get("answer_type") or AnswerType.OUTCOME)
+    possible = {
+        AnswerType.OUTCOME: {o.value for o in Outcome},
+        AnswerType.CHOICE: set(_lines(trigger.get("choices"))),
+    }.get(kind)
+    if possible is None:
+        return str(_l("An item can depend only on a pass/fail or a choice item."))
+    if not values or not values <= possible:
+        return str(_l("“Ask when” names an answer %(code)s cannot have.", code=code))
+    return None
+
+
+def _validate_items(template: ChecklistTemplate, items: list[dict]) -> None:
     if not items:
         raise ServiceError(str(_l("A checklist needs at least one item.")))
+    problems = item_problems(items, codes_elsewhere(template))
+    if problems:
+        raise ServiceError(
+            str(_l("The checklist was not saved.")),
+            {items[n]["code"]: " ".join(p) for n, p in problems.items()},
+        )
 
 
 def create_version(
     actor: audit.Actor, template: ChecklistTemplate, items: list[dict], note: str = ""
 ) -> ChecklistVersion:
     """Freeze ``items``, in the order given, as the template's next version."""
-    _validate_items(items)
+    items = [{**i, "code": i["code"].strip().upper()} for i in items]
+    _validate_items(template, items)
     number = (
         db.session.scalar(
             select(func.max(ChecklistVersion.number)).filter_by(template_id=template.id)
@@ -86,12 +243,17 @@ def create_version(
     for position, data in enumerate(items, 1):
         fields = {k: data.get(k) for k in ITEM_FIELDS if k in data}
         fields.update(
-            code=data["code"].strip().upper(),
+            code=data["code"],
             category=ItemCategory(data["category"]),
             scope=ItemScope(data["scope"]),
             position=position,
             legal_basis=data.get("legal_basis") or "",
             required=data.get("required", True),
+            answer_type=AnswerType(data.get("answer_type") or AnswerType.OUTCOME),
+            applies_to=" ".join((data.get("applies_to") or "").split()),
+            ask_when=_normal_condition(data.get("ask_when") or ""),
+            choices="\n".join(_lines(data.get("choices"))),
+            number_unit=data.get("number_unit") or "",
         )
         version.items.append(ChecklistItem(**fields))
     db.session.flush()
@@ -101,13 +263,45 @@ def create_version(
 
 
 def create_template(
-    actor: audit.Actor, code: str, name: str, items: list[dict]
+    actor: audit.Actor,
+    code: str,
+    name: str,
+    items: list[dict],
+    applies_to: str = "",
+    name_en: str = "",
 ) -> ChecklistTemplate:
     """Create a template with its first version."""
-    template = ChecklistTemplate(code=code, name=name)
+    template = ChecklistTemplate(
+        code=code.strip().upper(), name=name, name_en=name_en, applies_to=applies_to
+    )
     db.session.add(template)
     db.session.flush()
     create_version(actor, template, items, note="v1")
+    return template
+
+
+def save_template(
+    actor: audit.Actor,
+    template: ChecklistTemplate,
+    *,
+    name: str,
+    name_en: str,
+    applies_to: str,
+    active: bool,
+) -> ChecklistTemplate:
+    """Change a template's name, the units it is for, or retire it. Visits already made
+    keep what they asked; the next visits follow the change."""
+    if not valid_applies_to(applies_to):
+        raise ServiceError(
+            str(_l("The checklist was not saved.")),
+            {"applies_to": str(_l("Unknown unit kind in “applies to”."))},
+        )
+    template.name, template.name_en = name.strip(), name_en.strip()
+    template.applies_to, template.active = " ".join(applies_to.split()), active
+    db.session.flush()
+    audit.record(
+        actor, "checklist_template_saved", template, applies_to=applies_to, active=active
+    )
     return template
 
 

@@ -37,6 +37,10 @@ CB, CC, VC, HD = (
     StaffCategory.VIEN_CHUC,
     StaffCategory.HOP_DONG,
 )
+# Bình Xuyên's one-stop desks in 2018: the district's public administration centre, and
+# the desk of every commune and town (bộ phận tiếp nhận và trả kết quả).
+WITH_ONE_STOP_DESK = {UnitKind.ADMIN_CENTRE, UnitKind.COMMUNE, UnitKind.TOWN}
+
 # Leading positions of each kind of unit, then the position that fills the rest of the roster.
 POSITIONS = {
     UnitKind.DEPARTMENT: ([("Trưởng phòng", CC), ("Phó Trưởng phòng", CC)], ("Chuyên viên", CC)),
@@ -184,11 +188,11 @@ def _roster(code: str, kind: UnitKind, size: int) -> list[dict]:
     ]
 
 
-def default_checklist() -> dict:
-    """Return the default checklist of DOMAIN.md as plain data."""
-    return json.loads(
-        resources.files("inspection").joinpath("data/default_checklist.json").read_text("utf-8")
-    )
+def default_checklists() -> list[dict]:
+    """Return the demo's checklist templates as plain data: the checklist of DOMAIN.md for
+    every unit, its one-stop items for units with a desk, and one for schools."""
+    data = resources.files("inspection").joinpath("data/checklists.json").read_text("utf-8")
+    return json.loads(data)["templates"]
 
 
 def seed(actor: audit.Actor = audit.SYSTEM) -> dict:
@@ -202,7 +206,15 @@ def seed(actor: audit.Actor = audit.SYSTEM) -> dict:
     for code, name, kind, size, address in UNITS:
         unit = db.session.scalar(select(Unit).filter_by(code=code))
         if unit is None:
-            unit = org.save_unit(actor, None, code=code, name=name, kind=kind, address=address)
+            unit = org.save_unit(
+                actor,
+                None,
+                code=code,
+                name=name,
+                kind=kind,
+                address=address,
+                has_one_stop=kind in WITH_ONE_STOP_DESK,
+            )
             created["units"] += 1
         units[code] = unit
         if not db.session.scalar(select(StaffMember.id).filter_by(unit_id=unit.id).limit(1)):
@@ -224,9 +236,16 @@ def seed(actor: audit.Actor = audit.SYSTEM) -> dict:
             created["users"] += 1
 
     if checklist.default_template() is None:
-        data = default_checklist()
-        checklist.create_template(actor, data["code"], data["name"], data["items"])
-        created["checklists"] = 1
+        for data in default_checklists():
+            checklist.create_template(
+                actor,
+                data["code"],
+                data["name"],
+                data["items"],
+                data["applies_to"],
+                data["name_en"],
+            )
+            created["checklists"] += 1
     db.session.flush()
     log.info("demo seed: %s", created)
     return created

@@ -75,7 +75,6 @@ FOUND = {
     ("TTHCC", 9): ("ADV-NONE", "Tờ rơi quảng cáo dán tại bảng tin"),
     ("XHS", 10): ("SMOKE-NONE", "Còn gạt tàn thuốc lá tại phòng tiếp dân"),
 }
-UNIT_KINDS_WITH_DESK = {"admin_centre", "commune", "town"}
 
 
 def _signature(seed: int) -> str:
@@ -96,19 +95,13 @@ def _at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
 def _answers(inspection: Inspection, rng: random.Random, month: int) -> dict:
     """Answers whose violations fall over the year: 12% of checks in March, 2% in December."""
     rate = 0.12 - 0.01 * (month - 3)
-    items = inspection.checklist_version.items
-    has_desk = inspection.unit.kind.value in UNIT_KINDS_WITH_DESK
-    unit_items = []
+    items = inspection.items
+    unit_items, answers = [], {}
     for item in results.unit_checks(items):
-        if item.category.value == "one_stop" and not has_desk:
-            unit_items.append({"code": item.code, "outcome": "na"})
-            continue
-        failed = rng.random() < rate * 1.5
-        entry = {"code": item.code, "outcome": "fail" if failed else "pass"}
-        if failed:
-            entry["note"] = "Chưa thực hiện đầy đủ, đã nhắc nhở tại buổi kiểm tra"
-        if item.number_label_vi:
-            entry["number"] = str(round(Decimal(rng.uniform(93, 99.5)), 1))
+        if item.condition and answers.get(item.condition[0]) not in item.condition[1]:
+            continue  # asked only after an answer this visit did not give
+        entry = _unit_answer(item, rng, rng.random() < rate * 1.5)
+        answers[item.code] = entry.get("outcome") or entry.get("text") or ""
         unit_items.append(entry)
     checks = results.person_checks(items)
     people = []
@@ -126,7 +119,7 @@ def _answers(inspection: Inspection, rng: random.Random, month: int) -> dict:
             attendance = Attendance.PRESENT
         entry = {"person_id": person.id, "attendance": attendance.value, "items": []}
         if attendance is Attendance.LATE:
-            entry["note"] = f"Đến lúc 07 giờ {rng.randint(35, 59)} phút"
+            entry["arrived_at"] = f"07:{rng.randint(35, 59)}"
         if attendance in results.AT_POST:
             for item in checks:
                 failed = rng.random() < rate / 2
@@ -139,6 +132,25 @@ def _answers(inspection: Inspection, rng: random.Random, month: int) -> dict:
                 entry["items"].append(sub)
         people.append(entry)
     return {"version": inspection.version, "unit_items": unit_items, "people": people}
+
+
+def _unit_answer(item, rng: random.Random, failed: bool) -> dict:
+    """A unit item's answer as its type takes it; a failure has a note."""
+    entry = {"code": item.code}
+    if item.answer_type.value == "number":
+        low, high = results.number_bounds(item)
+        entry["number"] = str(rng.randint(int(low), min(int(high), int(low) + 3)))
+    elif item.answer_type.value == "choice":
+        entry["text"] = item.choice_list[-1 if failed else 0]
+    elif item.answer_type.value == "text":
+        entry["text"] = "Có, cập nhật hằng tuần"
+    else:
+        entry["outcome"] = "fail" if failed else "pass"
+        if failed:
+            entry["note"] = "Chưa thực hiện đầy đủ, đã nhắc nhở tại buổi kiểm tra"
+        if item.number_label_vi:
+            entry["number"] = str(round(Decimal(rng.uniform(93, 99.5)), 1))
+    return entry
 
 
 def _visit(actor, users, unit, month, day, kind, rng, signer, base_url, number):

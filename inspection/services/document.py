@@ -6,6 +6,7 @@ import segno
 
 from inspection.i18n import format_date_vn, format_vn_decimal, local
 from inspection.models import (
+    AnswerType,
     Attendance,
     Inspection,
     InspectionKind,
@@ -65,6 +66,39 @@ def _number_text(item, value) -> str:
     return f"{label}: {shown}"
 
 
+def _unit_item(item, row) -> dict:
+    """A unit item's line in the minutes: a typed answer (number, text, choice) stands
+    in the result column; an outcome's number goes with the note."""
+    data = {"label": item.label_vi, "note": row.note if row else "", "failed": False}
+    if item.answer_type is AnswerType.OUTCOME:
+        number_value = row.number_value if row else None
+        data.update(
+            outcome=OUTCOME_TEXT.get(row.outcome, "") if row else "",
+            failed=bool(row and row.outcome is Outcome.FAIL),
+            number=_number_text(item, number_value) if number_value is not None else "",
+        )
+    elif item.answer_type is AnswerType.NUMBER:
+        value = row.number_value if row else None
+        shown = format_vn_decimal(value.normalize()) if value is not None else ""
+        data.update(outcome=f"{shown} {item.number_unit}".strip() if shown else "", number="")
+    else:
+        data.update(outcome=(row.text_value or "") if row else "", number="")
+    return data
+
+
+def arrival_text(moment) -> str:
+    """'đến lúc 08 giờ 05': a late person's arrival as the minutes write it."""
+    return f"đến lúc {moment.hour:02d} giờ {moment.minute:02d}"
+
+
+def _late_names(inspection) -> list[str]:
+    return [
+        f"{p.full_name}, {arrival_text(p.arrived_at)}" if p.arrived_at else p.full_name
+        for p in inspection.people
+        if p.attendance is Attendance.LATE
+    ]
+
+
 def _person_notes(person, person_checks) -> list[str]:
     """Return the person's notes, each item's named ('Đeo thẻ: không đeo thẻ khi tiếp công dân')."""
     rows = {r.item_id: r for r in person.items}
@@ -85,8 +119,8 @@ def _photo_caption(photo, items, people_by_id, person_checks, unit_rows) -> str:
         person = people_by_id[photo.person_result_id]
         about.append(person.full_name)
         about += _person_notes(person, person_checks)
-    if photo.item_id:
-        item = items[photo.item_id]
+    item = items.get(photo.item_id)  # None: no item, or one no longer asked
+    if item is not None:
         row = unit_rows.get(item.id)
         if row is not None and row.note.strip():
             about.append(row.note.strip())  # a unit item's finding, in the team's words
@@ -125,7 +159,7 @@ def document_data(
     """
     settings = org.get_settings()
     summary = results.summary(inspection, "vi")
-    items = inspection.checklist_version.items
+    items = results.asked_items(inspection)
     items_by_id = {i.id: i for i in items}
     unit_rows = {r.item_id: r for r in inspection.unit_results}
     person_checks = results.person_checks(items)
@@ -145,19 +179,7 @@ def document_data(
             "src": f"{render.BASE}blob/{signature.image_sha256}" if signature.image_sha256 else "",
         }
 
-    unit_items = []
-    for item in results.unit_checks(items):
-        row = unit_rows.get(item.id)
-        number_value = row.number_value if row else None
-        unit_items.append(
-            {
-                "label": item.label_vi,
-                "outcome": OUTCOME_TEXT.get(row.outcome, "") if row else "",
-                "failed": bool(row and row.outcome is Outcome.FAIL),
-                "note": row.note if row else "",
-                "number": _number_text(item, number_value) if number_value is not None else "",
-            }
-        )
+    unit_items = [_unit_item(item, unit_rows.get(item.id)) for item in results.unit_checks(items)]
     people = []
     for person in inspection.people:
         rows = {r.item_id: r for r in person.items}
@@ -177,6 +199,7 @@ def document_data(
                 "name": person.full_name,
                 "position": person.position,
                 "attendance": ATTENDANCE_TEXT.get(person.attendance, ""),
+                "arrived": arrival_text(person.arrived_at) if person.arrived_at else "",
                 "attendance_failed": person.attendance
                 in (Attendance.LATE, Attendance.ABSENT_UNEXCUSED),
                 "outcomes": outcomes,
@@ -231,7 +254,10 @@ def document_data(
         ],
         "unit_reps": unit_reps,
         "headcount": headcount,
-        "names": {s.value: summary["names"][s] for s in Attendance},
+        "names": {
+            **{s.value: summary["names"][s] for s in Attendance},
+            Attendance.LATE.value: _late_names(inspection),
+        },
         "unit_items": unit_items,
         "person_columns": [i.short_label_vi or i.code for i in person_checks],
         "people": people,

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from flask_babel import force_locale
 from openpyxl import Workbook
-from sqlalchemy import Integer, case, func, select
+from sqlalchemy import Integer, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from inspection.extensions import db
@@ -148,9 +148,18 @@ def _unit_result_rows(filters: Filters) -> Iterator[list]:
             UnitItemResult.outcome,
             UnitItemResult.number_value,
             UnitItemResult.note,
+            UnitItemResult.text_value,
         )
         .join(UnitItemResult, UnitItemResult.inspection_id == Inspection.id)
         .join(ChecklistItem, ChecklistItem.id == UnitItemResult.item_id)
+        # A row without an answer is an item no longer asked (its trigger changed).
+        .where(
+            or_(
+                UnitItemResult.outcome.is_not(None),
+                UnitItemResult.number_value.is_not(None),
+                UnitItemResult.text_value.is_not(None),
+            )
+        )
         .order_by(Inspection.started_at, Inspection.id, ChecklistItem.position)
     )
     for row in db.session.execute(stmt).yield_per(BATCH):
@@ -161,7 +170,7 @@ def _unit_result_rows(filters: Filters) -> Iterator[list]:
             *row[2:5],
             vietnamese(row[5]),
             row[6],
-            OUTCOME_TEXT.get(row[7], ""),
+            OUTCOME_TEXT.get(row[7], "") or row[10] or "",  # a text or choice answer
             "" if number is None else float(number),
             row[9],
         ]

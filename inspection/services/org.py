@@ -122,6 +122,7 @@ def save_unit(
     kind: UnitKind,
     address: str = "",
     active: bool = True,
+    has_one_stop: bool = False,
 ) -> Unit:
     """Create a unit (``unit`` is None) or update one; codes are unique."""
     code = code.strip().upper()
@@ -129,7 +130,7 @@ def save_unit(
     created = unit is None
     unit = unit or Unit()
     unit.code, unit.name, unit.kind = code, clean_text(name), UnitKind(kind)
-    unit.address, unit.active = address.strip(), active
+    unit.address, unit.active, unit.has_one_stop = address.strip(), active, has_one_stop
     db.session.add(unit)
     db.session.flush()
     audit.record(actor, "unit_created" if created else "unit_updated", unit)

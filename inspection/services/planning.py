@@ -123,10 +123,10 @@ def schedule_visit(
         kind=InspectionKind(kind),
         status=InspectionStatus.PLANNED,
         planned_date=planned_date,
-        checklist_version_id=checklist.current_version().id,
         created_by_id=creator.id,
         client_id=f"plan-{uuid.uuid4()}",
     )
+    checklist.assign(inspection, unit)  # until it starts, which takes the newest versions
     inspection.team = [TeamMember(user_id=uid, role=role) for uid, role in team]
     db.session.add(inspection)
     db.session.flush()

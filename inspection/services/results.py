@@ -4,7 +4,7 @@ import hashlib
 import json
 import logging
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -17,6 +17,7 @@ from inspection.extensions import db
 from inspection.i18n import LOCAL_TZ, clean_text, format_number, local, parse_decimal
 from inspection.labels import label
 from inspection.models import (
+    AnswerType,
     Attendance,
     ChecklistItem,
     Inspection,
@@ -86,6 +87,42 @@ def unit_checks(items: list[ChecklistItem]) -> list[ChecklistItem]:
     return [i for i in items if i.scope is ItemScope.UNIT]
 
 
+def answer_of(row, item: ChecklistItem) -> str:
+    """A unit item's answer as text ("fail", "92.5", "Có sổ"), "" when not answered."""
+    if row is None:
+        return ""
+    if item.answer_type is AnswerType.OUTCOME:
+        return row.outcome.value if row.outcome else ""
+    if item.answer_type is AnswerType.NUMBER:
+        return _number_key(row.number_value) if row.number_value is not None else ""
+    return row.text_value or ""
+
+
+def asked(items: list[ChecklistItem], answers: dict[str, str]) -> list[ChecklistItem]:
+    """The items the answers ask: a conditional item only while its trigger, itself
+    asked, has one of the answers it names. ``answers`` are unit answers by item code."""
+    out, codes = [], set()
+    for item in items:
+        condition = item.condition
+        if condition is not None:
+            code, values = condition
+            if code not in codes or answers.get(code, "") not in values:
+                continue
+        out.append(item)
+        codes.add(item.code)
+    return out
+
+
+def unit_answers(visit) -> dict[str, str]:
+    rows = {r.item_id: r for r in getattr(visit, "unit_results", ())}
+    return {i.code: answer_of(rows.get(i.id), i) for i in unit_checks(visit.items)}
+
+
+def asked_items(visit) -> list[ChecklistItem]:
+    """What the visit asks now: its applicable items, conditional ones when triggered."""
+    return asked(visit.items, unit_answers(visit))
+
+
 class _Validator:
     """Collects per-field errors under JSON-path-like keys (``people[2].attendance``).
 
@@ -136,10 +173,11 @@ def _people_named(inspection: Inspection, entries) -> tuple[dict, dict]:
 def _parse(inspection: Inspection, data: dict, actor_is_lead: bool) -> tuple[dict, dict[str, str]]:
     """Check a save (``ResultsSave.changes()``) against the visit's checklist and roster."""
     v = _Validator()
-    items = {i.code: i for i in inspection.checklist_version.items}
+    items = {i.code: i for i in inspection.items}
     people, by_staff = _people_named(inspection, data.get("people", []))
     parsed = {"unit_items": [], "people": [], "text": {}}
 
+    answers = unit_answers(inspection) if data.get("unit_items") else {}
     for n, entry in enumerate(data.get("unit_items", [])):
         key = f"unit_items[{n}]"
         item = _item(items, entry.get("code"))
@@ -147,15 +185,25 @@ def _parse(inspection: Inspection, data: dict, actor_is_lead: bool) -> tuple[dic
             v.fail(f"{key}.code", _l("No unit item with this code in the visit's checklist."))
             continue
         change = {"item": item}
-        if "outcome" in entry:
-            change["outcome"] = entry["outcome"]
+        _unit_answer(v, key, entry, item, change)
         if "note" in entry:
             change["note"] = clean_text(entry["note"])
-        if "number" in entry and not item.number_label_vi and entry["number"] not in (None, ""):
-            v.fail(f"{key}.number", _l("This item records no number."))
-        elif "number" in entry:
-            change["number"] = v.number(f"{key}.number", entry["number"], item)
         parsed["unit_items"].append(change)
+        answers[item.code] = _projected(item, change, answers[item.code])
+    if parsed["unit_items"]:
+        now_asked = {i.code for i in asked(list(items.values()), answers)}
+        for n, change in enumerate(parsed["unit_items"]):
+            item = change["item"]
+            if item.code not in now_asked and answers[item.code]:
+                trigger, values = item.condition
+                v.fail(
+                    f"unit_items[{n}].code",
+                    _l(
+                        "This item is asked only when %(code)s is answered %(answers)s.",
+                        code=trigger,
+                        answers=" / ".join(sorted(values)),
+                    ),
+                )
 
     for n, entry in enumerate(data.get("people", [])):
         key = f"people[{n}]"
@@ -172,6 +220,10 @@ def _parse(inspection: Inspection, data: dict, actor_is_lead: bool) -> tuple[dic
         change = {"person": person, "items": []}
         if "attendance" in entry:
             change["attendance"] = entry["attendance"]
+        if "arrived_at" in entry:
+            change["arrived_at"] = _arrival(
+                v, f"{key}.arrived_at", entry["arrived_at"], change.get("attendance", person.attendance)
+            )
         if "note" in entry:
             change["note"] = clean_text(entry["note"])
         for m, sub in enumerate(entry.get("items", [])):
@@ -201,9 +253,74 @@ def _parse(inspection: Inspection, data: dict, actor_is_lead: bool) -> tuple[dic
     return parsed, v.errors
 
 
+def _unit_answer(v: _Validator, key: str, entry: dict, item: ChecklistItem, change: dict) -> None:
+    """Read a unit item's answer as its type takes it: an outcome (and a number when the
+    item records one), a number, a short text or one of the item's choices."""
+    kind = item.answer_type
+    given = {
+        name
+        for name in ("outcome", "number", "text")
+        if name in entry and entry[name] not in (None, "")
+    }
+    takes = {
+        AnswerType.OUTCOME: {"outcome", "number"} if item.number_label_vi else {"outcome"},
+        AnswerType.NUMBER: {"number"},
+        AnswerType.TEXT: {"text"},
+        AnswerType.CHOICE: {"text"},
+    }[kind]
+    for name in sorted(given - takes):
+        message = {
+            AnswerType.OUTCOME: _l("This item records no number."),
+            AnswerType.NUMBER: _l("This item takes a number."),
+            AnswerType.TEXT: _l("This item takes a short text."),
+            AnswerType.CHOICE: _l("This item takes one of its choices."),
+        }[kind]
+        v.fail(f"{key}.{name}", message)
+    if "outcome" in entry and "outcome" in takes:
+        change["outcome"] = entry["outcome"]
+    if "number" in entry and "number" in takes:
+        change["number"] = v.number(f"{key}.number", entry["number"], item)
+    if "text" in entry and "text" in takes:
+        text = clean_text(entry["text"] or "").strip()
+        if kind is AnswerType.CHOICE and text and text not in item.choice_list:
+            v.fail(
+                f"{key}.text",
+                _l("Choose one of: %(choices)s.", choices="; ".join(item.choice_list)),
+            )
+        change["text"] = text or None
+
+
+def _projected(item: ChecklistItem, change: dict, before: str) -> str:
+    """The item's answer once ``change`` is applied, as ``answer_of`` gives it."""
+    if item.answer_type is AnswerType.OUTCOME:
+        if "outcome" not in change:
+            return before
+        return str(change["outcome"] or "")
+    if item.answer_type is AnswerType.NUMBER:
+        if "number" not in change:
+            return before
+        return _number_key(change["number"]) if change["number"] is not None else ""
+    return (change["text"] or "") if "text" in change else before
+
+
 def _item(items: dict, code: str):
     """Return the checklist item a save names, or None."""
     return items.get(code)
+
+
+def _arrival(v: _Validator, key: str, value, attendance):
+    """Read a late person's arrival time, "08:05"; "" or None clears it."""
+    if value in (None, ""):
+        return None
+    try:
+        moment = time.fromisoformat(str(value))
+    except ValueError:
+        v.fail(key, _l("Enter a time as HH:MM, such as 08:05."))
+        return None
+    if attendance != Attendance.LATE:
+        v.fail(key, _l("Only a person marked late has an arrival time."))
+        return None
+    return moment.replace(second=0, microsecond=0, tzinfo=None)
 
 
 def _check_derived(v: _Validator, key: str, entry: dict, attendance) -> None:
@@ -308,9 +425,13 @@ def save_results(actor: audit.Actor, inspection: Inspection, save: ResultsSave |
         _apply_outcome(row, change)
         if "number" in change:
             row.number_value = change["number"]
+        if "text" in change:
+            row.text_value = change["text"]
         row.updated_by_id = actor.user_id
+    if parsed["unit_items"]:
+        _clear_unasked(inspection)
 
-    attendance_items = [i for i in inspection.checklist_version.items if is_derived(i)]
+    attendance_items = [i for i in inspection.items if is_derived(i)]
     for change in parsed["people"]:
         person = change["person"]
         rows = {r.item_id: r for r in person.items}
@@ -325,6 +446,10 @@ def save_results(actor: audit.Actor, inspection: Inspection, save: ResultsSave |
             person.attendance = change["attendance"]
             for item in attendance_items:
                 row_for(item).outcome = ATTENDANCE_OUTCOME.get(person.attendance)
+            if person.attendance != Attendance.LATE:
+                person.arrived_at = None  # only a late person has an arrival time
+        if "arrived_at" in change:
+            person.arrived_at = change["arrived_at"]
         if "note" in change:
             person.note = change["note"]
         for item_change in change["items"]:
@@ -352,6 +477,15 @@ def save_results(actor: audit.Actor, inspection: Inspection, save: ResultsSave |
         people=len(parsed["people"]),
     )
     return inspection.version
+
+
+def _clear_unasked(inspection: Inspection) -> None:
+    """Clear the answers of items no longer asked (their trigger's answer changed): they
+    are not in the minutes, the figures or what a signature is bound to."""
+    still = {i.id for i in asked_items(inspection)}
+    for row in inspection.unit_results:
+        if row.item_id not in still:
+            row.outcome, row.number_value, row.text_value, row.note = None, None, None, ""
 
 
 def _number_key(value: Decimal) -> str:
@@ -385,28 +519,31 @@ def content_fields(visit) -> list[tuple[str, str, str]]:
     which puts its unsent changes on top to compute what a signer saw
     (static/js/signature.js).
     """
-    items = visit.checklist_version.items
+    items = visit.items
     unit_rows = {r.item_id: r for r in getattr(visit, "unit_results", ())}
     out = []
     for item in unit_checks(items):
         row, key = unit_rows.get(item.id), f"u:{item.code}"
-        number = row.number_value if row is not None else None
-        out += [
-            (field.unit(item.id), key, _outcome_key(row)),
-            (
-                field.unit(item.id, "number"),
-                f"{key}:n",
-                _number_key(number) if number is not None else "",
-            ),
-            (field.unit(item.id, "note"), f"{key}:note", _text_key(row.note if row else "")),
-        ]
+        kind = item.answer_type
+        if kind is AnswerType.OUTCOME:
+            out.append((field.unit(item.id), key, _outcome_key(row)))
+        if kind is AnswerType.NUMBER or item.number_label_vi:
+            number = row.number_value if row is not None else None
+            value = _number_key(number) if number is not None else ""
+            out.append((field.unit(item.id, "number"), f"{key}:n", value))
+        if kind in (AnswerType.TEXT, AnswerType.CHOICE):
+            text = _text_key(row.text_value or "") if row is not None else ""
+            out.append((field.unit(item.id, "text"), f"{key}:t", text))
+        out.append((field.unit(item.id, "note"), f"{key}:note", _text_key(row.note if row else "")))
     checks = person_checks(items)
     for person in visit.people:
         rows = {r.item_id: r for r in getattr(person, "items", ())}
         key = f"p:{person_key(person)}"
         attendance = getattr(person, "attendance", None)
+        arrived = getattr(person, "arrived_at", None)
         out += [
             (field.attendance(person.id), key, attendance.value if attendance else ""),
+            (field.arrival(person.id), f"{key}:arrived", arrived.strftime("%H:%M") if arrived else ""),
             (field.person_note(person.id), f"{key}:note", _text_key(getattr(person, "note", ""))),
         ]
         for item in checks:
@@ -515,7 +652,7 @@ def add_photo(
     fields = {}
     item = None
     if item_code:
-        item = next((i for i in inspection.checklist_version.items if i.code == item_code), None)
+        item = next((i for i in asked_items(inspection) if i.code == item_code), None)
         if item is None:
             fields["item_code"] = str(_l("No item with this code in the visit's checklist."))
     person = None
@@ -577,27 +714,31 @@ def photos_of(inspection: Inspection) -> list[Photo]:
 
 
 def summary(inspection: Inspection, locale: str = "vi") -> dict:
-    """Return plain data for the summary page: headcount, failures, what is missing."""
-    items = inspection.checklist_version.items
+    """Return plain data for the summary page: headcount, failures, what is missing.
+
+    Progress counts each asked required unit item and each person, who is done once
+    their attendance is marked and, at their post, every required check answered: the
+    total does not move as people are marked (it used to jump from 0/50 to 40/210).
+    """
+    items = asked_items(inspection)
     unit_items, person_items = unit_checks(items), person_checks(items)
     unit_rows = {r.item_id: r for r in inspection.unit_results}
     photos = photos_of(inspection)
-    missing, failed_unit, failed_people = [], [], []
+    missing, failed_unit, failed_people, typed = [], [], [], []
     progress = Counter()
-
-    def answer(row, item, anchor: str, label: str) -> bool:
-        """Count a required answer; note it as missing if empty. True when it failed."""
-        if item.required:
-            progress["total"] += 1
-            if row is not None and row.outcome is not None:
-                progress["answered"] += 1
-            else:
-                missing.append({"anchor": anchor, "label": label})
-        return row is not None and row.outcome is Outcome.FAIL
 
     for item in unit_items:
         row = unit_rows.get(item.id)
-        if answer(row, item, f"u-{item.id}", item.label(locale)):
+        value = answer_of(row, item)
+        if item.required:
+            progress["total"] += 1
+            progress["answered"] += bool(value)
+            if not value:
+                missing.append({"anchor": f"u-{item.id}", "label": item.label(locale)})
+        if item.answer_type is not AnswerType.OUTCOME:
+            if value:
+                typed.append({"item": item, "value": value, "row": row})
+        elif row is not None and row.outcome is Outcome.FAIL:
             failed_unit.append(
                 {
                     "code": item.code,
@@ -615,24 +756,29 @@ def summary(inspection: Inspection, locale: str = "vi") -> dict:
             headcount["unanswered"] += 1
             missing.append({"anchor": f"p-{person.id}", "label": person.full_name})
             continue
-        progress["answered"] += 1
         headcount[person.attendance] += 1
         names[person.attendance].append(person.full_name)
         if person.attendance not in AT_POST:
+            progress["answered"] += 1
             continue
         rows = {r.item_id: r for r in person.items}
-        failed = []
+        failed, done = [], True
         for item in person_items:
             row = rows.get(item.id)
             label = item.short_label(locale)
-            if answer(row, item, f"p-{person.id}", f"{person.full_name}: {label}"):
+            if item.required and (row is None or row.outcome is None):
+                done = False
+                missing.append({"anchor": f"p-{person.id}", "label": f"{person.full_name}: {label}"})
+            if row is not None and row.outcome is Outcome.FAIL:
                 failed.append(label + (f" ({row.note})" if row.note else ""))
+        progress["answered"] += done
         if failed or person.attendance is Attendance.LATE:
             failed_people.append(
                 {
                     "name": person.full_name,
                     "position": person.position,
                     "attendance": person.attendance,
+                    "arrived_at": person.arrived_at,
                     "failed": failed,
                     "note": person.note,
                     "photos": [p for p in photos if p.person_result_id == person.id],
@@ -644,6 +790,7 @@ def summary(inspection: Inspection, locale: str = "vi") -> dict:
         "names": names,
         "failed_unit": failed_unit,
         "failed_people": failed_people,
+        "typed": typed,
         "missing": missing,
         "answered": progress["answered"],
         "total": progress["total"],

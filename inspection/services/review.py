@@ -58,7 +58,7 @@ def failed_items(inspection: Inspection, locale: str = "vi") -> list[dict]:
     """Return the checklist items this visit found failing (unit or person), for the review form."""
     summary = results.summary(inspection, locale)
     codes = {f["code"]: f["label"] for f in summary["failed_unit"]}
-    by_id = {i.id: i for i in inspection.checklist_version.items}
+    by_id = {i.id: i for i in inspection.items}
     for person in inspection.people:
         for row in person.items:
             if row.outcome is not None and row.outcome.value == "fail":
@@ -94,7 +94,7 @@ def review(
     comment = (comment or "").strip()
     if len(comment) > 5000:
         fields["comment"] = str(_l("At most %(n)d characters.", n=5000))
-    items = {i.code: i for i in inspection.checklist_version.items}
+    items = {i.code: i for i in results.asked_items(inspection)}
     item_codes = list(dict.fromkeys(item_codes or []))
     if decision == ReviewDecision.REMEDIATION_REQUIRED:
         if due is None or due <= today:

@@ -234,7 +234,7 @@ def person_history(staff_id: int) -> list[dict]:
     ).all()
     history = []
     for inspection, person in rows:
-        codes = {i.id: i for i in inspection.checklist_version.items}
+        codes = {i.id: i for i in inspection.items}
         history.append(
             {
                 "inspection": inspection,

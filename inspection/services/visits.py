@@ -28,6 +28,7 @@ from inspection.models import (
     utcnow,
 )
 from inspection.models.base import valid_id
+from inspection.models.checklist import items_of
 from inspection.services import audit, checklist, policy
 from inspection.services.errors import Conflict, NotFound, ServiceError
 
@@ -180,10 +181,13 @@ def start_inspection(
     latitude: float | None = None,
     longitude: float | None = None,
     accuracy_m: float | None = None,
+    templates: list[str] | None = None,
 ) -> tuple[Inspection, bool]:
     """Start a visit now; return it and whether it was created.
 
-    The same creator sending the same ``client_id`` again gets the first visit back. A
+    The visit asks the newest versions of the checklists that apply to the unit, or of
+    ``templates`` (codes) when the lead chose. The same creator sending the same
+    ``client_id`` again gets the first visit back. A
     visit ``started_offline`` began when the phone says (within the last three days),
     not when the phone found a signal to send it.
     """
@@ -211,10 +215,10 @@ def start_inspection(
         status=InspectionStatus.DRAFT,
         started_at=_start_time(client_started_at if started_offline else None),
         client_started_at=client_started_at,
-        checklist_version_id=checklist.current_version().id,
         created_by_id=creator.id,
         client_id=client_id,
     )
+    checklist.assign(inspection, unit, templates)
     _set_location(inspection, latitude, longitude, accuracy_m)
     inspection.team = [TeamMember(user_id=uid, role=role) for uid, role in team]
     _snapshot_roster(inspection)
@@ -288,7 +292,7 @@ def begin_planned(
     inspection.status = InspectionStatus.DRAFT
     inspection.started_at = utcnow()
     inspection.client_started_at = client_started_at
-    inspection.checklist_version_id = checklist.current_version().id
+    checklist.assign(inspection, inspection.unit)  # the newest versions, on the day
     _set_location(inspection, latitude, longitude, accuracy_m)
     _snapshot_roster(inspection)
     db.session.flush()
@@ -391,9 +395,13 @@ class DraftVisit:
     """
 
     unit: Unit
-    checklist_version: object
+    checklists: list
     people: list[DraftPerson] = field(default_factory=list)
     id: None = None
+
+    @property
+    def items(self) -> list:
+        return items_of(self.checklists, self.unit.kind, self.unit.has_one_stop)
 
 
 def offline_draft(unit_id: int) -> DraftVisit:
@@ -404,7 +412,7 @@ def offline_draft(unit_id: int) -> DraftVisit:
         DraftPerson(id=s.id, staff_id=s.id, full_name=s.full_name, position=s.position)
         for s in _active_roster(unit.id)
     ]
-    return DraftVisit(unit=unit, checklist_version=checklist.current_version(), people=people)
+    return DraftVisit(unit=unit, checklists=checklist.versions_for(unit), people=people)
 
 
 def offline_units(user: User, today: date, limit: int) -> list[Unit]:

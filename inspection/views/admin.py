@@ -15,7 +15,10 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from forms.admin import (
+    ChecklistImportForm,
     ChecklistItemForm,
+    ChecklistTemplateForm,
+    NewChecklistForm,
     SealForm,
     SettingsForm,
     StaffForm,
@@ -28,7 +31,8 @@ from inspection.boundary import attempt
 from inspection.extensions import db
 from inspection.models import ChecklistTemplate, ChecklistVersion, Role, StaffMember, Unit, User
 from inspection.services import accounts as accounts_service
-from inspection.services import blobs, checklist, org, second_factor
+from inspection.responses import content_disposition
+from inspection.services import blobs, checklist, checklist_sheet, org, second_factor
 from inspection.services.roster_import import RosterImportError, import_roster
 from inspection.views.access import actor, get_or_404, require
 
@@ -130,6 +134,7 @@ def unit_form(unit_id: int | None = None):
                 kind=form.kind.data,
                 address=form.address.data or "",
                 active=form.active.data,
+                has_one_stop=form.has_one_stop.data,
             )
         if outcome.ok:
             flash(_("Unit saved."), "success")
@@ -274,8 +279,106 @@ def reset_second_factor(user_id: int):
 @bp.get("/checklists")
 @admin_only
 def checklists():
-    templates = db.session.scalars(select(ChecklistTemplate).order_by(ChecklistTemplate.id)).all()
-    return render_template("admin/checklists.html", templates=templates)
+    return render_template("admin/checklists.html", templates=checklist.templates())
+
+
+@bp.route("/checklists/new", methods=["GET", "POST"])
+@admin_only
+def new_checklist():
+    """A new checklist: its names, the units it is for, and its items from a spreadsheet."""
+    form = NewChecklistForm()
+    report = None
+    if form.validate_on_submit():
+        try:
+            with attempt(form) as outcome:
+                template = checklist_sheet.import_template(
+                    actor(),
+                    form.file.data.read(),
+                    code=form.code.data,
+                    name=form.name.data,
+                    name_en=form.name_en.data or "",
+                    applies_to=form.applies_text(),
+                )
+        except checklist_sheet.SheetImportError as exc:
+            db.session.rollback()  # not one row of a file with problems
+            report = exc.report
+            flash(_("Nothing was imported: correct the rows below and upload again."), "error")
+        else:
+            if outcome.ok:
+                flash(_("Checklist created."), "success")
+                return redirect(url_for("admin.checklist_version", template_id=template.id))
+    return render_template(
+        "admin/checklist_import.html", form=form, report=report, template=None
+    )
+
+
+@bp.route("/checklists/<int:template_id>/settings", methods=["GET", "POST"])
+@admin_only
+def checklist_settings(template_id: int):
+    template = get_or_404(ChecklistTemplate, template_id)
+    form = ChecklistTemplateForm(obj=template)
+    if form.validate_on_submit():
+        with attempt(form) as outcome:
+            checklist.save_template(
+                actor(),
+                template,
+                name=form.name.data,
+                name_en=form.name_en.data or "",
+                applies_to=form.applies_text(),
+                active=form.active.data,
+            )
+        if outcome.ok:
+            flash(_("Saved."), "success")
+            return redirect(url_for("admin.checklist_version", template_id=template.id))
+    return _form_page(
+        form,
+        template.name,
+        url_for("admin.checklist_version", template_id=template.id),
+        intro=_("Visits already made keep the checklists they asked; the next visits follow."),
+    )
+
+
+@bp.get("/checklists/<int:template_id>/v<int:number>.xlsx")
+@admin_only
+def export_checklist(template_id: int, number: int):
+    """A version as a spreadsheet, to edit and import as the next version."""
+    version = db.session.scalar(
+        select(ChecklistVersion).filter_by(template_id=template_id, number=number)
+    )
+    if version is None:
+        abort(404)
+    response = Response(
+        checklist_sheet.export_version(version),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response.headers["Content-Disposition"] = content_disposition(
+        "attachment", checklist_sheet.filename(version)
+    )
+    return response
+
+
+@bp.route("/checklists/<int:template_id>/import", methods=["GET", "POST"])
+@admin_only
+def import_checklist(template_id: int):
+    """A spreadsheet becomes the checklist's next version: every row, or none."""
+    template = get_or_404(ChecklistTemplate, template_id)
+    form = ChecklistImportForm()
+    report = None
+    if form.validate_on_submit():
+        try:
+            version = checklist_sheet.import_version(
+                actor(), template, form.file.data.read(), form.note.data or ""
+            )
+        except checklist_sheet.SheetImportError as exc:
+            db.session.rollback()
+            report = exc.report
+            flash(_("Nothing was imported: correct the rows below and upload again."), "error")
+        else:
+            flash(_("Version %(n)d created.", n=version.number), "success")
+            return redirect(url_for("admin.checklist_version", template_id=template.id))
+    return render_template(
+        "admin/checklist_import.html", form=form, report=report, template=template
+    )
 
 
 @bp.get("/checklists/<int:template_id>")

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from functools import wraps
 
-from flask import Blueprint, current_app, g, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -20,6 +20,7 @@ from inspection.schemas import (
     AUTH,
     PUBLIC,
     Acknowledged,
+    ChecklistQuery,
     Decision,
     Finalize,
     InspectionCreate,
@@ -46,6 +47,7 @@ from inspection.schemas import (
     UnitList,
     Verification,
     VerifyUpload,
+    VisitChecklist,
     answers,
     spec,
 )
@@ -191,7 +193,16 @@ def units():
     own = current_user.unit_id if current_user.role is Role.UNIT else None
     items = org.list_units(active_only=own is None, unit_id=own)
     return jsonify(
-        items=[{"id": u.id, "code": u.code, "name": u.name, "kind": u.kind.value} for u in items]
+        items=[
+            {
+                "id": u.id,
+                "code": u.code,
+                "name": u.name,
+                "kind": u.kind.value,
+                "has_one_stop": u.has_one_stop,
+            }
+            for u in items
+        ]
     )
 
 
@@ -220,34 +231,85 @@ def staff_json(staff: StaffMember) -> dict:
 @bp.get("/checklists/current")
 @require(*ALL_ROLES)
 @spec.validate(
-    resp=answers(200, schemas.Checklist, *AUTH),
+    query=ChecklistQuery,
+    resp=answers(200, schemas.Checklist, *AUTH, 404, 422),
     tags=["reference"],
     operation_id="get_current_checklist",
 )
-def current_checklist():
-    """Return the checklist version new visits use, with its items."""
-    version = checklist.current_version()
+def current_checklist(query: ChecklistQuery):
+    """Return the newest checklist versions with their items: with ``unit_id``, exactly
+    what a visit started now at that unit asks; without, every active template's."""
     locale = select_locale()
+    if query.unit_id is None:
+        versions = [v for t in checklist.templates() if t.active and (v := checklist.latest_version(t))]
+        items = [i for v in versions for i in v.items]
+    else:
+        if not valid_id(query.unit_id):
+            abort(404)
+        check_unit(query.unit_id)
+        unit = get_or_404(Unit, query.unit_id)
+        versions = checklist.versions_for(unit)
+        items = checklist.items_for(unit)
+    if not versions:
+        abort(404)
     return jsonify(
-        id=version.id,
-        version=version.number,
-        items=[
-            {
-                "code": item.code,
-                "category": item.category.value,
-                "scope": item.scope.value,
-                "label": item.label(locale),
-                "legal_basis": item.legal_basis,
-                "required": item.required,
-                "number_label": item.number_label(locale),
-                "number_min": float(item.number_min) if item.number_min is not None else None,
-                "number_max": float(item.number_max) if item.number_max is not None else None,
-                # Answered through the person's attendance, never on its own.
-                "derived_from": "attendance" if results.is_derived(item) else None,
-            }
-            for item in version.items
-        ],
+        id=versions[0].id,
+        version=versions[0].number,
+        unit_id=query.unit_id,
+        checklists=[version_json(v) for v in versions],
+        items=[item_json(i, locale) for i in items],
     )
+
+
+@bp.get("/inspections/<int:inspection_id>/checklist")
+@require(*ALL_ROLES)
+@spec.validate(
+    resp=answers(200, VisitChecklist, *AUTH, 404),
+    tags=["visits"],
+    operation_id="get_inspection_checklist",
+)
+def inspection_checklist(inspection_id: int):
+    """Return the checklist versions a visit asks, with its items and which the answers
+    ask so far (conditional items)."""
+    inspection = visits.get_visible(current_user, inspection_id)
+    locale = select_locale()
+    asked = {i.id for i in results.asked_items(inspection)}
+    return jsonify(
+        checklists=[version_json(v) for v in inspection.checklists],
+        items=[{**item_json(i, locale), "asked": i.id in asked} for i in inspection.items],
+    )
+
+
+def version_json(version) -> dict:
+    return {
+        "id": version.id,
+        "template": version.template.code,
+        "name": version.template.display_name(select_locale()),
+        "version": version.number,
+    }
+
+
+def item_json(item, locale: str) -> dict:
+    condition = item.condition
+    return {
+        "code": item.code,
+        "template": item.version.template.code,
+        "category": item.category.value,
+        "scope": item.scope.value,
+        "label": item.label(locale),
+        "legal_basis": item.legal_basis,
+        "required": item.required,
+        "answer_type": item.answer_type.value,
+        "choices": item.choice_list,
+        "number_label": item.number_label(locale),
+        "number_unit": item.number_unit,
+        "number_min": float(item.number_min) if item.number_min is not None else None,
+        "number_max": float(item.number_max) if item.number_max is not None else None,
+        "applies_to": item.applies_to.split(),
+        "ask_when": {"code": condition[0], "answers": sorted(condition[1])} if condition else None,
+        # Answered through the person's attendance, never on its own.
+        "derived_from": "attendance" if results.is_derived(item) else None,
+    }
 
 
 @bp.get("/openapi.json")
@@ -300,13 +362,14 @@ def inspection_json(inspection: Inspection, full: bool = False) -> dict:
     }
     if not full:
         return body
-    codes = {i.id: i.code for i in inspection.checklist_version.items}
+    codes = {i.id: i.code for i in inspection.items}
     body["unit_items"] = [
         {
             "code": codes[r.item_id],
             "outcome": r.outcome.value if r.outcome else None,
             "note": r.note,
             "number": float(r.number_value) if r.number_value is not None else None,
+            "text": r.text_value,
         }
         for r in inspection.unit_results
     ]
@@ -317,6 +380,7 @@ def inspection_json(inspection: Inspection, full: bool = False) -> dict:
             "full_name": p.full_name,
             "position": p.position,
             "attendance": p.attendance.value if p.attendance else None,
+            "arrived_at": p.arrived_at.strftime("%H:%M") if p.arrived_at else None,
             "note": p.note,
             "items": [
                 {
@@ -363,6 +427,7 @@ def create_inspection(json: InspectionCreate):
         latitude=location.latitude if location else None,
         longitude=location.longitude if location else None,
         accuracy_m=location.accuracy if location else None,
+        templates=json.templates,
     )
     return jsonify(inspection_json(inspection)), 201 if created else 200
 

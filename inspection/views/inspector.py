@@ -35,8 +35,10 @@ from inspection.labels import label
 from inspection.models import Attendance, InspectionKind, Minutes, Outcome, Role, SignerRole
 from inspection.pdf import signing
 from inspection.responses import content_disposition
+from inspection.models.checklist import applies
 from inspection.services import (
     amendments,
+    checklist,
     document,
     minutes,
     org,
@@ -113,7 +115,8 @@ def outbox():
 def start():
     units = org.list_units(active_only=True)
     team = visits.inspectors()
-    form = StartForm(units=units, inspectors=team)
+    templates = [t for t in checklist.templates() if t.active]
+    form = StartForm(units=units, inspectors=team, templates=templates, locale=_locale())
     if request.method == "GET":
         form.client_id.data = str(uuid.uuid4())
         form.lead.data = current_user.id
@@ -132,11 +135,21 @@ def start():
                 latitude=_float(form.latitude.data),
                 longitude=_float(form.longitude.data),
                 accuracy_m=_float(form.accuracy.data),
+                templates=form.chosen_templates(),
             )
         if outcome.ok:
             return redirect(url_for("inspector.visit", inspection_id=inspection.id))
+    applying = {
+        u.id: " ".join(t.code for t in templates if applies(t.applies_to, u.kind, u.has_one_stop))
+        for u in units
+    }
     return render_template(
-        "inspector/start.html", form=form, units=units, team=team, facts=visits.unit_facts()
+        "inspector/start.html",
+        form=form,
+        units=units,
+        team=team,
+        facts=visits.unit_facts(),
+        applying=applying,
     )
 
 
@@ -151,7 +164,7 @@ def begin(inspection_id: int):
 
 def _script_config(inspection) -> dict:
     """Return what checklist.js needs: item codes, the summary address, its messages."""
-    items = inspection.checklist_version.items
+    items = inspection.items
     return {
         "codes": {str(i.id): i.code for i in items},
         "ids": {i.code: i.id for i in items},
@@ -192,11 +205,13 @@ def _script_config(inspection) -> dict:
 
 def _render_visit(inspection, form, status=200):
     """Return the checklist page of a visit; a ``DraftVisit`` gives a unit's blank checklist."""
-    items = inspection.checklist_version.items
+    items = inspection.items
     unit_items = results.unit_checks(items)
     if inspection.id is None:  # nothing stored yet: no photos, nothing answered
         stored = {"draft": True, "photos": []}
-        stored["progress"] = {"answered": 0, "total": len(unit_items) + len(inspection.people)}
+        asked = results.unit_checks(results.asked(items, {}))
+        total = sum(i.required for i in asked) + len(inspection.people)
+        stored["progress"] = {"answered": 0, "total": total}
     else:
         stored = {
             "photos": results.photos_of(inspection),
@@ -211,6 +226,7 @@ def _render_visit(inspection, form, status=200):
             inspection=inspection,
             form=form,
             unit_items=unit_items,
+            asked={i.id for i in results.asked_items(inspection)},
             person_items=results.person_checks(items),
             locale=_locale(),
             script_config=_script_config(inspection),
@@ -229,7 +245,7 @@ def draft_visit(unit_id: int):
     it can (``?client=<client_id>`` names the visit on the phone).
     """
     draft = visits.offline_draft(unit_id)
-    form_class = make_checklist_form(draft.checklist_version.items, draft.people, _locale())
+    form_class = make_checklist_form(draft.items, draft.people, _locale())
     return _render_visit(draft, form_class(formdata=None, data={"version": 0}))
 
 
@@ -239,9 +255,7 @@ def visit(inspection_id: int):
     inspection = visits.get_visible(current_user, inspection_id)
     if not policy.may_fill(current_user, inspection):
         return redirect(url_for("inspector.summary", inspection_id=inspection.id))
-    form_class = make_checklist_form(
-        inspection.checklist_version.items, inspection.people, _locale()
-    )
+    form_class = make_checklist_form(inspection.items, inspection.people, _locale())
     if request.method == "GET":
         return _render_visit(inspection, form_class(data=form_data(inspection)))
     form = form_class()
@@ -406,7 +420,7 @@ def draft_sign(unit_id: int):
 
 def _draft_labels(draft) -> dict:
     """Return names of what a blank checklist holds: the phone draws the minutes' text from them."""
-    items = draft.checklist_version.items
+    items = draft.items
     return {
         "people": {str(p.id): p.full_name for p in draft.people},
         "items": {str(i.id): i.short_label("vi") for i in items},

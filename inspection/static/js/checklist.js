@@ -87,25 +87,54 @@
     return label ? label.title || label.textContent.trim() : value;
   }
 
+  /* The field holding a unit item's answer: its outcome, a choice or text, or a number. */
+  function answerName(id) {
+    return [fieldName.unit(id), fieldName.unit(id, "text"), fieldName.unit(id, "number")].find((n) => form.elements[n]);
+  }
+
+  /* Progress counts each asked required unit item and each person, who is done once
+   * marked (and, at their post, every required check answered): the total does not jump
+   * as people are marked (results.summary counts the same way). */
   function updateProgress() {
     let answered = 0;
     let total = 0;
-    for (const item of form.querySelectorAll(".item fieldset.outcome")) {
+    for (const card of form.querySelectorAll(".item[data-required]:not([hidden])")) {
       total += 1;
-      if (item.querySelector("input:checked")) answered += 1;
+      if (current.get(answerName(card.id.slice(2)))) answered += 1;
     }
     for (const card of form.querySelectorAll(".person")) {
       total += 1;
       const att = card.dataset.att;
       if (!att) continue;
-      answered += 1;
-      if (!AT_POST.includes(att)) continue;
-      for (const check of card.querySelectorAll(".checks fieldset")) {
-        total += 1;
-        if (check.querySelector("input:checked")) answered += 1;
-      }
+      if (!AT_POST.includes(att)) answered += 1;
+      else if ([...card.querySelectorAll(".checks fieldset:not(.optional)")].every((f) => f.querySelector("input:checked"))) answered += 1;
     }
     progressEl.textContent = `${answered}/${total}`;
+  }
+
+  /* Items asked only after another answer: shown while their trigger (asked itself, and
+   * earlier on the page) has one of the answers they name. Hiding one clears its answers,
+   * which the server would refuse for an item not asked; the names cleared are returned
+   * for the caller to send. */
+  const conditional = [...form.querySelectorAll(".item[data-ask-when]")];
+
+  function applyConditions() {
+    const cleared = [];
+    for (const card of conditional) {
+      const [code, values] = card.dataset.askWhen.split("=");
+      const trigger = document.getElementById(`u-${config.ids[code]}`);
+      const answer = trigger && !trigger.hidden ? current.get(answerName(config.ids[code])) || "" : "";
+      const show = values.split("|").includes(answer);
+      if (card.hidden !== show) continue;
+      card.hidden = !show;
+      if (show) continue;
+      for (const el of card.querySelectorAll("[name]")) {
+        if (!tracked(el.name) || !current.get(el.name) || cleared.includes(el.name)) continue;
+        setValue(el.name, "");
+        cleared.push(el.name);
+      }
+    }
+    return cleared;
   }
 
   /* ---- the visit as the phone keeps it ---- */
@@ -165,6 +194,7 @@
     }
     versionInput.value = record.version ?? 0;
     renderProblems();
+    applyConditions(); // the server cleared what its answers no longer ask
     updateProgress();
     if (draft) {
       const meta = document.getElementById("draft-meta");
@@ -321,8 +351,16 @@
     const name = event.target.name;
     if (!tracked(name)) return;
     setValue(name, valueOf(name)); // keeps data-att in step
+    const f = parseField(name);
+    const arrival = f && f.what === "att" && form.elements[fieldName.arrival(f.person)];
+    const also = applyConditions();
+    if (arrival && valueOf(name) !== "late" && arrival.value) {
+      setValue(arrival.name, ""); // only a late person has an arrival time
+      also.push(arrival.name);
+    }
     updateProgress();
     later(name, event.target.type === "radio" ? 150 : 600);
+    for (const other of also) later(other, 150);
   });
 
   form.addEventListener("input", (event) => {
@@ -340,6 +378,7 @@
       setValue(radio.name, value);
       names.push(radio.name);
     }
+    names.push(...applyConditions());
     updateProgress();
     for (const name of names) Offline.journal(key, name, valueOf(name));
     await remember(names);
@@ -350,7 +389,7 @@
     const button = event.target.closest("[data-bulk]");
     if (!button) return;
     const action = button.dataset.bulk;
-    if (action === "unit-pass") bulk(".item fieldset.outcome", "pass");
+    if (action === "unit-pass") bulk(".item:not([hidden]) fieldset.outcome", "pass");
     if (action === "all-present") bulk(".person:not([hidden]) fieldset.att", "present");
     if (action === "people-pass") {
       bulk(AT_POST.map((a) => `.person[data-att="${a}"]:not([hidden]) .checks fieldset`).join(","), "pass");

@@ -7,16 +7,17 @@
 const fieldName = {
   unit: (item, part) => (part ? `u_${item}_${part}` : `u_${item}`),
   attendance: (person) => `p_${person}_att`,
+  arrival: (person) => `p_${person}_arrived`,
   personNote: (person) => `p_${person}_note`,
   personItem: (person, item, part) => (part ? `p_${person}_${item}_${part}` : `p_${person}_${item}`),
 };
 
-/* What a field name stands for: {unit, part} or {person, what: "att"|"note"|"item", item, part};
+/* What a field name stands for: {unit, part} or {person, what: "att"|"arrived"|"note"|"item", item, part};
    null for any other field (the texts, the version). */
 function parseField(name) {
-  let m = /^u_(\d+)(?:_(note|number))?$/.exec(name);
+  let m = /^u_(\d+)(?:_(note|number|text))?$/.exec(name);
   if (m) return { unit: m[1], part: m[2] || "" };
-  m = /^p_(\d+)_(att|note)$/.exec(name);
+  m = /^p_(\d+)_(att|arrived|note)$/.exec(name);
   if (m) return { person: m[1], what: m[2] };
   m = /^p_(\d+)_(\d+)(?:_(note))?$/.exec(name);
   if (m) return { person: m[1], what: "item", item: m[2], part: m[3] || "" };

@@ -285,6 +285,9 @@ const Offline = (() => {
         if (f.what === "att") {
           person.attendance = value || null;
           paths.set(`people[${index}].attendance`, name);
+        } else if (f.what === "arrived") {
+          person.arrived_at = value || null;
+          paths.set(`people[${index}].arrived_at`, name);
         } else if (f.what === "note") {
           person.note = value;
           paths.set(`people[${index}].note`, name);
@@ -315,11 +318,13 @@ const Offline = (() => {
       values.set(fieldName.unit(id), row.outcome || "");
       values.set(fieldName.unit(id, "note"), row.note || "");
       values.set(fieldName.unit(id, "number"), row.number == null ? "" : String(Number(row.number)));
+      values.set(fieldName.unit(id, "text"), row.text || "");
     }
     for (const person of record.people || []) {
       const pid = person[key];
       if (pid == null) continue;
       values.set(fieldName.attendance(pid), person.attendance || "");
+      values.set(fieldName.arrival(pid), person.arrived_at || "");
       values.set(fieldName.personNote(pid), person.note || "");
       for (const row of person.items) values.set(fieldName.personItem(pid, ids[row.code]), row.outcome || "");
     }

@@ -40,6 +40,32 @@
 
   const blankUrl = (unitId) => `/inspector/units/${unitId}/new`;
 
+  /* The checklists: those for the chosen unit are ticked until the lead changes them. */
+  const chosen = form.elements.templates_chosen;
+  const templateBoxes = [...form.querySelectorAll("input[name=templates]")];
+  const templatesSummary = document.getElementById("templates-summary");
+
+  function showTemplates() {
+    const names = templateBoxes.filter((box) => box.checked).map((box) => labelText(box));
+    templatesSummary.textContent = names.join(", ") || "—";
+  }
+
+  function tickTemplates() {
+    const unit = form.querySelector("input[name=unit_id]:checked");
+    if (chosen.value || !unit) return;
+    const codes = unit.dataset.templates.split(" ");
+    for (const box of templateBoxes) box.checked = codes.includes(box.value);
+    showTemplates();
+  }
+
+  form.addEventListener("change", (event) => {
+    if (event.target.name === "unit_id") tickTemplates();
+    if (event.target.name === "templates") {
+      chosen.value = "1";
+      showTemplates();
+    }
+  });
+
   /* Offline: say which units can be started (their blank checklist is on the phone). */
   async function markUnits() {
     if (navigator.onLine || typeof Offline === "undefined") return;
@@ -75,6 +101,13 @@
     }
     if (!(await Offline.cachedPage(blankUrl(unit.value)))) {
       problem.textContent = problem.dataset.notKept;
+      problem.hidden = false;
+      return;
+    }
+    const ticked = templateBoxes.filter((box) => box.checked).map((box) => box.value).sort().join(" ");
+    if (chosen.value && ticked !== unit.dataset.templates.split(" ").sort().join(" ")) {
+      // The phone keeps the unit's blank checklist with the unit's own checklists only.
+      problem.textContent = problem.dataset.templates;
       problem.hidden = false;
       return;
     }
@@ -143,5 +176,6 @@
     }
   });
   markUnits();
+  tickTemplates();
   locate();
 })();
