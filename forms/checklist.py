@@ -16,6 +16,7 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import CheckboxInput
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from forms.base import Form, LocalDecimalField, strip, within_supported_dates
@@ -46,7 +47,9 @@ class StartForm(Form):
     secretary = RadioField(_l("Secretary"), coerce=int, validators=[Optional()])
     # The checklists to ask; taken only when the lead changed them (``templates_chosen``),
     # else those that apply to the unit (the page's script ticks them as a unit is chosen).
-    templates = SelectMultipleField(_l("Checklists"), validators=[Optional()])
+    templates = SelectMultipleField(
+        _l("Checklists"), validators=[Optional()], option_widget=CheckboxInput()
+    )
     templates_chosen = HiddenField()
     client_id = HiddenField(validators=[DataRequired(), Length(max=64)])
     client_time = HiddenField()  # the phone's clock, ISO 8601, filled in by the page script

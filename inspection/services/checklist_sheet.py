@@ -11,8 +11,8 @@ English ones are read too; the last five are optional):
     Nội dung ngắn   the short label on the person cards
     Căn cứ pháp lý  the legal basis
     Bắt buộc        Có / Không
-    Áp dụng cho     empty for every unit; else unit kinds and "Có bộ phận một cửa",
-                    separated by commas (Trường học, Có bộ phận một cửa)
+    Áp dụng cho     empty for every unit; else unit kinds and "Đơn vị có bộ phận một
+                    cửa", separated by commas (Trường học, Đơn vị có bộ phận một cửa)
     Hỏi khi         empty, or CODE = answer: OSS-OVERDUE = Vi phạm; several answers
                     separated by | (SCH-DUTY = Ghi chép chưa đầy đủ | Không có sổ)
     Kiểu trả lời    Đạt/Vi phạm/KAD, Số, Văn bản or Chọn một
@@ -136,7 +136,11 @@ def _applies_names() -> dict[str, str]:
 def _applies_cell(applies_to: str) -> str:
     words = []
     for word in applies_to.split():
-        words.append("Có bộ phận một cửa" if word == ONE_STOP else _vietnamese(UnitKind(word)))
+        if word == ONE_STOP:
+            with force_locale("vi"):
+                words.append(str(ONE_STOP_LABEL))
+        else:
+            words.append(_vietnamese(UnitKind(word)))
     return ", ".join(words)
 
 

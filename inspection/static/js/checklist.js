@@ -24,6 +24,9 @@
   const clientId = new URLSearchParams(location.search).get("client");
   const key = draft ? `c${clientId}` : `v${form.dataset.id}`;
   const timers = new Map();
+  // Changed on this page and journaled, not yet in the phone's storage: a redraw from the
+  // storage must not put the old value back meanwhile (the tap would be lost).
+  const unstored = new Set();
   let record = null;
   let current = new Map(); // what the form shows now, by field name: no DOM reads to compare
   let savedAtLoad = null; // the page says "saved at …" only for saves made since it opened
@@ -190,6 +193,7 @@
     const typing = document.activeElement && document.activeElement.type !== "radio" ? document.activeElement.name : null;
     for (const [name, value] of Object.entries(shown)) {
       if (name === typing && !record.conflicts[name]) continue; // being typed: leave it be
+      if (unstored.has(name) && !record.conflicts[name]) continue; // on its way to storage
       if (current.get(name) !== value) setValue(name, value);
     }
     versionInput.value = record.version ?? 0;
@@ -333,13 +337,17 @@
       }
     }).then((r) => {
       record = r;
-      for (const [name, value] of values) Offline.unjournal(key, name, value);
+      for (const [name, value] of values) {
+        Offline.unjournal(key, name, value);
+        if (valueOf(name) === value) unstored.delete(name); // else a newer change is coming
+      }
     });
   }
 
   /* Journal the change at once (synchronous), store it in IndexedDB, then send it. */
   function later(name, delay) {
     Offline.journal(key, name, valueOf(name));
+    unstored.add(name);
     clearTimeout(timers.get(name));
     timers.set(name, setTimeout(() => {
       timers.delete(name);
@@ -380,7 +388,10 @@
     }
     names.push(...applyConditions());
     updateProgress();
-    for (const name of names) Offline.journal(key, name, valueOf(name));
+    for (const name of names) {
+      Offline.journal(key, name, valueOf(name));
+      unstored.add(name);
+    }
     await remember(names);
     Offline.soon(100);
   }
