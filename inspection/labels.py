@@ -159,11 +159,14 @@ def label(value) -> str:
 
 
 def request_text(remediation) -> str:
-    """A remediation request in the reader's language: the item's label is stored in
-    Vietnamese before the office's words ("<label_vi>: <comment>"), so swap it."""
+    """What one item of a remediation request asks, in the reader's language: the item's
+    label (stored in Vietnamese); requests made before items stood on their own stored
+    "<label_vi>: <comment>", whose label is swapped too."""
     item, text = remediation.item, remediation.request
+    locale = get_locale().language if has_request_context() else "vi"
+    if item is not None and text == item.label_vi:
+        return item.label(locale)
     if item is not None and text.startswith(f"{item.label_vi}: "):
-        locale = get_locale().language if has_request_context() else "vi"
         return f"{item.label(locale)}: {text[len(item.label_vi) + 2 :]}"
     return text
 

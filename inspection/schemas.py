@@ -726,7 +726,15 @@ class Remediation(Answer):
     inspection_id: int
     unit_id: int
     item_code: str | None
-    request: str
+    request: str = Field(
+        description="What this item asks: the checklist item's label, or the office's words"
+        " for a request without items."
+    )
+    review_id: int | None = Field(
+        description="The request the item belongs to: one per reviewed visit, its items"
+        " answered, accepted or reopened each on its own."
+    )
+    comment: str = Field(description="The office's words, said once for the whole request.")
     due_date: date
     status: RemediationStatus
     overdue: bool

@@ -285,10 +285,16 @@ def test_the_unit_portal_says_where_things_stand(client, token, app):
         decision="remediation_required",
         comment="Lắp biển",
         due=DUE,
-        item_codes=["SMOKE-NONE"],
+        item_codes=["SMOKE-NONE", "SMOKE-SIGN", "ALC-NONE"],
     )
-    [request] = requested.json["remediations"]
+    # One request of three items; the office's words once, not copied into each item.
+    items = requested.json["remediations"]
+    assert len(items) == 3 and len({i["review_id"] for i in items}) == 1
+    assert all(i["comment"] == "Lắp biển" and "Lắp biển" not in i["request"] for i in items)
     due = date.fromisoformat(DUE).strftime("%d/%m/%Y")
-    assert f"1 yêu cầu cần báo cáo khắc phục</strong>, hạn sớm nhất {due}." in standing()
-    assert respond(client, unit, request["id"]).status_code == 200
+    assert f"1 yêu cầu cần báo cáo khắc phục</strong> (3 nội dung), hạn sớm nhất {due}." in (
+        standing()
+    )
+    assert respond(client, unit, items[0]["id"]).status_code == 200
+    assert "(2 nội dung)" in standing()
     assert "1 báo cáo đang chờ Phòng Nội vụ xem xét." in standing()

@@ -67,6 +67,8 @@ class Remediation(Base):
         foreign_keys=[inspection_id], back_populates="remediations"
     )
     item: Mapped[ChecklistItem | None] = relationship()
+    # The request this item belongs to: the office's words, said once for all its items.
+    review: Mapped[Review | None] = relationship()
     evidence: Mapped[list["RemediationEvidence"]] = relationship(
         order_by="RemediationEvidence.id", cascade="all, delete-orphan"
     )

@@ -139,7 +139,8 @@ def _unit_answer(item, rng: random.Random, failed: bool) -> dict:
     entry = {"code": item.code}
     if item.answer_type.value == "number":
         low, high = results.number_bounds(item)
-        entry["number"] = str(rng.randint(int(low), min(int(high), int(low) + 3)))
+        spread = 150 if high >= 1000 else 3  # dossiers a month, or lessons left uncovered
+        entry["number"] = str(rng.randint(int(low), min(int(high), int(low) + spread)))
     elif item.answer_type.value == "choice":
         entry["text"] = item.choice_list[-1 if failed else 0]
     elif item.answer_type.value == "text":

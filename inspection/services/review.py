@@ -6,6 +6,7 @@ The unit answers; the office accepts or reopens.
 
 import io
 import logging
+from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -117,9 +118,11 @@ def review(
     db.session.add(row)
     db.session.flush()
     if decision is ReviewDecision.REMEDIATION_REQUIRED:
+        # One request (the review, with the office's words once) holding its items, each
+        # answered and decided on its own; without items, the request is one item itself.
         for code in item_codes or [None]:
             item = items.get(code)
-            request = f"{item.label_vi}: {comment}" if item else comment
+            request = item.label_vi if item else comment
             db.session.add(
                 Remediation(
                     inspection_id=inspection.id,
@@ -147,6 +150,54 @@ def list_remediations(user: User, status: str | None = None) -> list[Remediation
     elif status:
         query = query.where(Remediation.status == status)
     return list(db.session.scalars(query.order_by(Remediation.due_date, Remediation.id)))
+
+
+@dataclass
+class Request:
+    """What the office asked of a unit after one visit: its words once, and the items."""
+
+    review: Review | None
+    items: list[Remediation]
+
+    @property
+    def inspection(self) -> Inspection:
+        return self.items[0].inspection
+
+    @property
+    def comment(self) -> str:
+        return self.review.comment if self.review else ""
+
+    @property
+    def due_date(self) -> date:
+        return min(r.due_date for r in self.items)
+
+    @property
+    def waiting(self) -> list[Remediation]:
+        """The items the unit still has to answer."""
+        return [r for r in self.items if r.status in WAITING_FOR_UNIT]
+
+    @property
+    def with_office(self) -> list[Remediation]:
+        return [r for r in self.items if r.status is RemediationStatus.ANSWERED]
+
+
+def grouped(rows: list[Remediation]) -> list[Request]:
+    """The items as the requests they belong to, in the order of their first item."""
+    requests: dict = {}
+    for row in rows:
+        key = row.review_id or f"r{row.id}"
+        requests.setdefault(key, Request(review=row.review, items=[])).items.append(row)
+    return list(requests.values())
+
+
+def request_of(row: Remediation) -> Request:
+    """The whole request an item belongs to."""
+    if row.review_id is None:
+        return Request(review=None, items=[row])
+    siblings = db.session.scalars(
+        select(Remediation).filter_by(review_id=row.review_id).order_by(Remediation.id)
+    )
+    return Request(review=row.review, items=list(siblings))
 
 
 def remediations_of(inspection_id: int) -> list[Remediation]:

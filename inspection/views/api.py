@@ -677,6 +677,8 @@ def remediation_json(row) -> dict:
         "unit_id": row.inspection.unit_id,
         "item_code": row.item.code if row.item else None,
         "request": row.request,
+        "review_id": row.review_id,
+        "comment": row.review.comment if row.review else "",
         "due_date": row.due_date.isoformat(),
         "status": row.status.value,
         "overdue": review.is_overdue(row, local_today()),

@@ -42,6 +42,7 @@ from inspection.services import (
     planning,
     results,
     review,
+    signatures,
     stats,
     visits,
 )
@@ -112,6 +113,8 @@ def visit(inspection_id: int):
         done=done,
         form=form,
         remediations=review.remediations_of(inspection.id),
+        signed=signatures.signatures_of(inspection),
+        noted=[p for p in inspection.people if p.note or p.arrived_at],
     )
 
 
@@ -153,7 +156,12 @@ def remediation(remediation_id: int):
             flash(_("Decision saved."), "success")
             return redirect(url_for("office.remediation", remediation_id=row.id))
     return render_template(
-        "office/remediation.html", row=row, form=form, link=link, today=local_today()
+        "office/remediation.html",
+        row=row,
+        req=review.request_of(row),
+        form=form,
+        link=link,
+        today=local_today(),
     )
 
 

@@ -1,6 +1,15 @@
 """The inspected unit's portal: its minutes, acknowledgements and remediation answers."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -8,7 +17,7 @@ from forms.auth import ConfirmForm
 from forms.review import ResponseForm
 from inspection.boundary import attempt
 from inspection.i18n import local_today
-from inspection.models import RemediationStatus, Role
+from inspection.models import Role
 from inspection.services import minutes, review, visits
 from inspection.views.access import actor, require
 
@@ -21,7 +30,7 @@ unit_only = require(Role.UNIT)
 def index():
     issued = visits.unit_minutes(current_user.unit_id)
     replaced = minutes.replacements([m.id for m in issued])
-    requests = review.list_remediations(current_user)
+    requests = review.grouped(review.list_remediations(current_user))
     return render_template(
         "unit/home.html",
         unit=current_user.unit,
@@ -35,15 +44,15 @@ def index():
 
 
 def _where_things_stand(issued, replaced, requests) -> dict:
-    """Return what the unit has to do now, and what waits on the office."""
-    to_answer = [
-        r for r in requests if r.status in (RemediationStatus.OPEN, RemediationStatus.REOPENED)
-    ]
+    """Return what the unit has to do now (requests with items to answer, and by when),
+    and what waits on the office."""
+    waiting = [item for req in requests for item in req.waiting]
     return {
         "to_acknowledge": sum(1 for m in issued if m.id not in replaced and not m.acknowledged_at),
-        "to_answer": len(to_answer),
-        "first_due": min((r.due_date for r in to_answer), default=None),
-        "with_office": sum(1 for r in requests if r.status is RemediationStatus.ANSWERED),
+        "to_answer": sum(1 for req in requests if req.waiting),
+        "items_to_answer": len(waiting),
+        "first_due": min((r.due_date for r in waiting), default=None),
+        "with_office": sum(len(req.with_office) for req in requests),
     }
 
 
@@ -57,13 +66,28 @@ def acknowledge(minutes_id: int):
     return redirect(url_for("unit.index"))
 
 
+@bp.get("/requests/<int:review_id>")
+@unit_only
+def request_page(review_id: int):
+    """A whole request: the office's words once, each item answered on its own."""
+    rows = [r for r in review.list_remediations(current_user) if r.review_id == review_id]
+    if not rows:
+        abort(404)
+    req = review.grouped(rows)[0]
+    forms = {r.id: ResponseForm(prefix=f"r{r.id}", formdata=None) for r in req.waiting}
+    return render_template("unit/request.html", req=req, forms=forms, today=local_today())
+
+
 @bp.route("/remediations/<int:remediation_id>", methods=["GET", "POST"])
 @unit_only
 def remediation(remediation_id: int):
     row = review.get_remediation(current_user, remediation_id)
-    form = ResponseForm()
+    # Answered on the request's page (each item's form named by its id) or on its own.
+    prefix = f"r{row.id}" if any(k.startswith(f"r{row.id}-") for k in request.form) else ""
+    form = ResponseForm(prefix=prefix)
     if form.validate_on_submit():
-        files = [(f.filename or "", f.read()) for f in request.files.getlist("files") if f.filename]
+        uploads = request.files.getlist(form.files.name)
+        files = [(f.filename or "", f.read()) for f in uploads if f.filename]
         with attempt(form) as outcome:
             review.respond(
                 actor(),
@@ -75,5 +99,13 @@ def remediation(remediation_id: int):
             )
         if outcome.ok:
             flash(_("Your answer was sent to the office."), "success")
+            if prefix:
+                return redirect(url_for("unit.request_page", review_id=row.review_id))
             return redirect(url_for("unit.remediation", remediation_id=row.id))
-    return render_template("unit/remediation.html", row=row, form=form, today=local_today())
+    return render_template(
+        "unit/remediation.html",
+        row=row,
+        req=review.request_of(row),
+        form=form,
+        today=local_today(),
+    )
