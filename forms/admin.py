@@ -14,7 +14,6 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -24,6 +23,7 @@ from wtforms.validators import (
     Regexp,
     ValidationError,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from forms.base import Form, LocalDecimalField, optional_text, strip
 from inspection.labels import applies_choices, choices
@@ -148,6 +148,7 @@ def _applies_field(label):
         validators=[Optional()],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
+        render_kw={"class": "choices"},  # rows a finger can tap
     )
 
 

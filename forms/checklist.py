@@ -16,8 +16,8 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.widgets import CheckboxInput
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput
 
 from forms.base import Form, LocalDecimalField, strip, within_supported_dates
 from inspection import field_names as field
@@ -65,7 +65,6 @@ class StartForm(Form):
         self.lead.choices = people
         self.members.choices = people
         self.secretary.choices = [SelectChoice(0, _l("None")), *people]
-
 
     def chosen_templates(self) -> list[str] | None:
         """The checklists the lead chose, or None for those that apply to the unit."""
@@ -138,7 +137,10 @@ def _unit_fields(item, locale: str):
     """The fields of a unit item's answer, by its type."""
     label = item.label(locale)
     if item.answer_type is AnswerType.OUTCOME:
-        yield field.unit(item.id), RadioField(label, choices=choices(Outcome), validators=[Optional()])
+        yield (
+            field.unit(item.id),
+            RadioField(label, choices=choices(Outcome), validators=[Optional()]),
+        )
     if item.answer_type is AnswerType.NUMBER or item.number_label(locale):
         low, high = number_bounds(item)
         if item.answer_type is AnswerType.NUMBER:
@@ -152,12 +154,14 @@ def _unit_fields(item, locale: str):
             ),
         )
     if item.answer_type is AnswerType.TEXT:
-        yield field.unit(item.id, "text"), StringField(
-            label, validators=[Optional(), Length(max=MAX_ANSWER)]
+        yield (
+            field.unit(item.id, "text"),
+            StringField(label, validators=[Optional(), Length(max=MAX_ANSWER)]),
         )
     if item.answer_type is AnswerType.CHOICE:
-        yield field.unit(item.id, "text"), RadioField(
-            label, choices=[(c, c) for c in item.choice_list], validators=[Optional()]
+        yield (
+            field.unit(item.id, "text"),
+            RadioField(label, choices=[(c, c) for c in item.choice_list], validators=[Optional()]),
         )
 
 

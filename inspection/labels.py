@@ -9,7 +9,6 @@ from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
 from inspection.i18n import format_number
-from inspection.models.checklist import ONE_STOP
 from inspection.models import (
     AnswerType,
     Attendance,
@@ -25,6 +24,7 @@ from inspection.models import (
     TeamRole,
     UnitKind,
 )
+from inspection.models.checklist import ONE_STOP
 
 
 class _Labels:

@@ -546,7 +546,7 @@ class UnitItemIn(Closed):
     number: StrictFloat | StrictInt | str | None = Field(
         None,
         description="On number items, and on pass/fail items with a number_label; within"
-        " number_min..number_max; two decimals at most; text may use a comma (\"92,5\") or a"
+        ' number_min..number_max; two decimals at most; text may use a comma ("92,5") or a'
         ' point ("92.5").',
     )
     text: Annotated[str | None, Field(max_length=MAX_ANSWER)] = Field(

@@ -4,7 +4,6 @@ pdfplumber measurements taken of its PDF (in millimetres)."""
 import io
 
 from tests.visit_helpers import (
-    bearer,
     complete_answers,
     jpeg,
     photo,

@@ -16,7 +16,6 @@ from inspection.models import (
     StaffMember,
 )
 from tests.visit_helpers import (
-    visit_checklist,
     bearer,
     complete_answers,
     jpeg,
@@ -26,6 +25,7 @@ from tests.visit_helpers import (
     save,
     start,
     unit_id,
+    visit_checklist,
 )
 
 

@@ -12,7 +12,6 @@ from inspection.extensions import db
 from inspection.models import Inspection, InspectionStatus, Minutes, StaffMember
 from inspection.pdf import render, signing
 from tests.visit_helpers import (
-    visit_checklist,
     bearer,
     blank_signature_data_url,
     complete_answers,
@@ -20,6 +19,7 @@ from tests.visit_helpers import (
     save,
     signature_data_url,
     start,
+    visit_checklist,
 )
 
 POPPLER = shutil.which("pdftotext")

@@ -128,6 +128,7 @@ class Inspection(Base):
         Conditional items are included; ``asked`` says which of them the answers ask.
         """
         return items_of(self.checklists, self.unit_kind or self.unit.kind, self.unit_one_stop)
+
     checklist_links: Mapped[list["VisitChecklist"]] = relationship(
         cascade="all, delete-orphan", order_by="VisitChecklist.position", lazy="selectin"
     )

@@ -59,9 +59,7 @@ def templates() -> list[ChecklistTemplate]:
 def templates_for(unit: Unit) -> list[ChecklistTemplate]:
     """The active templates that apply to ``unit``: what a visit there asks by default."""
     return [
-        t
-        for t in templates()
-        if t.active and applies(t.applies_to, unit.kind, unit.has_one_stop)
+        t for t in templates() if t.active and applies(t.applies_to, unit.kind, unit.has_one_stop)
     ]
 
 
@@ -299,9 +297,7 @@ def save_template(
     template.name, template.name_en = name.strip(), name_en.strip()
     template.applies_to, template.active = " ".join(applies_to.split()), active
     db.session.flush()
-    audit.record(
-        actor, "checklist_template_saved", template, applies_to=applies_to, active=active
-    )
+    audit.record(actor, "checklist_template_saved", template, applies_to=applies_to, active=active)
     return template
 
 

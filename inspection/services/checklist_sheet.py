@@ -113,7 +113,12 @@ def _names(members, written: dict | None = None) -> dict[str, object]:
     """What a cell may say for each member: its code, its Vietnamese and English labels."""
     found = {}
     for member in members:
-        for text in (member.value, _vietnamese(member), _english(member), (written or {}).get(member)):
+        for text in (
+            member.value,
+            _vietnamese(member),
+            _english(member),
+            (written or {}).get(member),
+        ):
             if text:
                 found.setdefault(plain(text), member)
     return found
@@ -383,7 +388,9 @@ class _Row:
                 continue
             word = self.lookups["applies_to"].get(plain(part))
             if word is None:
-                self.fail("applies_to", _l("Unknown unit kind %(value)s.", value=repr(part.strip())))
+                self.fail(
+                    "applies_to", _l("Unknown unit kind %(value)s.", value=repr(part.strip()))
+                )
             elif word not in words:
                 words.append(word)
         return " ".join(words)
@@ -486,7 +493,9 @@ def import_version(
     version = checklist.create_version(
         actor, template, report.items, note=note or str(_l("Imported from a spreadsheet"))
     )
-    log.info("checklist %s v%d imported: %d items", template.code, version.number, len(report.items))
+    log.info(
+        "checklist %s v%d imported: %d items", template.code, version.number, len(report.items)
+    )
     return version
 
 

@@ -222,7 +222,10 @@ def _parse(inspection: Inspection, data: dict, actor_is_lead: bool) -> tuple[dic
             change["attendance"] = entry["attendance"]
         if "arrived_at" in entry:
             change["arrived_at"] = _arrival(
-                v, f"{key}.arrived_at", entry["arrived_at"], change.get("attendance", person.attendance)
+                v,
+                f"{key}.arrived_at",
+                entry["arrived_at"],
+                change.get("attendance", person.attendance),
             )
         if "note" in entry:
             change["note"] = clean_text(entry["note"])
@@ -543,7 +546,11 @@ def content_fields(visit) -> list[tuple[str, str, str]]:
         arrived = getattr(person, "arrived_at", None)
         out += [
             (field.attendance(person.id), key, attendance.value if attendance else ""),
-            (field.arrival(person.id), f"{key}:arrived", arrived.strftime("%H:%M") if arrived else ""),
+            (
+                field.arrival(person.id),
+                f"{key}:arrived",
+                arrived.strftime("%H:%M") if arrived else "",
+            ),
             (field.person_note(person.id), f"{key}:note", _text_key(getattr(person, "note", ""))),
         ]
         for item in checks:
@@ -768,7 +775,9 @@ def summary(inspection: Inspection, locale: str = "vi") -> dict:
             label = item.short_label(locale)
             if item.required and (row is None or row.outcome is None):
                 done = False
-                missing.append({"anchor": f"p-{person.id}", "label": f"{person.full_name}: {label}"})
+                missing.append(
+                    {"anchor": f"p-{person.id}", "label": f"{person.full_name}: {label}"}
+                )
             if row is not None and row.outcome is Outcome.FAIL:
                 failed.append(label + (f" ({row.note})" if row.note else ""))
         progress["answered"] += done

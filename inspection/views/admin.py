@@ -30,8 +30,8 @@ from forms.roster import RosterImportForm
 from inspection.boundary import attempt
 from inspection.extensions import db
 from inspection.models import ChecklistTemplate, ChecklistVersion, Role, StaffMember, Unit, User
-from inspection.services import accounts as accounts_service
 from inspection.responses import content_disposition
+from inspection.services import accounts as accounts_service
 from inspection.services import blobs, checklist, checklist_sheet, org, second_factor
 from inspection.services.roster_import import RosterImportError, import_roster
 from inspection.views.access import actor, get_or_404, require
@@ -307,9 +307,7 @@ def new_checklist():
             if outcome.ok:
                 flash(_("Checklist created."), "success")
                 return redirect(url_for("admin.checklist_version", template_id=template.id))
-    return render_template(
-        "admin/checklist_import.html", form=form, report=report, template=None
-    )
+    return render_template("admin/checklist_import.html", form=form, report=report, template=None)
 
 
 @bp.route("/checklists/<int:template_id>/settings", methods=["GET", "POST"])

@@ -241,7 +241,9 @@ def current_checklist(query: ChecklistQuery):
     what a visit started now at that unit asks; without, every active template's."""
     locale = select_locale()
     if query.unit_id is None:
-        versions = [v for t in checklist.templates() if t.active and (v := checklist.latest_version(t))]
+        versions = [
+            v for t in checklist.templates() if t.active and (v := checklist.latest_version(t))
+        ]
         items = [i for v in versions for i in v.items]
     else:
         if not valid_id(query.unit_id):

@@ -33,9 +33,9 @@ from inspection.extensions import db
 from inspection.i18n import local_today
 from inspection.labels import label
 from inspection.models import Attendance, InspectionKind, Minutes, Outcome, Role, SignerRole
+from inspection.models.checklist import applies
 from inspection.pdf import signing
 from inspection.responses import content_disposition
-from inspection.models.checklist import applies
 from inspection.services import (
     amendments,
     checklist,

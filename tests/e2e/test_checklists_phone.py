@@ -6,6 +6,7 @@ next visit asks."""
 import re
 
 import openpyxl
+
 from inspection.extensions import db
 from inspection.models import Inspection
 from tests.e2e.conftest import no_horizontal_scroll
