@@ -70,7 +70,8 @@ WORD_BREAKS = """(selector) => {
             const need = measure.measureText(text).width;
             if (need > room + 1) {
                 const where = `${box.tagName.toLowerCase()}.${box.className}`;
-                found.push(`${where}: "${word}" needs ${Math.round(need)} px, has ${Math.round(room)}`);
+                const sizes = `needs ${Math.round(need)} px, has ${Math.round(room)}`;
+                found.push(`${where}: "${word}" ${sizes}`);
                 break;
             }
         }
