@@ -17,6 +17,16 @@ RUNS = 7
 UNIT = "TTHC"  # the demo's 40-person town People's Committee
 
 
+def _answer(item) -> dict:
+    """A unit item's answer as its type takes it; SMOKE-SIGN fails."""
+    kind = item.answer_type.value
+    if kind == "number":
+        return {"code": item.code, "number": str(item.number_min or 0)}
+    if kind in ("choice", "text"):
+        return {"code": item.code, "text": item.choice_list[0] if kind == "choice" else "Có"}
+    return {"code": item.code, "outcome": "fail" if item.code == "SMOKE-SIGN" else "pass"}
+
+
 def _app(folder: Path):
     cert = folder / "bench.p12"
     signing.make_certificate(cert, b"bench", "Bench", "ĐOÀN KIỂM TRA CÔNG VỤ")
@@ -41,16 +51,13 @@ def _ready_visit(n: int) -> Inspection:
         client_id=f"bench-{n}",
         team=[(lead.id, TeamRole.LEAD), (secretary.id, TeamRole.SECRETARY)],
     )
-    items = visit.checklist_version.items
+    items = results.asked_items(visit)
     results.save_results(
         actor,
         visit,
         {
             "version": visit.version,
-            "unit_items": [
-                {"code": i.code, "outcome": "fail" if i.code == "SMOKE-SIGN" else "pass"}
-                for i in results.unit_checks(items)
-            ],
+            "unit_items": [_answer(i) for i in results.unit_checks(items)],
             "people": [
                 {
                     "person_id": p.id,

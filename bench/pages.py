@@ -62,8 +62,8 @@ def _prepare(folder: Path):
                 "people": [{"person_id": p.id, "attendance": "present"} for p in visit.people[:20]],
                 "unit_items": [
                     {"code": i.code, "outcome": Outcome.PASS.value}
-                    for i in visit.checklist_version.items
-                    if i.scope.value == "unit"
+                    for i in results.asked_items(visit)
+                    if i.scope.value == "unit" and i.answer_type.value == "outcome"
                 ][:5],
             },
         )

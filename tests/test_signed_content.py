@@ -287,12 +287,15 @@ def test_the_seal_image_is_printed_red_at_its_size_over_the_leads_signature(
 
 
 def test_a_correction_keeps_the_visit_times_and_carries_its_own_number_and_date(client, lead, app):
-    from datetime import timedelta
+    from datetime import datetime, time, timedelta
+
+    from inspection.i18n import LOCAL_TZ, local_today
 
     inspection_id = ready_visit(client, lead, app)
     with app.app_context():
         visit = db.session.get(Inspection, inspection_id)
-        visit.started_at = visit.started_at - timedelta(days=3)
+        # 08:00 three days ago: a visit run at 22:00 would end the next day, not "cùng ngày".
+        visit.started_at = datetime.combine(local_today() - timedelta(days=3), time(8), LOCAL_TZ)
         visit.ended_at = visit.started_at + timedelta(hours=2)
         db.session.commit()
         started, ended = visit.started_at, visit.ended_at
@@ -304,7 +307,7 @@ def test_a_correction_keeps_the_visit_times_and_carries_its_own_number_and_date(
         assert sign(client, lead, copy["id"], role).status_code == 200
     assert finalize(client, lead, copy["id"]).status_code == 201
     text = pdf_text(pdf_of(client, lead, copy["id"]))
-    from inspection.i18n import local, local_today
+    from inspection.i18n import local
 
     day = local(started)
     assert "Số: 02/BB-ĐKT" in text
