@@ -197,6 +197,12 @@ def test_typed_answers_are_checked_by_type(client, lead, app):
     for why, entry in refused.items():
         response = one(entry)
         assert response.status_code == 422, why
+        wrong = next(k for k in ("outcome", "number", "text") if k in entry)
+        assert f"unit_items[0].{wrong}" in response.json["error"]["fields"], why
+    text_on_outcome = one({"code": "SCH-EXTRA", "text": "tốt"}).json["error"]["fields"]
+    assert text_on_outcome["unit_items[0].text"] == (
+        "Tiêu chí này trả lời bằng Đạt, Vi phạm hoặc Không áp dụng."
+    )
     for entry in (
         {"code": "SCH-COVER", "number": "2"},
         {"code": "SCH-DUTY", "text": "Không có sổ"},

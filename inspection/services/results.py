@@ -273,7 +273,9 @@ def _unit_answer(v: _Validator, key: str, entry: dict, item: ChecklistItem, chan
     }[kind]
     for name in sorted(given - takes):
         message = {
-            AnswerType.OUTCOME: _l("This item records no number."),
+            AnswerType.OUTCOME: _l("This item records no number.")
+            if name == "number"
+            else _l("This item is answered pass, fail or not applicable."),
             AnswerType.NUMBER: _l("This item takes a number."),
             AnswerType.TEXT: _l("This item takes a short text."),
             AnswerType.CHOICE: _l("This item takes one of its choices."),
