@@ -36,6 +36,7 @@ from inspection.models import (
     StaffCategory,
     UnitKind,
 )
+from inspection.services.checklist import condition_text
 
 
 class SealForm(Form):
@@ -190,7 +191,7 @@ class ChecklistItemForm(Form):
     number_max = LocalDecimalField(_l("The number's highest value"), validators=[Optional()])
     applies_to = _applies_field(_l("Asked only of (none ticked: every unit the checklist is for)"))
     ask_when = optional_text(
-        _l("Asked only when another unit item has an answer, as CODE=answer (OSS-OVERDUE=fail)"),
+        _l("Asked only after another unit item's answer: CODE = answer (OSS-OVERDUE = Vi phạm)"),
         200,
         filters=[strip],
     )
@@ -200,6 +201,7 @@ class ChecklistItemForm(Form):
         super().__init__(*args, obj=obj, **kwargs)
         if obj is not None and not self.is_submitted():
             self.applies_to.data = obj.applies_to.split()
+            self.ask_when.data = condition_text(obj)  # as people write it: "= Vi phạm"
 
     def validate_number_max(self, field):
         low, high = self.number_min.data, field.data
@@ -212,7 +214,8 @@ class ChecklistItemForm(Form):
         for name in ("short_label_vi", "short_label_en", "number_label_vi", "number_label_en"):
             data[name] = self[name].data or None
         data["applies_to"] = " ".join(self.applies_to.data or [])
-        for name in ("choices", "number_unit", "ask_when"):
+        # A field left out of a post is None, not empty: the English label is optional.
+        for name in ("label_en", "legal_basis", "choices", "number_unit", "ask_when"):
             data[name] = self[name].data or ""
         return data
 

@@ -52,3 +52,26 @@ class FollowUpForm(Form):
 class ResponseForm(Form):
     response = TextAreaField(_l("What was fixed"), validators=[DataRequired(), Length(max=10000)])
     files = MultipleFileField(_l("Evidence (photos or PDF)"))
+
+
+def make_request_form(items):
+    """The unit's answers to a whole request: a text and files for each item still to
+    answer, sent together; an item left empty is answered later."""
+
+    class RequestForm(Form):
+        def answered(self) -> list:
+            """The items this post answers, with their text and files."""
+            return [
+                (item, self[f"r{item.id}_response"].data.strip(), self[f"r{item.id}_files"])
+                for item in items
+                if (self[f"r{item.id}_response"].data or "").strip()
+            ]
+
+    for item in items:
+        setattr(
+            RequestForm,
+            f"r{item.id}_response",
+            TextAreaField(_l("What was fixed"), validators=[Optional(), Length(max=10000)]),
+        )
+        setattr(RequestForm, f"r{item.id}_files", MultipleFileField(_l("Evidence (photos or PDF)")))
+    return RequestForm

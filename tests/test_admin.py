@@ -235,3 +235,38 @@ def test_unit_accounts_are_labelled_as_units_not_as_a_checklist_scope(client, au
     auth.login("admin")
     page = client.get("/admin/users").text
     assert "donvi1 · Đơn vị được kiểm tra" in page and "Một lần mỗi cuộc" not in page
+
+
+def test_a_condition_is_written_as_the_page_shows_answers(admin, app):
+    """Issue 17: "OSS-OVERDUE = Vi phạm" in the item form, as in the spreadsheet; the form
+    shows a stored condition the same way."""
+    page = admin.get("/admin/checklists/2/items/OSS-APOLOGY/edit").get_data(as_text=True)
+    assert 'value="OSS-OVERDUE = Vi phạm"' in page
+    saved = admin.post(
+        "/admin/checklists/2/items/new",
+        data={
+            "code": "OSS-CALL",
+            "category": "one_stop",
+            "scope": "unit",
+            "label_vi": "Đã gọi điện báo người dân về hồ sơ trễ hạn",
+            "answer_type": "outcome",
+            "ask_when": "oss-overdue = vi phạm | KAD",
+            "required": "y",
+        },
+    )
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
+    with app.app_context():
+        version = checklist.latest_version(checklist.template_by_code("MOT-CUA"))
+        assert version.items[-1].ask_when == "OSS-OVERDUE=fail|na"
+    refused = admin.post(
+        "/admin/checklists/2/items/new",
+        data={
+            "code": "OSS-BAD",
+            "category": "one_stop",
+            "scope": "unit",
+            "label_vi": "Sai",
+            "answer_type": "outcome",
+            "ask_when": "OSS-OVERDUE = Có",
+        },
+    )
+    assert "các câu trả lời của nó: Đạt / Vi phạm / KAD" in refused.get_data(as_text=True)

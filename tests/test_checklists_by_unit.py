@@ -379,7 +379,8 @@ def test_a_spreadsheet_round_trips_and_an_edit_becomes_the_next_version(app):
             version = checklist.latest_version(template)
             report = checklist_sheet.read_sheet(checklist_sheet.export_version(version), template)
             assert report.ok, report.errors
-            for parsed, item in zip(report.items, version.items, strict=True):
+            parsed_items = checklist.normalized(report.items)
+            for parsed, item in zip(parsed_items, version.items, strict=True):
                 kept = checklist.item_data(item)
                 for key in ("code", "label_vi", "answer_type", "applies_to", "ask_when", "choices"):
                     assert parsed[key] == kept[key], (item.code, key)
@@ -412,28 +413,44 @@ def test_a_spreadsheet_with_problems_lists_every_one_by_row_and_saves_nothing(ap
         ["A-4", "Khác", "Đơn vị", "Hỏi khi sai", "", "", "A-9 = Vi phạm", "", ""],
         ["A-5", "Khác", "Đơn vị", "", "", "", "", "Chọn một", "chỉ một"],
         ["A-6", "Khác", "Từng người", "Số cho người", "", "", "", "Số", "0..5 lần"],
+        ["A-7", "Khác", "Đơn vị", "Hỏi khi không thể", "", "", "A-1 = Có", "", ""],
+        ["A-8", "Khác", "Đơn vị", "Kiểu lạ", "", "", "", "Ngày", ""],
     ]
     with app.test_request_context():
         template = checklist.template_by_code("TRUONG-HOC")
         before = _versions(template.id)
         with pytest.raises(checklist_sheet.SheetImportError) as refused:
             checklist_sheet.import_version(SYSTEM, template, _sheet(rows))
-        by_row = {}
-        for error in refused.value.report.errors:
-            by_row.setdefault(error.row, []).append(error.column)
-        assert set(by_row) == {4, 5, 7}, refused.value.report.errors  # cell problems first
+        # Every problem at once, cell by cell and between items, in its row and column.
+        found = {(e.row, e.column) for e in refused.value.report.errors}
+        assert found == {
+            (3, "Mã"),  # A-1 twice
+            (4, "Nhóm"),
+            (5, "Phạm vi"),
+            (5, "Áp dụng cho"),
+            (6, "Hỏi khi"),  # no earlier A-9
+            (7, "Nội dung"),
+            (7, "Giá trị"),  # a choice of one
+            (8, "Kiểu trả lời"),  # a number asked of each person
+            (9, "Hỏi khi"),  # A-1 is pass/fail: "Có" is none of its answers
+            (10, "Kiểu trả lời"),
+        }, refused.value.report.errors
+        impossible = next(e for e in refused.value.report.errors if e.row == 9)
+        assert impossible.message.endswith("các câu trả lời của nó: Đạt / Vi phạm / KAD.")
         db.session.rollback()
         assert _versions(template.id) == before
-        # English headers are read too; with the cell problems fixed, the rules between
-        # items are checked, each on its row.
+        # English headers are read too, and an outcome may be written as the page shows it.
         english = ["Code", "Category", "Scope", "Label", "Required", "Applies to", "Ask when",
                    "Answer type", "Values"]  # fmt: skip
-        fixed = [english, *rows[1:3], rows[5], rows[7]]
+        fixed = [english, rows[1], ["A-2", "Khác", "Đơn vị", "Hỏi sau", "", "", "a-1 = vi pham"]]
+        version = checklist_sheet.import_version(SYSTEM, template, _sheet(fixed))
+        assert version.items[1].ask_when == "A-1=fail"
+        # The same file again changes nothing: refused, not a copy.
         with pytest.raises(checklist_sheet.SheetImportError) as refused:
             checklist_sheet.import_version(SYSTEM, template, _sheet(fixed))
-        rows_with_problems = {e.row for e in refused.value.report.errors}
-        assert rows_with_problems == {3, 4, 5}, refused.value.report.errors
-        assert _versions(template.id) == before
+        assert refused.value.report.errors[0].message == (
+            "Tệp giống hệt phiên bản 2: không có gì thay đổi."
+        )
         not_a_sheet = checklist_sheet.read_sheet(b"PK\x03\x04 not a workbook", template)
         assert not not_a_sheet.ok and not_a_sheet.errors[0].row == 0
 

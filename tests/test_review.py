@@ -38,6 +38,24 @@ def respond(client, secret, remediation_id, text="Đã lắp biển cấm hút t
     )
 
 
+def test_an_answer_that_is_no_form_is_a_clear_422(client, token, finalized):
+    office, unit = token("noivu"), token("donvi1")
+    reviewed = review(
+        client,
+        office,
+        finalized,
+        decision="remediation_required",
+        comment="Lắp biển",
+        due=DUE,
+        item_codes=["SMOKE-SIGN"],
+    )
+    path = f"/api/v1/remediations/{reviewed.json['remediations'][0]['id']}/response"
+    for body in ({"json": {"response": "Đã lắp"}}, {}):
+        response = client.post(path, headers=bearer(unit), **body)
+        assert response.status_code == 422, response.json
+        assert "response" in response.json["error"]["fields"]
+
+
 def test_the_remediation_loop(client, token, finalized, app):
     office, unit = token("noivu"), token("donvi1")
     response = review(

@@ -1,6 +1,7 @@
 """Checklist templates and their immutable versions."""
 
 import logging
+import unicodedata
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -142,47 +143,95 @@ def codes_elsewhere(template: ChecklistTemplate | None) -> set[str]:
     return codes
 
 
-def item_problems(items: list[dict], taken: set[str] = frozenset()) -> dict[int, list[str]]:
-    """Check a version's items together; return the problems by 0-based item index.
+def item_problems(
+    items: list[dict], taken: set[str] = frozenset()
+) -> dict[int, list[tuple[str, str]]]:
+    """Check a version's items together; return (field, problem) pairs by 0-based index.
 
     An item's code is unique (also across templates: ``taken``); a conditional item is a
     unit item asked after an earlier unit item of the version, on answers that item can
     have; typed answers (number, text, choice) are unit items; a choice offers two
-    answers or more; a number's minimum is not above its maximum.
+    answers or more; a number's minimum is not above its maximum. A value already found
+    invalid (None) is left to its own message.
     """
-    problems: dict[int, list[str]] = {}
+    problems: dict[int, list[tuple[str, str]]] = {}
     seen: dict[str, dict] = {}
     for n, item in enumerate(items):
-        say = problems.setdefault(n, []).append
+        found = problems.setdefault(n, [])
+
+        def say(name, message, found=found):
+            found.append((name, str(message)))
+
         code = item["code"]
         if code in seen:
-            say(str(_l("The code %(code)s is used twice.", code=code)))
+            say("code", _l("The code %(code)s is used twice.", code=code))
         elif code in taken:
-            say(str(_l("The code %(code)s is used by another checklist.", code=code)))
+            say("code", _l("The code %(code)s is used by another checklist.", code=code))
         answer = AnswerType(item.get("answer_type") or AnswerType.OUTCOME)
-        scope = ItemScope(item["scope"])
-        if answer is not AnswerType.OUTCOME and scope is not ItemScope.UNIT:
-            say(str(_l("Only unit items take a number, a text or a choice.")))
+        scope = ItemScope(item["scope"]) if item.get("scope") else None
+        if answer is not AnswerType.OUTCOME and scope is ItemScope.PERSON:
+            say("answer_type", _l("Only unit items take a number, a text or a choice."))
         if answer is AnswerType.CHOICE and len(_lines(item.get("choices"))) < 2:
-            say(str(_l("A choice needs at least two answers, one per line.")))
+            say("choices", _l("A choice needs at least two answers."))
         low, high = item.get("number_min"), item.get("number_max")
         if low is not None and high is not None and low > high:
-            say(str(_l("The minimum is above the maximum.")))
+            say("number_max", _l("The minimum is above the maximum."))
         if not valid_applies_to(item.get("applies_to") or ""):
-            say(str(_l("Unknown unit kind in “applies to”.")))
-        if item.get("ask_when"):
+            say("applies_to", _l("Unknown unit kind in “applies to”."))
+        if item.get("ask_when") and scope is not None:
             problem = _condition_problem(item, scope, seen)
             if problem:
-                say(problem)
+                say("ask_when", problem)
         seen.setdefault(code, item)
     return {n: p for n, p in problems.items() if p}
 
 
-def _normal_condition(text: str) -> str:
+def _normal_condition(text: str, earlier: dict[str, dict] | None = None) -> str:
+    """ "OSS-OVERDUE=fail", whatever the spacing; an outcome may be written as the page
+    shows it (Đạt, Vi phạm, KAD) or its code, when the trigger is a pass/fail item."""
     if "=" not in text:
         return ""
     code, _, values = text.partition("=")
-    return f"{code.strip().upper()}=" + "|".join(v.strip() for v in values.split("|") if v.strip())
+    code = code.strip().upper()
+    trigger = (earlier or {}).get(code)
+    outcome_trigger = (
+        trigger is not None
+        and AnswerType(trigger.get("answer_type") or AnswerType.OUTCOME) is AnswerType.OUTCOME
+    )
+    answers = []
+    for value in (v.strip() for v in values.split("|")):
+        if value:
+            answers.append(OUTCOME_WORDS.get(_plain(value), value) if outcome_trigger else value)
+    return f"{code}=" + "|".join(answers)
+
+
+def condition_text(item) -> str:
+    """A conditional item's trigger as people write it: "OSS-OVERDUE = Vi phạm"."""
+    condition = item.condition
+    if condition is None:
+        return ""
+    code, values = condition
+    shown = [OUTCOME_SHOWN.get(v, v) for v in sorted(values)]
+    return f"{code} = " + " | ".join(shown)
+
+
+# The outcomes as the page's toggles show them; the words a condition may use for them.
+OUTCOME_SHOWN = {Outcome.PASS.value: "Đạt", Outcome.FAIL.value: "Vi phạm", Outcome.NA.value: "KAD"}
+OUTCOME_WORDS = {
+    **{value: value for value in OUTCOME_SHOWN},
+    "dat": "pass",
+    "vi pham": "fail",
+    "khong dat": "fail",
+    "kad": "na",
+    "khong ap dung": "na",
+    "n/a": "na",
+}
+
+
+def _plain(text: str) -> str:
+    """Lower-case without Vietnamese diacritics, to read what people type."""
+    text = unicodedata.normalize("NFD", text.strip().lower()).replace("đ", "d")
+    return " ".join("".join(c for c in text if not unicodedata.combining(c)).split())
 
 
 def _lines(text) -> list[str]:
@@ -191,8 +240,8 @@ def _lines(text) -> list[str]:
 
 def _condition_problem(item: dict, scope: ItemScope, earlier: dict[str, dict]) -> str | None:
     if "=" not in item["ask_when"]:
-        return str(_l("Write “ask when” as CODE=answer, such as OSS-OVERDUE=fail."))
-    code, _, values = _normal_condition(item["ask_when"]).partition("=")
+        return str(_l("Write “ask when” as CODE = answer, such as OSS-OVERDUE = Vi phạm."))
+    code, _, values = _normal_condition(item["ask_when"], earlier).partition("=")
     values = set(values.split("|")) - {""}
     trigger = earlier.get(code)
     if scope is not ItemScope.UNIT:
@@ -201,13 +250,20 @@ def _condition_problem(item: dict, scope: ItemScope, earlier: dict[str, dict]) -
         return str(_l("“Ask when” names %(code)s, which is no earlier unit item.", code=code))
     kind = AnswerType(trigger.get("answer_type") or AnswerType.OUTCOME)
     possible = {
-        AnswerType.OUTCOME: {o.value for o in Outcome},
-        AnswerType.CHOICE: set(_lines(trigger.get("choices"))),
+        AnswerType.OUTCOME: [o.value for o in Outcome],
+        AnswerType.CHOICE: _lines(trigger.get("choices")),
     }.get(kind)
     if possible is None:
         return str(_l("An item can depend only on a pass/fail or a choice item."))
-    if not values or not values <= possible:
-        return str(_l("“Ask when” names an answer %(code)s cannot have.", code=code))
+    if not values or not values <= set(possible):
+        allowed = " / ".join(OUTCOME_SHOWN.get(v, v) for v in possible)
+        return str(
+            _l(
+                "“Ask when” names an answer %(code)s cannot have; it has: %(answers)s.",
+                code=code,
+                answers=allowed,
+            )
+        )
     return None
 
 
@@ -218,15 +274,27 @@ def _validate_items(template: ChecklistTemplate, items: list[dict]) -> None:
     if problems:
         raise ServiceError(
             str(_l("The checklist was not saved.")),
-            {items[n]["code"]: " ".join(p) for n, p in problems.items()},
+            {items[n]["code"]: " ".join(m for _f, m in p) for n, p in problems.items()},
         )
+
+
+def normalized(items: list[dict]) -> list[dict]:
+    """Items as a version stores them: codes in capitals, conditions as CODE=answer|answer
+    (a condition names an earlier item: its answers are read as that item's)."""
+    out, earlier = [], {}
+    for item in items:
+        item = {**item, "code": item["code"].strip().upper()}
+        item["ask_when"] = _normal_condition(item.get("ask_when") or "", earlier)
+        earlier.setdefault(item["code"], item)
+        out.append(item)
+    return out
 
 
 def create_version(
     actor: audit.Actor, template: ChecklistTemplate, items: list[dict], note: str = ""
 ) -> ChecklistVersion:
     """Freeze ``items``, in the order given, as the template's next version."""
-    items = [{**i, "code": i["code"].strip().upper()} for i in items]
+    items = normalized(items)
     _validate_items(template, items)
     number = (
         db.session.scalar(
@@ -249,7 +317,7 @@ def create_version(
             required=data.get("required", True),
             answer_type=AnswerType(data.get("answer_type") or AnswerType.OUTCOME),
             applies_to=" ".join((data.get("applies_to") or "").split()),
-            ask_when=_normal_condition(data.get("ask_when") or ""),
+            ask_when=data["ask_when"],
             choices="\n".join(_lines(data.get("choices"))),
             number_unit=data.get("number_unit") or "",
         )

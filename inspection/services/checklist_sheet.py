@@ -42,7 +42,6 @@ from inspection.models import (
     ChecklistVersion,
     ItemCategory,
     ItemScope,
-    Outcome,
     UnitKind,
 )
 from inspection.models.checklist import ONE_STOP
@@ -88,7 +87,6 @@ ANSWER_TYPES = {
     AnswerType.TEXT: "Văn bản",
     AnswerType.CHOICE: "Chọn một",
 }
-OUTCOMES = {Outcome.PASS: "Đạt", Outcome.FAIL: "Vi phạm", Outcome.NA: "KAD"}
 YES, NO = "Có", "Không"
 
 
@@ -149,15 +147,6 @@ def _applies_cell(applies_to: str) -> str:
     return ", ".join(words)
 
 
-def _condition_cell(item) -> str:
-    condition = item.condition
-    if condition is None:
-        return ""
-    code, values = condition
-    shown = [OUTCOMES.get(Outcome(v), v) if v in {o.value for o in Outcome} else v for v in values]
-    return f"{code} = " + " | ".join(sorted(shown))
-
-
 def _number(value: Decimal | None) -> str:
     return "" if value is None else format(value.normalize(), "f")
 
@@ -183,7 +172,7 @@ def row_of(item) -> dict[str, str]:
         "legal_basis": item.legal_basis,
         "required": YES if item.required else NO,
         "applies_to": _applies_cell(item.applies_to),
-        "ask_when": _condition_cell(item),
+        "ask_when": checklist.condition_text(item),
         "answer_type": ANSWER_TYPES[item.answer_type],
         "values": _values_cell(item),
         "label_en": item.label_en or "",
@@ -396,19 +385,9 @@ class _Row:
         return " ".join(words)
 
     def condition(self) -> str:
-        text = self.cells.get("ask_when", "")
-        if not text:
-            return ""
-        if "=" not in text:
-            self.fail("ask_when", _l("Write CODE = answer, such as OSS-OVERDUE = Vi phạm."))
-            return ""
-        code, _, answers = text.partition("=")
-        values = []
-        for answer in re.split(r"[|;]", answers):
-            if answer.strip():
-                outcome = self.lookups["outcome"].get(plain(answer))
-                values.append(outcome.value if outcome else answer.strip())
-        return f"{code.strip().upper()}=" + "|".join(values)
+        """The trigger as written (the checklist service reads its answers, knowing the
+        trigger's type); ";" separates answers too."""
+        return self.cells.get("ask_when", "").replace(";", "|")
 
     def values(self, item: dict, answer) -> None:
         text = self.cells.get("values", "")
@@ -441,7 +420,6 @@ def _lookups() -> dict:
         "required": {plain(w): True for w in (YES, "x", "yes", "true", "1", "bắt buộc")}
         | {plain(w): False for w in (NO, "no", "false", "0", "tùy chọn")},
         "applies_to": _applies_names(),
-        "outcome": _names(Outcome, OUTCOMES) | {"khong ap dung": Outcome.NA},
     }
 
 
@@ -473,13 +451,19 @@ def read_sheet(data: bytes, template: ChecklistTemplate | None) -> SheetReport:
         numbers.append(number)
     if not report.items:
         report.errors.append(SheetError(0, "", str(_l("A checklist needs at least one item."))))
-    if report.errors:
         return report
+    # The rules between items too, in the same pass: every problem is listed at once.
     taken = checklist.codes_elsewhere(template)
     for index, problems in checklist.item_problems(report.items, taken).items():
-        for problem in problems:
-            report.errors.append(SheetError(numbers[index], BY_KEY["code"].vi, problem))
+        for name, problem in problems:
+            column = BY_KEY[SHEET_COLUMN.get(name, name)].vi
+            report.errors.append(SheetError(numbers[index], column, problem))
+    report.errors.sort(key=lambda e: e.row)
     return report
+
+
+# The column of an item's field, for the rules between items.
+SHEET_COLUMN = {"choices": "values", "number_max": "values"}
 
 
 def import_version(
@@ -488,6 +472,15 @@ def import_version(
     """Make the sheet the template's next version. Raises SheetImportError, having saved
     nothing, when any row has a problem."""
     report = read_sheet(data, template)
+    latest = checklist.latest_version(template)
+    if report.ok and latest is not None and _same(report.items, latest):
+        report.errors.append(
+            SheetError(
+                0,
+                "",
+                str(_l("The file is the same as version %(n)d: nothing changed.", n=latest.number)),
+            )
+        )
     if not report.ok:
         raise SheetImportError(report)
     version = checklist.create_version(
@@ -497,6 +490,18 @@ def import_version(
         "checklist %s v%d imported: %d items", template.code, version.number, len(report.items)
     )
     return version
+
+
+def _same(items: list[dict], version: ChecklistVersion) -> bool:
+    """Whether the sheet's items are the version's, field by field and in order."""
+    kept = [checklist.item_data(i) for i in version.items]
+    if len(kept) != len(items):
+        return False
+    for new, old in zip(checklist.normalized(items), kept, strict=True):
+        for name, value in old.items():
+            if name != "position" and (new.get(name) or None) != (value or None):
+                return False
+    return True
 
 
 def import_template(

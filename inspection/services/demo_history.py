@@ -24,6 +24,7 @@ from inspection.models import (
     Inspection,
     InspectionKind,
     Remediation,
+    Signature,
     TeamRole,
     Unit,
     User,
@@ -213,6 +214,7 @@ def _visit(actor, users, unit, month, day, kind, rng, signer, base_url, number):
         refused=refuse,
         reason="Không nhất trí với kết luận về giờ giấc làm việc" if refuse else "",
     )
+    _signed_at(inspection, inspection.ended_at)
     minutes.finalize(
         actor, inspection, signer=signer, base_url=base_url, issued_at=inspection.ended_at
     )
@@ -237,7 +239,15 @@ def _correct(actor, users, inspection, signer, base_url):
         actor, copy, "unit_rep", name=head.full_name, position=head.position, image=_signature(9)
     )
     issued = inspection.ended_at + timedelta(days=2)
+    _signed_at(copy, issued)
     return minutes.finalize(actor, copy, signer=signer, base_url=base_url, issued_at=issued)
+
+
+def _signed_at(inspection: Inspection, moment) -> None:
+    """The story's signatures are given when it says, not on the day the demo is seeded."""
+    for signature in db.session.scalars(select(Signature).filter_by(inspection_id=inspection.id)):
+        signature.signed_at = moment
+    db.session.flush()
 
 
 def _reviews(users, issued: list[Inspection]) -> None:
@@ -324,5 +334,5 @@ def seed_history(*, signer, base_url: str) -> int:
         },
     )
     count = db.session.scalar(select(db.func.count(Remediation.id)))
-    log.info("demo history: %d visits issued, %d requests", len(issued), count)
+    log.info("demo history: %d minutes issued, %d items to fix", len(issued), count)
     return len(issued)

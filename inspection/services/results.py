@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from inspection import field_names as field
 from inspection.extensions import db
 from inspection.i18n import LOCAL_TZ, clean_text, format_number, local, parse_decimal
-from inspection.labels import label
+from inspection.labels import label, short_label
 from inspection.models import (
     AnswerType,
     Attendance,
@@ -201,7 +201,7 @@ def _parse(inspection: Inspection, data: dict, actor_is_lead: bool) -> tuple[dic
                     _l(
                         "This item is asked only when %(code)s is answered %(answers)s.",
                         code=trigger,
-                        answers=" / ".join(sorted(values)),
+                        answers=" / ".join(short_label(v) for v in sorted(values)),
                     ),
                 )
 

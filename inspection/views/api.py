@@ -745,13 +745,13 @@ def list_remediations(query: RemediationQuery):
     operation_id="respond_remediation",
 )
 def respond_remediation(remediation, form: RemediationAnswer):
-    """Report the fix: a text and evidence files (``file``, repeatable)."""
+    """Report the fix: a text and evidence files (``file``, repeatable), as multipart."""
     files = [(f.filename or "", f.read()) for f in request.files.getlist("file") if f.filename]
     review.respond(
         actor(),
         current_user,
         remediation,
-        text=form.response,
+        text=form.response if form is not None else "",  # not a form: nothing was said
         files=files,
         max_bytes=current_app.config["PHOTO_MAX_BYTES"],
     )

@@ -11,10 +11,11 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from forms.auth import ConfirmForm
-from forms.review import ResponseForm
+from forms.review import ResponseForm, make_request_form
 from inspection.boundary import attempt
 from inspection.i18n import local_today
 from inspection.models import Role
@@ -66,25 +67,57 @@ def acknowledge(minutes_id: int):
     return redirect(url_for("unit.index"))
 
 
-@bp.get("/requests/<int:review_id>")
+@bp.route("/requests/<int:review_id>", methods=["GET", "POST"])
 @unit_only
 def request_page(review_id: int):
-    """A whole request: the office's words once, each item answered on its own."""
+    """A whole request: the office's words once, each item answered on its own; the
+    answers typed on the page are sent together, so none is lost to another's send."""
     rows = [r for r in review.list_remediations(current_user) if r.review_id == review_id]
     if not rows:
         abort(404)
     req = review.grouped(rows)[0]
-    forms = {r.id: ResponseForm(prefix=f"r{r.id}", formdata=None) for r in req.waiting}
-    return render_template("unit/request.html", req=req, forms=forms, today=local_today())
+    form = make_request_form(req.waiting)()
+    if form.validate_on_submit():
+        answered = form.answered()
+        if not answered:
+            flash(_("Write what was fixed for at least one item."), "error")
+        for item, text, files_field in answered:
+            uploads = request.files.getlist(files_field.name)
+            files = [(f.filename or "", f.read()) for f in uploads if f.filename]
+            rename = {"response": f"r{item.id}_response", "file": files_field.name}
+            with attempt(form, rename=rename) as outcome:
+                review.respond(
+                    actor(),
+                    current_user,
+                    item,
+                    text=text,
+                    files=files,
+                    max_bytes=current_app.config["PHOTO_MAX_BYTES"],
+                )
+            if not outcome.ok:  # undone, with the others of this post: the page says why
+                if not outcome.error.fields:  # a refused file, say: under its item too
+                    at = files_field if files else form[f"r{item.id}_response"]
+                    at.errors = [*at.errors, outcome.error.message]
+                break
+        else:
+            if answered:
+                flash(
+                    ngettext(
+                        "%(num)d answer was sent to the office.",
+                        "%(num)d answers were sent to the office.",
+                        len(answered),
+                    ),
+                    "success",
+                )
+                return redirect(url_for("unit.request_page", review_id=review_id))
+    return render_template("unit/request.html", req=req, form=form, today=local_today())
 
 
 @bp.route("/remediations/<int:remediation_id>", methods=["GET", "POST"])
 @unit_only
 def remediation(remediation_id: int):
     row = review.get_remediation(current_user, remediation_id)
-    # Answered on the request's page (each item's form named by its id) or on its own.
-    prefix = f"r{row.id}" if any(k.startswith(f"r{row.id}-") for k in request.form) else ""
-    form = ResponseForm(prefix=prefix)
+    form = ResponseForm()
     if form.validate_on_submit():
         uploads = request.files.getlist(form.files.name)
         files = [(f.filename or "", f.read()) for f in uploads if f.filename]
@@ -99,8 +132,6 @@ def remediation(remediation_id: int):
             )
         if outcome.ok:
             flash(_("Your answer was sent to the office."), "success")
-            if prefix:
-                return redirect(url_for("unit.request_page", review_id=row.review_id))
             return redirect(url_for("unit.remediation", remediation_id=row.id))
     return render_template(
         "unit/remediation.html",

@@ -101,15 +101,29 @@ def test_three_fixes_in_one_request_answered_item_by_item(phone, live_server, ap
     assert phone.locator("#request-comment").inner_text() == done.comment
     assert phone.locator(".request-item").count() == 3
     assert no_horizontal_scroll(phone)
-    first = phone.locator(".request-item").nth(0)
+    first, second = phone.locator(".request-item").nth(0), phone.locator(".request-item").nth(1)
     first.locator("textarea").fill("Đã treo biển cấm hút thuốc lá ở sảnh.")
-    first.get_by_role("button", name="Gửi Phòng Nội vụ").tap()
-    phone.get_by_text("Đã gửi báo cáo tới Phòng Nội vụ.").wait_for()
-    second = phone.locator(".request-item").nth(1)
     second.locator("textarea").fill("Đã bổ sung quy chế.")
-    second.get_by_role("button", name="Gửi Phòng Nội vụ").tap()
-    phone.get_by_text("Đã gửi báo cáo tới Phòng Nội vụ.").wait_for()
-    assert phone.locator(".request-item form").count() == 1  # the third is still to answer
+    # A file that is no photo nor PDF: nothing is sent, and what was typed stays.
+    second.locator("input[type=file]").set_input_files(
+        files=[{"name": "quy-che.jpg", "mimeType": "image/jpeg", "buffer": b"not a photo"}]
+    )
+    phone.get_by_role("button", name="Gửi Phòng Nội vụ").tap()
+    phone.wait_for_selector(".request-item .error")
+    assert first.locator("textarea").input_value() == "Đã treo biển cấm hút thuốc lá ở sảnh."
+    assert second.locator("textarea").input_value() == "Đã bổ sung quy chế."
+    with app.app_context():
+        db.session.remove()
+        rows = db.session.scalars(select(Remediation).filter_by(review_id=done.id))
+        assert all(r.status is RemediationStatus.OPEN for r in rows)
+    # Both answers in one send; the third item waits for later.
+    second.locator("input[type=file]").set_input_files(
+        files=[{"name": "quy-che.jpg", "mimeType": "image/jpeg", "buffer": jpeg(800, 600)}]
+    )
+    phone.get_by_role("button", name="Gửi Phòng Nội vụ").tap()
+    phone.get_by_text("Đã gửi 2 báo cáo tới Phòng Nội vụ.").wait_for()
+    assert phone.locator(".request-item textarea").count() == 1  # the third is still to answer
+    assert phone.locator(".request-item img.evidence").count() == 1
     with app.app_context():
         db.session.remove()
         statuses = [
