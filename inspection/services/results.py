@@ -661,7 +661,9 @@ def add_photo(
     fields = {}
     item = None
     if item_code:
-        item = next((i for i in asked_items(inspection) if i.code == item_code), None)
+        # Any item of the visit's checklists: a photo may come before the answer that
+        # asks its item (a photo of the late cases, then "overdue cases: fail").
+        item = next((i for i in inspection.items if i.code == item_code), None)
         if item is None:
             fields["item_code"] = str(_l("No item with this code in the visit's checklist."))
     person = None
