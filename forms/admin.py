@@ -124,6 +124,12 @@ class UserForm(Form):
         _l("Full name"), validators=[DataRequired(), Length(max=120)], filters=[strip]
     )
     position = optional_text(_l("Position"), 120, filters=[strip])
+    email = optional_text(
+        _l("Email (where the account is told what needs it)"),
+        254,
+        filters=[strip],
+        render_kw={"type": "email", "autocomplete": "off", "inputmode": "email"},
+    )
     role = SelectField(_l("Role"), choices=choices(Role), validators=[DataRequired()])
     unit_id = SelectField(_l("Unit (for unit accounts)"), coerce=int, validators=[Optional()])
     password = PasswordField(

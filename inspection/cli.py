@@ -57,8 +57,11 @@ def seed_demo(if_empty: bool, history: bool) -> None:
 @click.option("--full-name", required=True)
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--unit", "unit_code", help="Unit code, for role 'unit'.")
+@click.option("--email", default="", help="Where the account is told what needs it.")
 @click.password_option()
-def create_user(username: str, full_name: str, role: str, unit_code: str | None, password: str):
+def create_user(
+    username: str, full_name: str, role: str, unit_code: str | None, email: str, password: str
+):
     """Create an account (the first administrator of a new organisation, for example)."""
     unit_id = None
     if unit_code:
@@ -74,6 +77,7 @@ def create_user(username: str, full_name: str, role: str, unit_code: str | None,
             password=password,
             role=Role(role),
             unit_id=unit_id,
+            email=email,
         )
     except ServiceError as exc:
         raise click.ClickException(

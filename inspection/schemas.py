@@ -314,6 +314,7 @@ class User(Answer):
     full_name: str
     role: Role
     unit_id: int | None
+    email: str | None = Field(description="Where the account is told what needs it.")
     second_factor: bool = Field(description="Two-step verification is on")
     csrf_token: str | None = Field(
         None, description="Cookie sessions only: the token for X-CSRFToken on writes."

@@ -270,3 +270,32 @@ def test_a_condition_is_written_as_the_page_shows_answers(admin, app):
         },
     )
     assert "các câu trả lời của nó: Đạt / Vi phạm / KAD" in refused.get_data(as_text=True)
+
+
+def test_an_account_has_an_email_address(admin, app):
+    """Issue 18: where an account is told what needs it; checked, shown, in the API."""
+    with app.app_context():
+        user = db.session.scalar(select(User).filter_by(username="donvi1"))
+        assert user.email == "donvi1@binhxuyen.example"  # the demo's, an RFC 2606 name
+        user_id = user.id
+    form = {
+        "username": "donvi1",
+        "full_name": "Đỗ Quang Minh",
+        "role": "unit",
+        "unit_id": str(user.unit_id),
+        "active": "y",
+    }
+    refused = admin.post(f"/admin/users/{user_id}/edit", data={**form, "email": "không-phải@"})
+    assert "Nhập địa chỉ thư điện tử" in refused.get_data(as_text=True)
+    saved = admin.post(
+        f"/admin/users/{user_id}/edit", data={**form, "email": " Minh.Do@TTHCC.BinhXuyen.Example "}
+    )
+    assert saved.status_code == 302
+    with app.app_context():
+        assert db.session.get(User, user_id).email == "Minh.Do@tthcc.binhxuyen.example"
+    api = app.test_client()  # no session: the token alone
+    token = api.post("/api/v1/tokens", json={"username": "donvi1", "password": "kiemtra2018"}).json[
+        "token"
+    ]
+    me = api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json
+    assert me["email"] == "Minh.Do@tthcc.binhxuyen.example"

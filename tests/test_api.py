@@ -25,6 +25,7 @@ def test_token_is_issued_and_stored_hashed(client, app):
         "full_name": "Nguyễn Văn Hùng",
         "role": "inspector",
         "unit_id": None,
+        "email": "truongdoan@binhxuyen.example",
         "second_factor": False,
     }
     with app.app_context():

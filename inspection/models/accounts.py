@@ -35,6 +35,8 @@ class User(UserMixin, Base):
     role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="RESTRICT"))
     position: Mapped[str] = mapped_column(String(120), default="")
+    # Where the account is told what needs it (minutes issued, a deadline near).
+    email: Mapped[str | None] = mapped_column(String(254))
     active: Mapped[bool] = mapped_column(default=True)
     # Bumped by "log out everywhere" and password changes: old session cookies stop working.
     session_epoch: Mapped[int] = mapped_column(default=0)

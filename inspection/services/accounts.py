@@ -86,11 +86,15 @@ def create_user(
     role: Role,
     unit_id: int | None = None,
     position: str = "",
+    email: str = "",
     check_policy: bool = True,
 ) -> User:
     """Create an account; a ``unit`` account must name its unit, others must not."""
     username = normalise_username(username)
     fields = {}
+    email, problem = checked_email(email)
+    if problem:
+        fields["email"] = problem
     if not re.fullmatch(r"[a-z0-9_.-]{3,64}", username):
         fields["username"] = str(_l("3-64 letters, digits, dot, dash or underscore."))
     elif db.session.scalar(select(User.id).filter_by(username=username)):
@@ -112,6 +116,7 @@ def create_user(
         role=role,
         unit_id=unit_id,
         position=position.strip(),
+        email=email,
     )
     db.session.add(user)
     db.session.flush()
@@ -130,9 +135,13 @@ def update_user(
     position: str,
     active: bool,
     new_password: str = "",
+    email: str = "",
 ) -> User:
     """Change an account; deactivating it or resetting its password ends its sessions."""
     role = Role(role)
+    email, problem = checked_email(email)
+    if problem:
+        raise ServiceError(str(_l("The account was not saved.")), {"email": problem})
     if role is Role.UNIT and (unit_id is None or db.session.get(Unit, unit_id) is None):
         raise ServiceError(
             str(_l("The account was not saved.")),
@@ -146,9 +155,24 @@ def update_user(
     user.role = role
     user.unit_id = unit_id if role is Role.UNIT else None
     user.position = position.strip()
+    user.email = email
     user.active = active
     audit.record(actor, "user_updated", user, role=role.value, active=active)
     return user
+
+
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
+
+
+def checked_email(value: str | None) -> tuple[str | None, str | None]:
+    """An address as stored (None when empty, the domain in lower case), or the problem."""
+    value = (value or "").strip()
+    if not value:
+        return None, None
+    if len(value) > 254 or not EMAIL.fullmatch(value):
+        return None, str(_l("Enter an email address, such as ten@donvi.gov.vn."))
+    local_part, _, domain = value.rpartition("@")
+    return f"{local_part}@{domain.lower()}", None
 
 
 def set_password(actor: audit.Actor, user: User, password: str) -> None:

@@ -232,6 +232,7 @@ def seed(actor: audit.Actor = audit.SYSTEM) -> dict:
                 role=role,
                 unit_id=units[unit_code].id if unit_code else None,
                 position=position,
+                email=f"{username}@binhxuyen.example",  # RFC 2606: a name for examples
             )
             created["users"] += 1
 

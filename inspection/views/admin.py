@@ -239,6 +239,7 @@ def user_form(user_id: int | None = None):
                     position=form.position.data or "",
                     active=form.active.data,
                     new_password=form.password.data or "",
+                    email=form.email.data or "",
                 )
             else:
                 accounts_service.create_user(
@@ -249,6 +250,7 @@ def user_form(user_id: int | None = None):
                     role=form.role.data,
                     unit_id=form.unit_value,
                     position=form.position.data or "",
+                    email=form.email.data or "",
                 )
         if outcome.ok:
             flash(_("Account saved."), "success")

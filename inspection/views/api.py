@@ -121,6 +121,7 @@ def user_json(user: User) -> dict:
         "full_name": user.full_name,
         "role": user.role.value,
         "unit_id": user.unit_id,
+        "email": user.email,
         "second_factor": user.has_second_factor,
     }
 
