@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from inspection.extensions import db
 from inspection.models import Role, Unit, User
 from inspection.pdf import signing
-from inspection.services import accounts, backups, demo, demo_history, org
+from inspection.services import accounts, backups, demo, demo_history, notifications, org
 from inspection.services.audit import SYSTEM
 from inspection.services.errors import ServiceError
 
@@ -141,6 +141,23 @@ def restore_command(path: Path, yes: bool) -> None:
     click.echo(f"Restored from {path}: {_summary(counts)}.")
 
 
+@click.command("send-mail")
+@with_appcontext
+def send_mail_command() -> None:
+    """Send what waits in the outbox and is due (by SMTP, or to instance/mail/)."""
+    sent = notifications.sweep()
+    click.echo(f"{sent} messages sent.")
+
+
 def init_app(app: Flask) -> None:
-    for command in (init_db, seed_demo, create_user, make_cert, backup_command, restore_command):
+    commands = (
+        init_db,
+        seed_demo,
+        create_user,
+        make_cert,
+        backup_command,
+        restore_command,
+        send_mail_command,
+    )
+    for command in commands:
         app.cli.add_command(command)

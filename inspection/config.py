@@ -93,6 +93,11 @@ class Config:
     OFFLINE_UNITS = int(os.environ.get("OFFLINE_UNITS", "40"))
     # Warn the inspector when the browser's storage quota has less than this left.
     OFFLINE_MIN_FREE_BYTES = 50 * 1024 * 1024
+    # Mail: smtp://user:pass@host:587?starttls=1 or smtps://user:pass@host:465; without
+    # it, messages are written as .eml files under MAIL_DIR (instance/mail/).
+    SMTP_URL = os.environ.get("SMTP_URL", "")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Kiểm tra công vụ <khong-tra-loi@localhost>")
+    MAIL_DIR = os.environ.get("MAIL_DIR", "")
 
     @classmethod
     def load(cls, instance_path: Path, overrides: dict | None = None) -> dict:
@@ -105,4 +110,6 @@ class Config:
             values["SECRET_KEY"] = _secret_key(instance_path)
         if not values["SIGNING_P12_PATH"]:
             values["SIGNING_P12_PATH"] = str(instance_path / "signing.p12")
+        if not values["MAIL_DIR"]:
+            values["MAIL_DIR"] = str(instance_path / "mail")
         return {**values, **overrides}

@@ -14,6 +14,7 @@ from inspection.models.checklist import (
 )
 from inspection.models.minutes import Minutes, MinutesCounter, Signature, SignerRole
 from inspection.models.org import OrgSettings, StaffCategory, StaffMember, Unit, UnitKind
+from inspection.models.outbox import Outbox, OutboxStatus
 from inspection.models.planning import VisitPlan
 from inspection.models.review import (
     Remediation,
@@ -56,6 +57,8 @@ __all__ = [
     "Minutes",
     "MinutesCounter",
     "OrgSettings",
+    "Outbox",
+    "OutboxStatus",
     "Outcome",
     "PersonFailure",
     "PersonItemResult",
