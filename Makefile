@@ -31,7 +31,9 @@ run: $(VENV)/.runtime translations
 	$(FLASK) init-db
 	$(FLASK) make-cert --if-missing
 	$(FLASK) seed-demo --if-empty
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	# The job queue's worker beside the app (messages after each commit): one command.
+	$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL names one
 # (.ci/run starts the machine's PostgreSQL and sets it).

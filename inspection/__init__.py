@@ -18,7 +18,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     app.config.update(Config.load(Path(app.instance_path), test_config))
 
-    from inspection import boundary, cli, extensions, i18n, logs, responses, sessions
+    from inspection import boundary, cli, extensions, i18n, logs, queue, responses, sessions
     from inspection.views import register_blueprints
 
     logs.configure()
@@ -34,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     boundary.init_app(app)
     sessions.init_app(app)
     responses.init_app(app)
+    queue.init_app(app)
     register_blueprints(app)
     cli.init_app(app)
     return app

@@ -141,6 +141,18 @@ def restore_command(path: Path, yes: bool) -> None:
     click.echo(f"Restored from {path}: {_summary(counts)}.")
 
 
+@click.command("worker")
+@click.option("--workers", default=2, show_default=True, help="Threads sending messages.")
+def worker_command(workers: int) -> None:
+    """Run the job queue's worker: messages after each commit, and the minute's sweep."""
+    from flask import current_app
+
+    from inspection import queue
+
+    click.echo("Worker started: messages go out as they are queued (Ctrl+C stops).")
+    queue.consumer(current_app._get_current_object(), workers).run()
+
+
 @click.command("send-mail")
 @with_appcontext
 def send_mail_command() -> None:
@@ -158,6 +170,7 @@ def init_app(app: Flask) -> None:
         backup_command,
         restore_command,
         send_mail_command,
+        worker_command,
     )
     for command in commands:
         app.cli.add_command(command)

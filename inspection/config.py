@@ -98,6 +98,9 @@ class Config:
     SMTP_URL = os.environ.get("SMTP_URL", "")
     MAIL_FROM = os.environ.get("MAIL_FROM", "Kiểm tra công vụ <khong-tra-loi@localhost>")
     MAIL_DIR = os.environ.get("MAIL_DIR", "")
+    # The job queue: empty for Huey's SQLite storage in instance/queue.sqlite, a path for
+    # another file, or redis://… for one queue shared by several instances.
+    QUEUE_URL = os.environ.get("QUEUE_URL", "")
 
     @classmethod
     def load(cls, instance_path: Path, overrides: dict | None = None) -> dict:

@@ -9,6 +9,7 @@ PostgreSQL databases and each test gets ``CREATE DATABASE … TEMPLATE …``.
 import itertools
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,9 @@ def _config(db_url) -> dict:
         "SQLALCHEMY_DATABASE_URI": str(db_url) if "://" in str(db_url) else f"sqlite:///{db_url}",
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        # Queued messages go to a file of this run, never to instance/queue.sqlite.
+        "QUEUE_URL": str(Path(tempfile.gettempdir()) / f"kiemtra-queue-{os.getpid()}.sqlite"),
+        "MAIL_DIR": str(Path(tempfile.gettempdir()) / f"kiemtra-mail-{os.getpid()}"),
     }
 
 

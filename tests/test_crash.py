@@ -48,6 +48,8 @@ class Server:
             "BIND": f"127.0.0.1:{self.port}",
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}",
             "WEB_CONCURRENCY": "2",
+            "QUEUE_URL": str(self.log_path.parent / "queue.sqlite"),
+            "MAIL_DIR": str(self.log_path.parent / "mail"),
         }
         log = open(self.log_path, "ab")  # noqa: SIM115 - the server keeps writing to it
         self.process = subprocess.Popen(

@@ -2,7 +2,11 @@
 causes it and delivered after, over real SMTP (aiosmtpd on 127.0.0.1) or as .eml files."""
 
 import email
+import os
 import socket
+import subprocess
+import sys
+import time
 from datetime import timedelta
 from email import policy
 
@@ -13,6 +17,8 @@ from sqlalchemy import func, select
 from inspection.extensions import db
 from inspection.models import Outbox, OutboxStatus, utcnow
 from inspection.services import notifications
+from tests.conftest import CERT, CERT_PASSPHRASE
+from tests.test_crash import ROOT
 from tests.test_minutes import finalize, ready_visit
 
 
@@ -137,3 +143,48 @@ def test_without_smtp_the_mail_is_written_under_instance_mail(client, token, app
         assert notifications.sweep() == 1
         assert db.session.scalar(select(func.count(Outbox.id))) == 1
     assert len(list((tmp_path / "mail").glob("*.eml"))) == 1  # the same file, not a second
+
+
+def test_the_worker_sends_the_mail_seconds_after_the_commit(client, token, app, smtp, tmp_path):
+    """The real worker (`flask --app app worker`, Huey on SQLite) in its own process."""
+    queue_file = tmp_path / "queue.sqlite"
+    app.config["QUEUE_URL"] = str(queue_file)
+    app.extensions["queue"] = None  # made again below with the file of this test
+    from inspection import queue
+
+    queue.init_app(app)
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SECRET_KEY": "test-secret-key",
+        "SIGNING_P12_PATH": str(CERT),
+        "SIGNING_P12_PASSPHRASE": CERT_PASSPHRASE,
+        "QUEUE_URL": str(queue_file),
+        "SMTP_URL": app.config["SMTP_URL"],
+        "PUBLIC_BASE_URL": "http://localhost",
+    }
+    log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115 - the worker writes to it
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
+    try:
+        time.sleep(1.5)  # the worker is polling
+        committed = time.monotonic()
+        _issued(client, token, app)
+        while not smtp.messages and time.monotonic() - committed < 20:
+            time.sleep(0.05)
+        took = time.monotonic() - committed
+    finally:
+        worker.terminate()
+        worker.wait(timeout=15)
+    assert smtp.messages, (tmp_path / "worker.log").read_text()[-3000:]
+    print(f"\nmail received {took:.2f} s after the finalize request began")
+    assert took < 10
+    assert len(smtp.messages) == 1
+    [row] = _rows(app)
+    assert row.status is OutboxStatus.SENT

@@ -1,0 +1,89 @@
+"""The job queue (Huey): messages go out after the commit that recorded them, and a
+periodic sweep sends what is due (retries, and anything a crash left behind).
+
+It runs with Huey's SQLite storage beside the app (instance/queue.sqlite) and no other
+server; QUEUE_URL=redis://… shares one queue between several instances. The worker is
+`flask --app app worker`, which `make run` starts too.
+"""
+
+import logging
+
+from flask import Flask
+from huey import RedisHuey, SqliteHuey, crontab
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from inspection.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    url = app.config.get("QUEUE_URL") or ""
+    if url.startswith("redis://"):
+        huey = RedisHuey("inspection", url=url)
+    else:
+        huey = SqliteHuey("inspection", filename=url or f"{app.instance_path}/queue.sqlite")
+
+    @huey.task()
+    def deliver(outbox_id: int) -> None:
+        from inspection.services import notifications
+
+        with app.app_context():
+            notifications.deliver(outbox_id)
+
+    @huey.periodic_task(crontab(minute="*"))
+    def sweep() -> None:
+        from inspection.services import notifications
+
+        with app.app_context():
+            sent = notifications.sweep()
+            if sent:
+                log.info("queue sweep: %d messages sent", sent)
+
+    app.extensions["queue"] = {"huey": huey, "deliver": deliver, "sweep": sweep}
+
+
+def _new_outbox_ids(session: Session) -> list:
+    return session.info.setdefault("outbox_new", [])
+
+
+@event.listens_for(Session, "after_flush")
+def _collect(session, _context) -> None:
+    from inspection.models import Outbox
+
+    _new_outbox_ids(session).extend(o.id for o in session.new if isinstance(o, Outbox))
+
+
+@event.listens_for(Session, "after_commit")
+def _dispatch(session) -> None:
+    """Hand the committed messages to the worker; if the queue is out of reach, the sweep
+    sends them within a minute anyway."""
+    ids = session.info.pop("outbox_new", [])
+    if not ids:
+        return
+    from flask import current_app
+
+    queue = current_app.extensions.get("queue") if current_app else None
+    if queue is None or not current_app.config.get("QUEUE_DISPATCH", True):
+        return
+    for outbox_id in ids:
+        try:
+            queue["deliver"](outbox_id)
+        except Exception:  # the row is committed: the sweep delivers it later
+            log.exception("outbox %s: not queued; the sweep will send it", outbox_id)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session, _previous) -> None:
+    if not session.in_transaction():
+        session.info.pop("outbox_new", None)
+
+
+def consumer(app: Flask, workers: int = 2):
+    """The worker's consumer: polls at least every second, so a message leaves within it."""
+    huey = app.extensions["queue"]["huey"]
+    return huey.create_consumer(workers=workers, periodic=True, max_delay=1.0)
+
+
+__all__ = ["consumer", "db", "init_app"]
