@@ -138,9 +138,13 @@ def test_without_smtp_the_mail_is_written_under_instance_mail(client, token, app
     assert "01/BB-ĐKT" in message["Subject"]
     with app.app_context():
         row = db.session.scalar(select(Outbox))
-        row.status = OutboxStatus.PENDING  # as if the worker died before recording it
+        # As if the worker died after sending, before recording it: the claim stands...
+        row.status, row.next_attempt_at = OutboxStatus.PENDING, utcnow() + notifications.LEASE
         db.session.commit()
-        assert notifications.sweep() == 1
+        assert notifications.sweep() == 0
+        # ... until it lapses: sent again, as the same message.
+        later = utcnow() + notifications.LEASE + timedelta(seconds=1)
+        assert notifications.sweep(now=later) == 1
         assert db.session.scalar(select(func.count(Outbox.id))) == 1
     assert len(list((tmp_path / "mail").glob("*.eml"))) == 1  # the same file, not a second
 

@@ -31,12 +31,11 @@ def message_of(row: Outbox, sender: str, host: str = "kiem-tra.local") -> EmailM
     return message
 
 
-def send(row: Outbox, config) -> None:
-    """Hand the message over, or raise MailError."""
-    message = message_of(row, config["MAIL_FROM"])
+def send(message: EmailMessage, config, ident: int) -> None:
+    """Hand the message (outbox row ``ident``) over, or raise MailError."""
     url = config.get("SMTP_URL") or ""
     if not url:
-        _write(message, Path(config["MAIL_DIR"]), row.id)
+        _write(message, Path(config["MAIL_DIR"]), ident)
         return
     parts = urlsplit(url)
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:

@@ -68,27 +68,45 @@ def minutes_issued(
     return [r for r in rows if r is not None]
 
 
+# How long a claimed message is left to its sender before another attempt may take it
+# (a worker killed mid-send): far longer than a send (SMTP gives up after 20 s).
+LEASE = timedelta(minutes=10)
+
+
 def deliver(outbox_id: int, now=None) -> bool:
-    """Send one waiting message now; on failure schedule the next attempt. True if sent."""
+    """Send one waiting message now; on failure schedule the next attempt. True if sent.
+
+    The message is claimed in a short transaction, sent with none open (a slow mail
+    server must not hold the database), and its result recorded in another. A worker
+    killed between sending and recording sends it again once the claim lapses: at least
+    once, under the same Message-ID.
+    """
     now = now or utcnow()
+    config = current_app.config
     row = db.session.get(Outbox, outbox_id, with_for_update=True)
     if row is None or row.status is not OutboxStatus.PENDING or row.next_attempt_at > now:
+        db.session.rollback()
         return False
     row.attempts += 1
+    row.next_attempt_at = now + LEASE
+    message, attempt = mailer.message_of(row, config["MAIL_FROM"]), row.attempts
+    db.session.commit()
     try:
-        mailer.send(row, current_app.config)
+        mailer.send(message, config, outbox_id)
     except mailer.MailError as exc:
+        row = db.session.get(Outbox, outbox_id)
         row.last_error = str(exc)[:2000]
-        if row.attempts > len(BACKOFF):
+        if attempt > len(BACKOFF):
             row.status = OutboxStatus.FAILED
         else:
-            row.next_attempt_at = now + timedelta(seconds=BACKOFF[row.attempts - 1])
+            row.next_attempt_at = now + timedelta(seconds=BACKOFF[attempt - 1])
         db.session.commit()
-        log.warning("outbox %s: attempt %d failed: %s", row.id, row.attempts, row.last_error)
+        log.warning("outbox %s: attempt %d failed: %s", outbox_id, attempt, row.last_error)
         return False
+    row = db.session.get(Outbox, outbox_id)
     row.status, row.sent_at, row.last_error = OutboxStatus.SENT, now, ""
     db.session.commit()
-    log.info("outbox %s: %s sent to %s", row.id, row.event, row.address)
+    log.info("outbox %s: %s sent to %s", outbox_id, row.event, row.address)
     return True
 
 
