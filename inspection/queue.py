@@ -7,6 +7,7 @@ server; QUEUE_URL=redis://… shares one queue between several instances. The wo
 """
 
 import logging
+from pathlib import Path
 
 from flask import Flask
 from huey import RedisHuey, SqliteHuey, crontab
@@ -23,7 +24,9 @@ def init_app(app: Flask) -> None:
     if url.startswith("redis://"):
         huey = RedisHuey("inspection", url=url)
     else:
-        huey = SqliteHuey("inspection", filename=url or f"{app.instance_path}/queue.sqlite")
+        path = Path(url or f"{app.instance_path}/queue.sqlite")
+        path.parent.mkdir(parents=True, exist_ok=True)  # a fresh clone has no instance/ yet
+        huey = SqliteHuey("inspection", filename=str(path))
 
     @huey.task()
     def deliver(outbox_id: int) -> None:
