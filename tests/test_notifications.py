@@ -125,6 +125,16 @@ def test_a_server_that_is_down_is_tried_again_later(client, token, app, smtp):
             notifications.sweep(now=later)
     last = _rows(app)[-1]
     assert last.status is OutboxStatus.FAILED and last.attempts == len(notifications.BACKOFF) + 1
+    # The administrator sees it and sends it again once the server is back.
+    admin = app.test_client()
+    admin.post("/login", data={"username": "admin", "password": "kiemtra2018"})
+    page = admin.get("/admin/messages").get_data(as_text=True)
+    assert "Không gửi được" in page and "ConnectionRefusedError" in page
+    assert admin.post(f"/admin/messages/{last.id}/retry").status_code == 302
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{port}"
+    with app.app_context():
+        assert notifications.sweep() == 1
+    assert len(smtp.messages) == 2 and _rows(app)[-1].status is OutboxStatus.SENT
 
 
 def test_without_smtp_the_mail_is_written_under_instance_mail(client, token, app, tmp_path):

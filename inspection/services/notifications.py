@@ -6,12 +6,12 @@ import logging
 from datetime import timedelta
 
 from flask import current_app, render_template
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from inspection.extensions import db
 from inspection.i18n import format_date_vn
 from inspection.models import Minutes, Outbox, OutboxStatus, Role, User, utcnow
-from inspection.services import mailer
+from inspection.services import audit, mailer
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,36 @@ def deliver(outbox_id: int, now=None) -> bool:
     db.session.commit()
     log.info("outbox %s: %s sent to %s", outbox_id, row.event, row.address)
     return True
+
+
+def unsent(limit: int = 200) -> list[Outbox]:
+    """Messages not sent yet, the failed ones first, newest first."""
+    return list(
+        db.session.scalars(
+            select(Outbox)
+            .where(Outbox.status != OutboxStatus.SENT)
+            .order_by(Outbox.status.desc(), Outbox.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def sent_count() -> int:
+    return db.session.scalar(
+        select(func.count(Outbox.id)).where(Outbox.status == OutboxStatus.SENT)
+    )
+
+
+def retry(actor: audit.Actor, row: Outbox) -> Outbox:
+    """An administrator sends a failed (or waiting) message again, now."""
+    if row.status is not OutboxStatus.SENT:
+        row.status, row.next_attempt_at = OutboxStatus.PENDING, utcnow()
+        row.attempts = 0
+        db.session.flush()
+        audit.record(actor, "message_retried", row, event=row.event)
+        # Handed to the worker after the commit, as a new message is (inspection/queue.py).
+        db.session.info.setdefault("outbox_new", []).append(row.id)
+    return row
 
 
 def sweep(now=None, limit: int = 200) -> int:

@@ -29,10 +29,25 @@ from forms.auth import ConfirmForm
 from forms.roster import RosterImportForm
 from inspection.boundary import attempt
 from inspection.extensions import db
-from inspection.models import ChecklistTemplate, ChecklistVersion, Role, StaffMember, Unit, User
+from inspection.models import (
+    ChecklistTemplate,
+    ChecklistVersion,
+    Outbox,
+    Role,
+    StaffMember,
+    Unit,
+    User,
+)
 from inspection.responses import content_disposition
 from inspection.services import accounts as accounts_service
-from inspection.services import blobs, checklist, checklist_sheet, org, second_factor
+from inspection.services import (
+    blobs,
+    checklist,
+    checklist_sheet,
+    notifications,
+    org,
+    second_factor,
+)
 from inspection.services.roster_import import RosterImportError, import_roster
 from inspection.views.access import actor, get_or_404, require
 
@@ -208,6 +223,27 @@ def import_staff(unit_id: int):
             )
             return redirect(url_for("admin.unit", unit_id=unit.id))
     return render_template("admin/import.html", unit=unit, form=form, report=report)
+
+
+@bp.get("/messages")
+@admin_only
+def messages():
+    """The messages not sent: failed ones to retry, and those waiting for an attempt."""
+    return render_template(
+        "admin/messages.html",
+        rows=notifications.unsent(),
+        sent=notifications.sent_count(),
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.post("/messages/<int:outbox_id>/retry")
+@admin_only
+def retry_message(outbox_id: int):
+    if ConfirmForm().validate_on_submit():
+        notifications.retry(actor(), get_or_404(Outbox, outbox_id))
+        flash(_("The message will be sent again in a moment."), "success")
+    return redirect(url_for("admin.messages"))
 
 
 @bp.get("/users")

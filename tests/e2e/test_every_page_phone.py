@@ -214,6 +214,7 @@ def _pages(app, world) -> dict[str, list[str]]:
             ("admin.staff_form", f"/admin/units/{v['unit_id']}/staff/new"),
             ("admin.staff_form", f"/admin/staff/{v['staff_id']}/edit"),
             ("admin.users", "/admin/users"),
+            ("admin.messages", "/admin/messages"),
             ("admin.user_form", f"/admin/users/{v['user_id']}/edit"),
             ("admin.user_form", "/admin/users/new"),
             ("admin.checklists", "/admin/checklists"),
