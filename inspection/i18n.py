@@ -1,6 +1,7 @@
 """Languages (Vietnamese by default, English a tap away) and Vietnamese formatting."""
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -170,3 +171,11 @@ def parse_client_time(value: str | None) -> datetime | None:
         return parsed.astimezone(UTC)  # a time the database can hold, or none at all
     except (ValueError, OverflowError):
         return None
+
+
+def plain(text) -> str:
+    """Lower-case ``text`` without Vietnamese diacritics or extra spaces, to match what
+    people type (headers, categories, answers) whatever their keyboard."""
+    text = unicodedata.normalize("NFD", str(text).strip().lower()).replace("đ", "d")
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(text.replace("_", " ").split())

@@ -1,12 +1,12 @@
 """Checklist templates and their immutable versions."""
 
 import logging
-import unicodedata
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from inspection.extensions import db
+from inspection.i18n import plain
 from inspection.models import (
     AnswerType,
     ChecklistItem,
@@ -201,7 +201,7 @@ def _normal_condition(text: str, earlier: dict[str, dict] | None = None) -> str:
     answers = []
     for value in (v.strip() for v in values.split("|")):
         if value:
-            answers.append(OUTCOME_WORDS.get(_plain(value), value) if outcome_trigger else value)
+            answers.append(OUTCOME_WORDS.get(plain(value), value) if outcome_trigger else value)
     return f"{code}=" + "|".join(answers)
 
 
@@ -226,12 +226,6 @@ OUTCOME_WORDS = {
     "khong ap dung": "na",
     "n/a": "na",
 }
-
-
-def _plain(text: str) -> str:
-    """Lower-case without Vietnamese diacritics, to read what people type."""
-    text = unicodedata.normalize("NFD", text.strip().lower()).replace("đ", "d")
-    return " ".join("".join(c for c in text if not unicodedata.combining(c)).split())
 
 
 def _lines(text) -> list[str]:

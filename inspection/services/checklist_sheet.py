@@ -26,7 +26,6 @@ English ones are read too; the last five are optional):
 import io
 import logging
 import re
-import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -34,7 +33,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from inspection.i18n import clean_text
+from inspection.i18n import clean_text, plain
 from inspection.labels import LABELS, ONE_STOP_LABEL
 from inspection.models import (
     AnswerType,
@@ -88,13 +87,6 @@ ANSWER_TYPES = {
     AnswerType.CHOICE: "Chọn một",
 }
 YES, NO = "Có", "Không"
-
-
-def plain(text) -> str:
-    """Lower-case without Vietnamese diacritics or extra spaces, to match what people type."""
-    text = unicodedata.normalize("NFD", str(text).strip().lower()).replace("đ", "d")
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(text.replace("_", " ").split())
 
 
 def _vietnamese(member) -> str:

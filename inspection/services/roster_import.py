@@ -3,7 +3,6 @@
 import csv
 import io
 import logging
-import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 
@@ -11,18 +10,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from inspection.extensions import db
-from inspection.i18n import clean_text
+from inspection.i18n import clean_text, plain
 from inspection.models import StaffCategory, StaffMember, Unit
 from inspection.services import audit
 
 log = logging.getLogger(__name__)
-
-
-def _plain(text: str) -> str:
-    """Lower-case ``text`` without Vietnamese diacritics, for matching headers and values."""
-    text = unicodedata.normalize("NFD", str(text).strip().lower()).replace("đ", "d")
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(text.replace("_", " ").split())
 
 
 HEADERS = {
@@ -119,7 +111,7 @@ def _map_header(header: list[str]) -> tuple[dict[str, int], list[RowError]]:
     columns, errors = {}, []
     for index, title in enumerate(header):
         for name, aliases in HEADERS.items():
-            if _plain(title) in aliases and name not in columns:
+            if plain(title) in aliases and name not in columns:
                 columns[name] = index
     for required in ("full_name", "category"):
         if required not in columns:
@@ -159,7 +151,7 @@ def parse_roster(filename: str, data: bytes, max_rows: int) -> tuple[list[dict],
             "full_name": cell("full_name"),
             "position": cell("position"),
             "badge_no": cell("badge_no") or None,
-            "category": CATEGORIES.get(_plain(cell("category"))),
+            "category": CATEGORIES.get(plain(cell("category"))),
         }
         if not person["full_name"]:
             report.errors.append(RowError(number, "full_name", str(_l("The name is empty."))))
