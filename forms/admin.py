@@ -26,7 +26,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from forms.base import Form, LocalDecimalField, optional_text, strip
-from inspection.labels import applies_choices, choices
+from inspection.labels import MESSAGE_EVENTS, applies_choices, choices
 from inspection.models import (
     AnswerType,
     ChecklistItem,
@@ -37,6 +37,7 @@ from inspection.models import (
     UnitKind,
 )
 from inspection.services.checklist import condition_text
+from inspection.services.webhooks import EVENTS as WEBHOOK_EVENTS
 
 
 class SealForm(Form):
@@ -271,3 +272,28 @@ class NewChecklistForm(ChecklistTemplateForm):
         filters=[strip],
     )
     file = _sheet_field()
+
+
+class WebhookForm(Form):
+    """An endpoint that receives events, and which ones."""
+
+    url = StringField(
+        _l("Address (https://…)"),
+        validators=[DataRequired(), Length(max=2000)],
+        filters=[strip],
+        render_kw={"inputmode": "url", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    events = SelectMultipleField(
+        _l("Events"),
+        validators=[DataRequired(_l("Choose at least one event."))],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        render_kw={"class": "choices"},
+    )
+    description = optional_text(_l("Description (optional)"), 200, filters=[strip])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.events.choices = [
+            SelectChoice(code, f"{MESSAGE_EVENTS[code]} ({code})") for code in WEBHOOK_EVENTS
+        ]

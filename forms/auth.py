@@ -1,8 +1,9 @@
-"""Login and password forms."""
+"""Login, password and account forms."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from forms.base import Form, strip
 
@@ -67,3 +68,29 @@ class PasswordCheckForm(Form):
         validators=[DataRequired(), Length(max=200)],
         render_kw={"autocomplete": "current-password"},
     )
+
+
+class MailForm(Form):
+    """The language of the account's emails and the kinds it receives (ticked: on)."""
+
+    language = SelectField(
+        _l("Language of the emails"), choices=[("vi", "Tiếng Việt"), ("en", "English")]
+    )
+    on = SelectMultipleField(
+        _l("Send me an email when"),
+        validators=[Optional()],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        render_kw={"class": "choices"},
+    )
+
+    def __init__(self, *args, user, kinds, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.on.choices = kinds
+        if not self.is_submitted():
+            self.language.data = user.language
+            off = user.mail_off.split()
+            self.on.data = [kind for kind, _label in kinds if kind not in off]
+
+    def off(self) -> list[str]:
+        return [kind for kind, _label in self.on.choices if kind not in (self.on.data or [])]

@@ -161,6 +161,20 @@ def send_mail_command() -> None:
     click.echo(f"{sent} messages sent.")
 
 
+@click.command("send-reminders")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Remind as if it were this day (the schedule uses today).",
+)
+@with_appcontext
+def send_reminders_command(today) -> None:
+    """Queue the reminders the hourly schedule would: deadlines in 3 days, and passed."""
+    made = notifications.remind(today.date() if today else None)
+    db.session.commit()
+    click.echo(f"{made} reminders queued.")
+
+
 def init_app(app: Flask) -> None:
     commands = (
         init_db,
@@ -170,6 +184,7 @@ def init_app(app: Flask) -> None:
         backup_command,
         restore_command,
         send_mail_command,
+        send_reminders_command,
         worker_command,
     )
     for command in commands:

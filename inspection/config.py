@@ -101,6 +101,13 @@ class Config:
     # The job queue: empty for Huey's SQLite storage in instance/queue.sqlite, a path for
     # another file, or redis://… for one queue shared by several instances.
     QUEUE_URL = os.environ.get("QUEUE_URL", "")
+    # A message being sent is left to its worker this long before another may take it (a
+    # worker killed mid-send on another machine; one on this machine is noticed at restart).
+    OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "600"))
+    # Webhooks to private, loopback or link-local addresses are refused unless this is 1
+    # (the demo and the tests, whose receivers run on 127.0.0.1).
+    WEBHOOK_ALLOW_PRIVATE = os.environ.get("WEBHOOK_ALLOW_PRIVATE", "0") == "1"
+    WEBHOOK_TIMEOUT_SECONDS = 10
 
     @classmethod
     def load(cls, instance_path: Path, overrides: dict | None = None) -> dict:

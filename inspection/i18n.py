@@ -141,6 +141,7 @@ def init_app(app: Flask) -> None:
     from inspection.labels import (
         action_label,
         applies_text,
+        event_label,
         label,
         object_label,
         request_text,
@@ -154,6 +155,7 @@ def init_app(app: Flask) -> None:
         label=label,
         short=short_label,
         action=action_label,
+        event=event_label,
         object=object_label,
         request_text=request_text,
         applies=applies_text,

@@ -230,6 +230,10 @@ AUDIT_ACTIONS = {
     "checklist_version_created": _l("Checklist version created"),
     "checklist_template_saved": _l("Checklist settings changed"),
     "message_retried": _l("Message sent again"),
+    "mail_preferences": _l("Email settings changed"),
+    "webhook_registered": _l("Webhook registered"),
+    "webhook_deleted": _l("Webhook deleted"),
+    "webhook_pinged": _l("Webhook test sent"),
     "plan_saved": _l("Annual plan saved"),
     "visit_planned": _l("Visit scheduled"),
     "surprise_drawn": _l("Surprise visit drawn"),
@@ -273,6 +277,7 @@ OBJECT_LABELS = {
     "checklist_version": _l("Checklist version"),
     "checklist_template": _l("Checklist"),
     "outbox": _l("Message"),
+    "webhook": _l("Webhook"),
     "org_settings": _l("Organisation settings"),
     "unit": _l("Unit"),
     "staff_member": _l("Staff member"),
@@ -321,6 +326,10 @@ DETAIL_LABELS = {
     "via": _l("Through"),
     "applies_to": _l("Applies to"),
     "event": _l("Event"),
+    "url": _l("Address"),
+    "events": _l("Events"),
+    "language": _l("Language"),
+    "off": _l("Turned off"),
 }
 EXPORT_LABELS = {
     "visits": _l("Visits"),
@@ -335,6 +344,27 @@ EXPORT_LABELS = {
 }
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _REPR = re.compile(r"(\w+)=(?:'([^']*)'|([^,)]+))")
+
+
+# What a message (an email or a webhook event) is about, in words.
+MESSAGE_EVENTS = {
+    "minutes.issued": _l("Minutes issued"),
+    "minutes.superseded": _l("Minutes replaced by a correction"),
+    "minutes.acknowledged": _l("Minutes acknowledged"),
+    "visit.reviewed": _l("Visit reviewed"),
+    "remediation.required": _l("Fixes required"),
+    "remediation.reopened": _l("Remediation reopened"),
+    "remediation.answered": _l("Remediation answered"),
+    "remediation.closed": _l("Remediation accepted"),
+    "reminder.due_soon": _l("Deadline in 3 days"),
+    "reminder.overdue": _l("Deadline passed"),
+    "signatures.voided": _l("Signatures voided by a change"),
+    "webhook.ping": _l("Test event"),
+}
+
+
+def event_label(code: str) -> str:
+    return str(MESSAGE_EVENTS.get(code, code))
 
 
 def object_label(value: str | None) -> str:

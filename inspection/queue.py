@@ -44,7 +44,18 @@ def init_app(app: Flask) -> None:
             if sent:
                 log.info("queue sweep: %d messages sent", sent)
 
-    app.extensions["queue"] = {"huey": huey, "deliver": deliver, "sweep": sweep}
+    @huey.periodic_task(crontab(minute="7"))
+    def remind() -> None:
+        """Every hour: deadlines 3 days ahead and those passed (each reminded once)."""
+        from inspection.services import notifications
+
+        with app.app_context():
+            made = notifications.remind()
+            db.session.commit()  # the reminders go out after it
+            if made:
+                log.info("queue: %d reminders queued", made)
+
+    app.extensions["queue"] = {"huey": huey, "deliver": deliver, "sweep": sweep, "remind": remind}
 
 
 def _new_outbox_ids(session: Session) -> list:
@@ -84,9 +95,17 @@ def _forget(session, _previous) -> None:
 
 
 def consumer(app: Flask, workers: int = 2):
-    """The worker's consumer: polls at least every second, so a message leaves within it."""
-    huey = app.extensions["queue"]["huey"]
-    return huey.create_consumer(workers=workers, periodic=True, max_delay=1.0)
+    """The worker's consumer: polls at least every second, so a message leaves within it.
+
+    Before it starts, messages a killed worker on this machine was sending are freed, and
+    a sweep is queued: a restart sends what a crash left at once, not a minute later."""
+    from inspection.services import notifications
+
+    queue = app.extensions["queue"]
+    with app.app_context():
+        notifications.release_orphans()
+    queue["sweep"]()
+    return queue["huey"].create_consumer(workers=workers, periodic=True, max_delay=1.0)
 
 
 __all__ = ["consumer", "db", "init_app"]

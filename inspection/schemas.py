@@ -47,6 +47,7 @@ from inspection.models import (
     UnitKind,
 )
 from inspection.services.errors import ServiceError
+from inspection.services.webhooks import EVENTS as WEBHOOK_EVENTS
 
 MAX_NOTE = 2000
 MAX_ANSWER = 500  # a text or choice item's answer
@@ -805,3 +806,205 @@ class Stats(Answer):
     by_category: list[CategoryRate]
     by_unit: list[UnitRate]
     attendance: AttendanceFigures
+
+
+# ---- webhooks ----
+
+WebhookEventType = Literal[WEBHOOK_EVENTS]
+
+
+class WebhookCreate(Shape):
+    url: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=2000,
+            description="http:// or https://; private and loopback addresses are refused"
+            " unless the server sets WEBHOOK_ALLOW_PRIVATE=1.",
+        ),
+    ]
+    events: Annotated[list[WebhookEventType], Field(min_length=1, max_length=len(WEBHOOK_EVENTS))]
+    description: Annotated[str, Field(max_length=200)] = ""
+
+
+class WebhookOut(Answer):
+    id: int
+    url: str
+    events: list[WebhookEventType]
+    description: str
+    created_at: str = Field(json_schema_extra={"format": "date-time"})
+
+
+class WebhookCreated(WebhookOut):
+    secret: str = Field(
+        description="whsec_ and the base64 key of the HMAC-SHA256 signatures. Shown only in"
+        " this answer: keep it in the receiving system."
+    )
+
+
+class WebhookList(Answer):
+    items: list[WebhookOut]
+
+
+class DeliveryAttemptOut(Answer):
+    at: str = Field(json_schema_extra={"format": "date-time"})
+    status_code: int | None = Field(description="The endpoint's HTTP status; null: no answer.")
+    duration_ms: int
+    ok: bool
+    error: str
+
+
+class DeliveryOut(Answer):
+    webhook_id: str = Field(description="The webhook-id header: msg_<n>, the same on a retry.")
+    event: str
+    status: Literal["pending", "sent", "failed"]
+    created_at: str = Field(json_schema_extra={"format": "date-time"})
+    sent_at: str | None = Field(json_schema_extra={"format": "date-time"})
+    next_attempt_at: str | None = Field(json_schema_extra={"format": "date-time"})
+    attempts: list[DeliveryAttemptOut]
+
+
+class WebhookDetail(WebhookOut):
+    deliveries: list[DeliveryOut] = Field(description="The last 50 events, newest first.")
+
+
+class PingQueued(Answer):
+    webhook_id: str = Field(description="The test event's webhook-id, to find in the log.")
+
+
+# The events' payloads, as posted (documented under "webhooks" in the OpenAPI document).
+
+
+class EventUnit(Answer):
+    id: int
+    name: str
+
+
+class EventVisit(Answer):
+    id: int
+    unit: EventUnit
+
+
+class EventMinutes(Answer):
+    id: int
+    number: str
+    issued_at: str = Field(json_schema_extra={"format": "date-time"})
+    sha256: str = Field(description="Of the signed PDF, as stored.")
+    verify_url: str
+    pdf_url: str = Field(description="GET with a token that may read the visit.")
+    supersedes_id: int | None
+
+
+class EventMinutesVisit(EventVisit):
+    kind: InspectionKind
+    started_at: str | None = Field(json_schema_extra={"format": "date-time"})
+    ended_at: str | None = Field(json_schema_extra={"format": "date-time"})
+    remediation_due: date | None
+
+
+class MinutesEventData(Answer):
+    minutes: EventMinutes
+    inspection: EventMinutesVisit
+    superseded_by: EventMinutes | None = Field(
+        None, description="minutes.superseded only: the correction that replaced them."
+    )
+
+
+class EventRemediation(Answer):
+    id: int
+    review_id: int | None
+    item_code: str | None
+    request: str
+    due_date: date
+    status: RemediationStatus
+    response: str
+    responded_at: str | None = Field(json_schema_extra={"format": "date-time"})
+    office_comment: str
+    closed_at: str | None = Field(json_schema_extra={"format": "date-time"})
+
+
+class RemediationEventData(Answer):
+    remediation: EventRemediation
+    inspection: EventVisit
+
+
+class EventReview(Answer):
+    id: int
+    decision: ReviewDecision
+    comment: str
+    reviewed_at: str = Field(json_schema_extra={"format": "date-time"})
+    remediation_ids: list[int]
+
+
+class ReviewEventData(Answer):
+    review: EventReview
+    inspection: EventVisit
+
+
+def _event(name: str, types: tuple, data: type) -> type:
+    return type(
+        name,
+        (Answer,),
+        {
+            "__annotations__": {"type": Literal[types], "timestamp": str, "data": data},
+            "timestamp": Field(json_schema_extra={"format": "date-time"}),
+        },
+    )
+
+
+MinutesEvent = _event("MinutesEvent", ("minutes.issued", "minutes.superseded"), MinutesEventData)
+RemediationEvent = _event(
+    "RemediationEvent",
+    ("remediation.required", "remediation.answered", "remediation.closed"),
+    RemediationEventData,
+)
+ReviewEvent = _event("ReviewEvent", ("visit.reviewed",), ReviewEventData)
+EVENT_SHAPES = {
+    "minutes.issued": MinutesEvent,
+    "minutes.superseded": MinutesEvent,
+    "remediation.required": RemediationEvent,
+    "remediation.answered": RemediationEvent,
+    "remediation.closed": RemediationEvent,
+    "visit.reviewed": ReviewEvent,
+}
+WEBHOOK_HEADERS = (
+    "Signed per Standard Webhooks: webhook-id (msg_<n>, the same on a retry: deduplicate on"
+    " it), webhook-timestamp (Unix seconds) and webhook-signature (v1,<base64 HMAC-SHA256 of"
+    " id.timestamp.body with the secret's key>). Answer 2xx within 10 s; anything else is"
+    " retried after 1 min, 5 min, 30 min, 2 h, 6 h and 12 h."
+)
+
+
+def with_webhooks(document: dict) -> dict:
+    """The document with its OpenAPI 3.1 ``webhooks``: each event's payload and headers."""
+    document = {**document, "components": {**document.get("components", {})}}
+    schemas = dict(document["components"].get("schemas", {}))
+    for shape in {*EVENT_SHAPES.values()}:
+        schema = shape.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[shape.__name__] = schema
+    document["components"]["schemas"] = schemas
+    header = {"required": True, "schema": {"type": "string"}}
+    document["webhooks"] = {
+        event: {
+            "post": {
+                "summary": event,
+                "description": WEBHOOK_HEADERS,
+                "parameters": [
+                    {"name": name, "in": "header", **header}
+                    for name in ("webhook-id", "webhook-timestamp", "webhook-signature")
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": f"#/components/schemas/{shape.__name__}"}
+                        }
+                    },
+                },
+                "responses": {"2XX": {"description": "Received."}},
+            }
+        }
+        for event, shape in EVENT_SHAPES.items()
+    }
+    return document

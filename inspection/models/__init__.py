@@ -14,7 +14,7 @@ from inspection.models.checklist import (
 )
 from inspection.models.minutes import Minutes, MinutesCounter, Signature, SignerRole
 from inspection.models.org import OrgSettings, StaffCategory, StaffMember, Unit, UnitKind
-from inspection.models.outbox import Outbox, OutboxStatus
+from inspection.models.outbox import Channel, DeliveryAttempt, Outbox, OutboxStatus, Webhook
 from inspection.models.planning import VisitPlan
 from inspection.models.review import (
     Remediation,
@@ -46,9 +46,11 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Blob",
+    "Channel",
     "ChecklistItem",
     "ChecklistTemplate",
     "ChecklistVersion",
+    "DeliveryAttempt",
     "Inspection",
     "InspectionKind",
     "InspectionStatus",
@@ -86,5 +88,6 @@ __all__ = [
     "VisitCategoryStat",
     "VisitChecklist",
     "VisitPlan",
+    "Webhook",
     "utcnow",
 ]

@@ -37,6 +37,10 @@ class User(UserMixin, Base):
     position: Mapped[str] = mapped_column(String(120), default="")
     # Where the account is told what needs it (minutes issued, a deadline near).
     email: Mapped[str | None] = mapped_column(String(254))
+    # The language of the account's emails (and its pages, once it chose one).
+    language: Mapped[str] = mapped_column(String(5), default="vi", server_default="vi")
+    # The kinds of email the account turned off (space-separated, notifications.KINDS).
+    mail_off: Mapped[str] = mapped_column(String(200), default="", server_default="")
     active: Mapped[bool] = mapped_column(default=True)
     # Bumped by "log out everywhere" and password changes: old session cookies stop working.
     session_epoch: Mapped[int] = mapped_column(default=0)

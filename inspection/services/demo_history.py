@@ -33,6 +33,7 @@ from inspection.services import (
     amendments,
     audit,
     minutes,
+    notifications,
     planning,
     results,
     review,
@@ -221,7 +222,6 @@ def _visit(actor, users, unit, month, day, kind, rng, signer, base_url, number):
         signer=signer,
         base_url=base_url,
         issued_at=inspection.ended_at,
-        notify=False,
     )
     return inspection
 
@@ -245,9 +245,7 @@ def _correct(actor, users, inspection, signer, base_url):
     )
     issued = inspection.ended_at + timedelta(days=2)
     _signed_at(copy, issued)
-    return minutes.finalize(
-        actor, copy, signer=signer, base_url=base_url, issued_at=issued, notify=False
-    )
+    return minutes.finalize(actor, copy, signer=signer, base_url=base_url, issued_at=issued)
 
 
 def _signed_at(inspection: Inspection, moment) -> None:
@@ -323,6 +321,14 @@ def seed_history(*, signer, base_url: str) -> int:
     units = {u.code: u for u in db.session.scalars(select(Unit))}
     rng = random.Random(YEAR)
     issued = []
+    with notifications.silenced():  # the demo's past tells nobody
+        _history(users, actor, units, rng, issued, signer, base_url)
+    count = db.session.scalar(select(db.func.count(Remediation.id)))
+    log.info("demo history: %d minutes issued, %d items to fix", len(issued), count)
+    return len(issued)
+
+
+def _history(users, actor, units, rng, issued, signer, base_url) -> None:
     for number, (code, month, day, kind) in enumerate(VISITS, 1):
         inspection = _visit(
             actor, users, units[code], month, day, kind, rng, signer, base_url, number
@@ -340,6 +346,3 @@ def seed_history(*, signer, base_url: str) -> int:
             for code in units
         },
     )
-    count = db.session.scalar(select(db.func.count(Remediation.id)))
-    log.info("demo history: %d minutes issued, %d items to fix", len(issued), count)
-    return len(issued)

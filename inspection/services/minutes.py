@@ -48,7 +48,6 @@ def finalize(
     locale: str = "vi",
     version: int | None = None,
     issued_at: datetime | None = None,
-    notify: bool = True,
 ) -> Minutes:
     """Issue the minutes: number, render, sign, store, and freeze the visit, all or nothing.
 
@@ -124,8 +123,8 @@ def finalize(
     db.session.flush()
     stats.materialize(inspection.id)
     audit.record(actor, "minutes_issued", minutes, number=display, sha256=blob.sha256)
-    if notify:  # in this transaction: a finalize rolled back tells nobody
-        notifications.minutes_issued(minutes, base_url, supersedes)
+    # In this transaction: a finalize rolled back tells nobody.
+    notifications.minutes_issued(minutes, base_url, supersedes)
     log.info("minutes %s issued for inspection %s", display, inspection.id)
     return minutes
 

@@ -35,7 +35,7 @@ from inspection.models import (
 )
 from inspection.models.base import valid_id
 from inspection.schemas import ResultsSave
-from inspection.services import audit, blobs, images, policy
+from inspection.services import audit, blobs, images, notifications, policy
 from inspection.services.errors import Conflict, ServiceError
 
 log = logging.getLogger(__name__)
@@ -606,6 +606,7 @@ def _void_signatures(actor, inspection: Inspection, signatures, before: str) -> 
             names=[s.signer_name for s in voided],
         )
         log.info("inspection %s: a change voided %d signatures", inspection.id, len(voided))
+        notifications.signatures_voided(inspection, [s.signer_name for s in voided], actor.user_id)
 
 
 def add_person(

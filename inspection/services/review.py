@@ -28,7 +28,7 @@ from inspection.models import (
     User,
     utcnow,
 )
-from inspection.services import audit, blobs, images, policy, results
+from inspection.services import audit, blobs, images, notifications, policy, results
 from inspection.services.errors import Conflict, NotFound, ServiceError
 
 log = logging.getLogger(__name__)
@@ -117,13 +117,14 @@ def review(
     )
     db.session.add(row)
     db.session.flush()
+    remediations = []
     if decision is ReviewDecision.REMEDIATION_REQUIRED:
         # One request (the review, with the office's words once) holding its items, each
         # answered and decided on its own; without items, the request is one item itself.
         for code in item_codes or [None]:
             item = items.get(code)
             request = item.label_vi if item else comment
-            db.session.add(
+            remediations.append(
                 Remediation(
                     inspection_id=inspection.id,
                     review_id=row.id,
@@ -133,8 +134,10 @@ def review(
                     status=RemediationStatus.OPEN,
                 )
             )
+    db.session.add_all(remediations)
     db.session.flush()
     audit.record(actor, "visit_reviewed", row, decision=decision.value, items=item_codes)
+    notifications.visit_reviewed(row, remediations)
     return row
 
 
@@ -285,6 +288,7 @@ def respond(
     remediation.status = RemediationStatus.ANSWERED
     db.session.flush()
     audit.record(actor, "remediation_answered", remediation, files=len(stored))
+    notifications.remediation_answered(remediation)
     return remediation
 
 
@@ -308,6 +312,7 @@ def decide(
         remediation.status = RemediationStatus.REOPENED
     db.session.flush()
     audit.record(actor, "remediation_accepted" if accept else "remediation_reopened", remediation)
+    notifications.remediation_decided(remediation)
     return remediation
 
 
@@ -364,4 +369,5 @@ def acknowledge(actor: audit.Actor, user: User, minutes: Minutes) -> Minutes:
         minutes.acknowledged_by_id = user.id
         db.session.flush()
         audit.record(actor, "minutes_acknowledged", minutes)
+        notifications.minutes_acknowledged(minutes)
     return minutes

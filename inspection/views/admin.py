@@ -24,6 +24,7 @@ from forms.admin import (
     StaffForm,
     UnitForm,
     UserForm,
+    WebhookForm,
 )
 from forms.auth import ConfirmForm
 from forms.roster import RosterImportForm
@@ -37,6 +38,7 @@ from inspection.models import (
     StaffMember,
     Unit,
     User,
+    Webhook,
 )
 from inspection.responses import content_disposition
 from inspection.services import accounts as accounts_service
@@ -48,6 +50,7 @@ from inspection.services import (
     org,
     second_factor,
 )
+from inspection.services import webhooks as webhooks_service
 from inspection.services.roster_import import RosterImportError, import_roster
 from inspection.views.access import actor, get_or_404, require
 
@@ -244,6 +247,64 @@ def retry_message(outbox_id: int):
         notifications.retry(actor(), get_or_404(Outbox, outbox_id))
         flash(_("The message will be sent again in a moment."), "success")
     return redirect(url_for("admin.messages"))
+
+
+@bp.route("/webhooks", methods=["GET", "POST"])
+@admin_only
+def webhooks():
+    """The endpoints that receive events; a new one's secret is shown once, here."""
+    form, secret = WebhookForm(), None
+    if form.validate_on_submit():
+        with attempt(form) as outcome:
+            _row, secret = webhooks_service.register(
+                actor(),
+                url=form.url.data,
+                events=form.events.data,
+                description=form.description.data,
+            )
+        if outcome.ok:
+            flash(_("Webhook registered. Copy its secret now: it is not shown again."), "success")
+            form = WebhookForm(formdata=None)
+    return render_template(
+        "admin/webhooks.html",
+        form=form,
+        secret=secret,
+        rows=webhooks_service.listed(),
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.get("/webhooks/<int:webhook_id>")
+@admin_only
+def webhook(webhook_id: int):
+    """One endpoint and its delivery log: each event, its attempts, status codes, times."""
+    row = get_or_404(Webhook, webhook_id)
+    return render_template(
+        "admin/webhook.html",
+        row=row,
+        deliveries=webhooks_service.deliveries(row),
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.post("/webhooks/<int:webhook_id>/ping")
+@admin_only
+def ping_webhook(webhook_id: int):
+    row = get_or_404(Webhook, webhook_id)
+    if ConfirmForm().validate_on_submit():
+        webhooks_service.ping(actor(), row)
+        flash(_("A test event is on its way; its delivery shows below."), "success")
+    return redirect(url_for("admin.webhook", webhook_id=row.id))
+
+
+@bp.post("/webhooks/<int:webhook_id>/delete")
+@admin_only
+def delete_webhook(webhook_id: int):
+    row = get_or_404(Webhook, webhook_id)
+    if ConfirmForm().validate_on_submit():
+        webhooks_service.remove(actor(), row)
+        flash(_("Webhook deleted."), "success")
+    return redirect(url_for("admin.webhooks"))
 
 
 @bp.get("/users")

@@ -64,6 +64,7 @@ from inspection.services import (
     stats,
     verification,
     visits,
+    webhooks,
 )
 from inspection.services import minutes as minutes_service
 from inspection.services.audit import Actor
@@ -320,8 +321,8 @@ def item_json(item, locale: str) -> dict:
     resp=answers(200, None), tags=["meta"], operation_id="get_openapi_document", security=PUBLIC
 )
 def openapi():
-    """Return this document: the API's shapes as OpenAPI 3.1."""
-    return jsonify(spec.spec)
+    """Return this document: the API's shapes as OpenAPI 3.1, and the webhooks' payloads."""
+    return jsonify(schemas.with_webhooks(spec.spec))
 
 
 def _iso(value):
@@ -830,3 +831,100 @@ def get_stats(query: StatsQuery):
             "on_duty": total.get("on_duty", 0),
         },
     )
+
+
+# ---- webhooks ----
+
+
+def webhook_json(row) -> dict:
+    return {
+        "id": row.id,
+        "url": row.url,
+        "events": row.event_list,
+        "description": row.description,
+        "created_at": _iso(row.created_at),
+    }
+
+
+def delivery_json(row) -> dict:
+    return {
+        "webhook_id": f"msg_{row.id}",
+        "event": row.event,
+        "status": row.status.value,
+        "created_at": _iso(row.created_at),
+        "sent_at": _iso(row.sent_at),
+        "next_attempt_at": _iso(row.next_attempt_at) if row.status.value == "pending" else None,
+        "attempts": [
+            {
+                "at": _iso(a.at),
+                "status_code": a.status_code,
+                "duration_ms": a.duration_ms,
+                "ok": a.ok,
+                "error": a.error,
+            }
+            for a in row.attempts_log
+        ],
+    }
+
+
+@bp.post("/webhooks")
+@require(Role.ADMIN)
+@spec.validate(
+    json=schemas.WebhookCreate,
+    resp=answers(201, schemas.WebhookCreated, 400, 413, *AUTH, 422),
+    tags=["webhooks"],
+    operation_id="create_webhook",
+)
+def create_webhook(json: schemas.WebhookCreate):
+    """Register an endpoint for events; the answer holds its secret, shown only here."""
+    row, secret = webhooks.register(
+        actor(), url=json.url, events=list(json.events), description=json.description
+    )
+    return jsonify({**webhook_json(row), "secret": secret}), 201
+
+
+@bp.get("/webhooks")
+@require(Role.ADMIN)
+@spec.validate(
+    resp=answers(200, schemas.WebhookList, *AUTH), tags=["webhooks"], operation_id="list_webhooks"
+)
+def list_webhooks():
+    return jsonify(items=[webhook_json(row) for row in webhooks.listed()])
+
+
+@bp.get("/webhooks/<int:webhook_id>")
+@require(Role.ADMIN)
+@spec.validate(
+    resp=answers(200, schemas.WebhookDetail, *AUTH, 404),
+    tags=["webhooks"],
+    operation_id="get_webhook",
+)
+def get_webhook(webhook_id: int):
+    """One endpoint and its delivery log: status codes and times of every attempt."""
+    row = webhooks.get(webhook_id)
+    deliveries = [delivery_json(d) for d in webhooks.deliveries(row)]
+    return jsonify({**webhook_json(row), "deliveries": deliveries})
+
+
+@bp.delete("/webhooks/<int:webhook_id>")
+@require(Role.ADMIN)
+@spec.validate(
+    resp=answers(204, None, *AUTH, 404), tags=["webhooks"], operation_id="delete_webhook"
+)
+def delete_webhook(webhook_id: int):
+    """Delete an endpoint, with its waiting deliveries and log."""
+    webhooks.remove(actor(), webhooks.get(webhook_id))
+    return "", 204
+
+
+@bp.post("/webhooks/<int:webhook_id>/ping")
+@require(Role.ADMIN)
+@spec.validate(
+    resp=answers(202, schemas.PingQueued, *AUTH, 404),
+    tags=["webhooks"],
+    operation_id="ping_webhook",
+)
+def ping_webhook(webhook_id: int):
+    """Send a test event (type webhook.ping) to the endpoint; see it in its log."""
+    row = webhooks.ping(actor(), webhooks.get(webhook_id))
+    return jsonify(webhook_id=f"msg_{row.id}"), 202

@@ -17,11 +17,18 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from forms.auth import CodeForm, ConfirmForm, LoginForm, PasswordCheckForm, PasswordForm
+from forms.auth import (
+    CodeForm,
+    ConfirmForm,
+    LoginForm,
+    MailForm,
+    PasswordCheckForm,
+    PasswordForm,
+)
 from inspection.boundary import attempt, json_error, wants_json
 from inspection.extensions import limiter
 from inspection.models import User
-from inspection.services import accounts, audit, second_factor
+from inspection.services import accounts, audit, notifications, second_factor
 from inspection.services.audit import Actor
 from inspection.sessions import load_user
 from inspection.views import login_limits
@@ -219,7 +226,25 @@ def account():
         check=PasswordCheckForm(),
         recovery_left=second_factor.remaining_recovery_codes(current_user),
         second_factor_required=second_factor.required_for(current_user),
+        mail=MailForm(user=current_user, kinds=notifications.kinds_for(current_user)),
     )
+
+
+@bp.post("/account/mail")
+@require(*ALL_ROLES)
+def mail_settings():
+    user = current_user._get_current_object()
+    form = MailForm(user=user, kinds=notifications.kinds_for(user))
+    if form.validate_on_submit():
+        with attempt(form) as outcome:
+            notifications.set_preferences(
+                actor(), user, language=form.language.data, off=form.off()
+            )
+        if outcome.ok:
+            flash(_("Email settings saved."), "success")
+    else:
+        flash(_("The email settings were not saved."), "error")
+    return redirect(url_for("auth.account") + "#mail")
 
 
 @bp.route("/account/second-factor", methods=["GET", "POST"])
