@@ -27,6 +27,8 @@ translations: $(CATALOGS:.po=.mo)
 
 # The address printed in the minutes (never taken from a request): this machine's, by default.
 run: export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
+# The demo may send webhooks to a receiver on this machine (refused in production).
+run: export WEBHOOK_ALLOW_PRIVATE ?= 1
 run: $(VENV)/.runtime translations
 	$(FLASK) init-db
 	$(FLASK) make-cert --if-missing

@@ -47,6 +47,7 @@ def _config(db_url) -> dict:
         "SQLALCHEMY_DATABASE_URI": str(db_url) if "://" in str(db_url) else f"sqlite:///{db_url}",
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        "WEBHOOK_ALLOW_PRIVATE": True,  # the receivers of the tests listen on 127.0.0.1
         # Queued messages go to a file of this run, never to instance/queue.sqlite.
         "QUEUE_URL": str(Path(tempfile.gettempdir()) / f"kiemtra-queue-{os.getpid()}.sqlite"),
         "MAIL_DIR": str(Path(tempfile.gettempdir()) / f"kiemtra-mail-{os.getpid()}"),

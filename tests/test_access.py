@@ -28,6 +28,7 @@ MATRIX = {
     "auth.set_language": EVERYONE,
     "auth.logout": LOGGED_IN,
     "auth.account": LOGGED_IN,
+    "auth.mail_settings": LOGGED_IN,
     "auth.revoke_token": LOGGED_IN,
     "auth.logout_everywhere": LOGGED_IN,
     "admin.index": {ADMIN},
@@ -49,6 +50,10 @@ MATRIX = {
     "admin.new_checklist": {ADMIN},
     "admin.messages": {ADMIN},
     "admin.retry_message": {ADMIN},
+    "admin.webhooks": {ADMIN},
+    "admin.webhook": {ADMIN},
+    "admin.ping_webhook": {ADMIN},
+    "admin.delete_webhook": {ADMIN},
     "admin.checklist_settings": {ADMIN},
     "admin.export_checklist": {ADMIN},
     "admin.import_checklist": {ADMIN},
@@ -120,6 +125,11 @@ MATRIX = {
     "api.get_stats": {OFFICE, ADMIN},
     "api.minutes_pdf": LOGGED_IN,
     "api.verify_minutes": EVERYONE,
+    "api.create_webhook": {ADMIN},
+    "api.list_webhooks": {ADMIN},
+    "api.get_webhook": {ADMIN},
+    "api.delete_webhook": {ADMIN},
+    "api.ping_webhook": {ADMIN},
 }
 
 
@@ -154,6 +164,7 @@ def cases(template_dbs):
             "remediation_id": 1,
             "review_id": 1,
             "outbox_id": 1,
+            "webhook_id": 1,
             "evidence_id": 1,
             "role": "lead",
             "kind": "visits",
