@@ -21,10 +21,10 @@ from tests.visit_helpers import bearer
 def openapi_document() -> dict:
     """The document the app serves, built from the declared shapes (inspection/schemas.py)."""
     from app import create_app
-    from inspection.schemas import spec
+    from inspection.schemas import spec, with_webhooks
 
     with create_app(_config(":memory:")).test_request_context():
-        return spec.spec
+        return with_webhooks(spec.spec)
 
 
 schema = schemathesis.openapi.from_dict(openapi_document())

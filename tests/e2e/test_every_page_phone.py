@@ -10,7 +10,18 @@ from sqlalchemy import select
 
 from inspection.extensions import db
 from inspection.i18n import local_today
-from inspection.models import Remediation, Review, StaffMember, Unit, User
+from inspection.models import (
+    Channel,
+    DeliveryAttempt,
+    Outbox,
+    OutboxStatus,
+    Remediation,
+    Review,
+    StaffMember,
+    Unit,
+    User,
+    Webhook,
+)
 from tests.e2e.conftest import no_horizontal_scroll, small_tap_targets
 from tests.e2e.test_review_phone import _issued_visit, _login
 from tests.visit_helpers import bearer, record, save, start
@@ -140,11 +151,36 @@ def world(app, client, token):
             today=local_today(),
         )
         review_row = db.session.scalar(select(Review).filter_by(inspection_id=visit_id))
+        hook = Webhook(
+            url="https://vbdh.binhxuyen.example/api/hooks/kiem-tra-cong-vu",
+            events="minutes.issued minutes.superseded visit.reviewed",
+            description="Hệ thống quản lý văn bản và điều hành của huyện",
+            secret="whsec_" + "A" * 44,
+        )
+        db.session.add(hook)
+        db.session.flush()
+        delivered = Outbox(
+            channel=Channel.WEBHOOK,
+            event="minutes.issued",
+            webhook_id=hook.id,
+            address=hook.url,
+            subject="minutes.issued",
+            body_text="{}",
+            status=OutboxStatus.SENT,
+        )
+        delivered.attempts_log = [
+            DeliveryAttempt(
+                status_code=500, duration_ms=231, error="HTTP 500 Internal Server Error"
+            ),
+            DeliveryAttempt(status_code=204, duration_ms=87, ok=True),
+        ]
+        db.session.add(delivered)
         values = {
             "inspection_id": visit_id,
             "draft_id": draft["id"],
             "remediation_id": first,
             "review_id": review_row.id,
+            "webhook_id": hook.id,
             "unit_id": centre.id,
             "staff_id": db.session.scalar(
                 select(StaffMember.id).filter_by(unit_id=centre.id).order_by(StaffMember.id)
@@ -215,6 +251,8 @@ def _pages(app, world) -> dict[str, list[str]]:
             ("admin.staff_form", f"/admin/staff/{v['staff_id']}/edit"),
             ("admin.users", "/admin/users"),
             ("admin.messages", "/admin/messages"),
+            ("admin.webhooks", "/admin/webhooks"),
+            ("admin.webhook", f"/admin/webhooks/{v['webhook_id']}"),
             ("admin.user_form", f"/admin/users/{v['user_id']}/edit"),
             ("admin.user_form", "/admin/users/new"),
             ("admin.checklists", "/admin/checklists"),
