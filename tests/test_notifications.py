@@ -517,3 +517,62 @@ def test_a_vietnamese_subject_arrives_as_written():
     assert parsed["Subject"] == subject
     assert parsed["From"].addresses[0].display_name == "Kiểm tra công vụ"
     assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+
+
+def _waiting(app, count: int) -> None:
+    with app.app_context():
+        app.config["QUEUE_DISPATCH"] = False  # only the claims below take them
+        for n in range(count):
+            db.session.add(
+                Outbox(
+                    event="minutes.issued",
+                    address=f"a{n}@binhxuyen.example",
+                    subject=f"Thư {n}",
+                    body_text="Nội dung",
+                    status=OutboxStatus.PENDING,
+                )
+            )
+        db.session.commit()
+
+
+def test_several_workers_share_the_messages_and_take_none_twice(app):
+    """Each claim is one UPDATE of rows still due (SKIP LOCKED on PostgreSQL): workers
+    claiming at the same time split the messages between them."""
+    import threading
+
+    _waiting(app, 60)
+    taken: list[list[int]] = [[] for _ in range(4)]
+
+    def work(mine: list[int]) -> None:
+        with app.app_context():
+            while ids := notifications._claim(utcnow(), 3):
+                mine.extend(ids)
+            db.session.remove()
+
+    threads = [threading.Thread(target=work, args=(mine,)) for mine in taken]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    claimed = [i for mine in taken for i in mine]
+    assert sorted(claimed) == sorted(set(claimed)) and len(claimed) == 60
+    assert sum(1 for mine in taken if mine) >= 2  # the work was shared
+
+
+def test_a_row_another_worker_is_claiming_is_skipped_not_waited_for(app):
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("row locks are PostgreSQL's; SQLite serialises writers instead")
+    _waiting(app, 10)
+    with app.app_context():
+        first = db.session.scalars(select(Outbox.id).order_by(Outbox.id)).all()
+        other = db.engine.connect()  # another worker, mid-claim: rows 1-3 locked
+        lock = other.begin()
+        other.execute(select(Outbox.id).where(Outbox.id.in_(first[:3])).with_for_update()).all()
+        try:
+            started = time.monotonic()
+            ids = notifications._claim(utcnow(), 100)
+            took = time.monotonic() - started
+        finally:
+            lock.rollback()
+            other.close()
+    assert ids == first[3:] and took < 2
