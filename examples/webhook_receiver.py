@@ -18,7 +18,7 @@ verifier = Webhook(os.environ["WEBHOOK_SECRET"])
 
 
 class Handler(BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802 - http.server names it so
+    def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         try:
             event = verifier.verify(body, dict(self.headers.items()))

@@ -26,7 +26,7 @@ from inspection.services import notifications
 from tests.conftest import CERT, CERT_PASSPHRASE
 from tests.test_crash import ROOT
 from tests.test_minutes import finalize, ready_visit, sign
-from tests.test_review import respond, review
+from tests.test_review import require_fixes, respond
 from tests.visit_helpers import bearer, record, save, start
 
 
@@ -236,17 +236,11 @@ def test_each_kind_of_message_reaches_whom_it_concerns(client, token, app, smtp)
     lead, office, unit = token("truongdoan"), token("noivu"), token("donvi1")
     inspection_id = ready_visit(client, lead, app)
     assert finalize(client, lead, inspection_id).status_code == 201
-    due = (date.today() + timedelta(days=10)).isoformat()
-    reviewed = review(
-        client,
-        office,
-        inspection_id,
-        decision="remediation_required",
-        comment="Lắp biển cấm hút thuốc ở các tầng",
-        due=due,
-        item_codes=["SMOKE-SIGN"],
-    ).json
+    reviewed = require_fixes(
+        client, office, inspection_id, comment="Lắp biển cấm hút thuốc ở các tầng"
+    )
     [request] = reviewed["remediations"]
+    due = request["due_date"]
     with app.app_context():
         from inspection.models import Minutes
 
@@ -354,18 +348,8 @@ def test_reminders_come_from_the_schedule_3_days_before_and_once_overdue(client,
     lead, office = token("truongdoan"), token("noivu")
     inspection_id = ready_visit(client, lead, app)
     assert finalize(client, lead, inspection_id).status_code == 201
-    today = date.today()
-    due = today + timedelta(days=7)
-    reviewed = review(
-        client,
-        office,
-        inspection_id,
-        decision="remediation_required",
-        comment="Lắp biển",
-        due=due.isoformat(),
-        item_codes=["SMOKE-SIGN", "SMOKE-NONE"],
-    )
-    assert reviewed.status_code == 201
+    reviewed = require_fixes(client, office, inspection_id, "SMOKE-SIGN", "SMOKE-NONE", days=7)
+    due = date.fromisoformat(reviewed["remediations"][0]["due_date"])
     _sweep(app)
     smtp.messages.clear()  # the issue and the request
     task = app.extensions["queue"]["remind"]  # Huey's periodic task, run as its schedule would
@@ -407,18 +391,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing(client, token, app, tmp_path
 
     queue.init_app(app)
     count = 16
-    with app.app_context():
-        for n in range(count):
-            db.session.add(
-                Outbox(
-                    event="minutes.issued",
-                    address=f"donvi{n}@binhxuyen.example",
-                    subject=f"Thư {n}",
-                    body_text="Nội dung",
-                    status=OutboxStatus.PENDING,
-                )
-            )
-        db.session.commit()  # handed to the queue after the commit
+    _waiting(app, count, dispatch=True)  # handed to the queue after the commit
     env = _worker_env(app, queue_file)
     try:
         first = _worker(env, tmp_path / "worker1.log")
@@ -519,9 +492,10 @@ def test_a_vietnamese_subject_arrives_as_written():
     assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
 
 
-def _waiting(app, count: int) -> None:
+def _waiting(app, count: int, dispatch: bool = False) -> None:
+    """Record ``count`` messages; without ``dispatch`` only a sweep or a claim takes them."""
     with app.app_context():
-        app.config["QUEUE_DISPATCH"] = False  # only the claims below take them
+        app.config["QUEUE_DISPATCH"] = dispatch
         for n in range(count):
             db.session.add(
                 Outbox(

@@ -28,6 +28,21 @@ def review(client, secret, inspection_id, **body):
     )
 
 
+def require_fixes(client, secret, inspection_id, *codes, comment="Lắp biển", days=10) -> dict:
+    """The office requires fixes of ``codes`` within ``days``; return the answer's JSON."""
+    response = review(
+        client,
+        secret,
+        inspection_id,
+        decision="remediation_required",
+        comment=comment,
+        due=(date.today() + timedelta(days=days)).isoformat(),
+        item_codes=list(codes or ["SMOKE-SIGN"]),
+    )
+    assert response.status_code == 201, response.json
+    return response.json
+
+
 def respond(client, secret, remediation_id, text="Đã lắp biển cấm hút thuốc ở tầng 2", files=()):
     data = {"response": text, "file": [(io.BytesIO(content), name) for name, content in files]}
     return client.post(

@@ -15,7 +15,7 @@ from inspection.extensions import db
 from inspection.models import Outbox, OutboxStatus, utcnow
 from inspection.services import notifications
 from tests.test_minutes import finalize, ready_visit
-from tests.test_review import respond, review
+from tests.test_review import require_fixes, respond
 from tests.visit_helpers import bearer
 
 
@@ -105,18 +105,7 @@ def test_minutes_issued_reaches_a_webhook_signed(client, token, app, receiver):
     with pytest.raises(Exception, match="signature"):
         Verifier(secret).verify(forged, headers)
     # Nothing else subscribed is sent: the review comes when the office decides.
-    office = token("noivu")
-    due = (date.today() + timedelta(days=10)).isoformat()
-    reviewed = review(
-        client,
-        office,
-        inspection_id,
-        decision="remediation_required",
-        comment="Lắp biển",
-        due=due,
-        item_codes=["SMOKE-SIGN"],
-    )
-    assert reviewed.status_code == 201
+    require_fixes(client, token("noivu"), inspection_id)
     _sweep(app)
     review_event = receiver.events(secret)[-1]
     schemas.ReviewEvent.model_validate(review_event)
@@ -140,17 +129,7 @@ def test_every_event_of_the_remediation_loop(client, token, app, receiver):
     secret = register(client, admin, receiver.url, list(schemas.WEBHOOK_EVENTS)).json["secret"]
     inspection_id = ready_visit(client, lead, app)
     assert finalize(client, lead, inspection_id).status_code == 201
-    due = (date.today() + timedelta(days=10)).isoformat()
-    reviewed = review(
-        client,
-        office,
-        inspection_id,
-        decision="remediation_required",
-        comment="Lắp biển",
-        due=due,
-        item_codes=["SMOKE-SIGN"],
-    ).json
-    [remediation] = reviewed["remediations"]
+    [remediation] = require_fixes(client, office, inspection_id)["remediations"]
     assert respond(client, unit, remediation["id"]).status_code == 200
     decide = f"/api/v1/remediations/{remediation['id']}/decision"
     client.post(decide, json={"accept": False, "comment": "Thiếu ảnh"}, headers=bearer(office))

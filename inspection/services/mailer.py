@@ -12,7 +12,6 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from inspection.models import Outbox
 
-
 # Headers are not folded below RFC 5322's limit of 998: Python's folding of encoded words
 # drops the space between two of them ("đã xác" arrived as "đãxác" in a subject).
 POLICY = policy.SMTP.clone(max_line_length=998)
