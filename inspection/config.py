@@ -84,6 +84,22 @@ class Config:
     # at the certificate issued by a Vietnamese CA.
     SIGNING_P12_PATH = os.environ.get("SIGNING_P12_PATH")
     SIGNING_P12_PASSPHRASE = os.environ.get("SIGNING_P12_PASSPHRASE")
+    # The key on a PKCS#11 token or HSM instead of the file (README, "Keys on a token"):
+    # the module, the token's label (or slot number), the key's label (the certificate's
+    # label when it differs), and the PIN from the environment or a file.
+    SIGNING_PKCS11_MODULE = os.environ.get("SIGNING_PKCS11_MODULE", "")
+    SIGNING_PKCS11_TOKEN = os.environ.get("SIGNING_PKCS11_TOKEN", "")
+    SIGNING_PKCS11_SLOT = os.environ.get("SIGNING_PKCS11_SLOT", "")
+    SIGNING_PKCS11_KEY = os.environ.get("SIGNING_PKCS11_KEY", "")
+    SIGNING_PKCS11_CERT = os.environ.get("SIGNING_PKCS11_CERT", "")
+    SIGNING_PKCS11_PIN = os.environ.get("SIGNING_PKCS11_PIN", "")
+    SIGNING_PKCS11_PIN_FILE = os.environ.get("SIGNING_PKCS11_PIN_FILE", "")
+    # An RFC 3161 time-stamping service: with it signatures are PAdES B-T. SIGNING_LTV=1
+    # also embeds the chain and revocation data and a document timestamp (B-LT, B-LTA),
+    # checked against SIGNING_TRUST_ROOTS (PEM files, separated by ":").
+    SIGNING_TSA_URL = os.environ.get("SIGNING_TSA_URL", "")
+    SIGNING_LTV = os.environ.get("SIGNING_LTV", "0") == "1"
+    SIGNING_TRUST_ROOTS = os.environ.get("SIGNING_TRUST_ROOTS", "")
     # Printed in the minutes' verification line and QR code; the request's host otherwise.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
     # Phones refresh their offline copy of the app when the static files change; set a

@@ -10,6 +10,7 @@ import os
 import resource
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,12 +21,17 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
+from flask_babel import lazy_gettext as _l
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
+from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
 from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
+
+from inspection.services.errors import SigningUnavailable
 
 log = logging.getLogger(__name__)
 FIELD = "ChuKySoCoQuan"  # the issuing body's signature field
@@ -108,8 +114,111 @@ def passphrase_file(p12_path: str) -> Path:
     return Path(p12_path).with_suffix(".passphrase")
 
 
-def configured_signer(config) -> signers.SimpleSigner:
-    """Return the signer named by the app's configuration."""
+@dataclass(frozen=True)
+class TokenSigner:
+    """The organisation's key on a PKCS#11 token (a USB token from Ban Cơ yếu) or in an
+    HSM. A session is opened for each signature and closed after it, so a token pulled
+    out or locked is found at the next finalize, which then fails cleanly."""
+
+    module: str
+    key_label: str
+    cert_label: str
+    pin: str
+    token_label: str | None = None
+    slot: int | None = None
+
+    @property
+    def signing_cert(self):
+        return _token_certificates(self)[0]
+
+    @property
+    def cert_registry(self) -> list:
+        return _token_certificates(self)[1]
+
+    @contextmanager
+    def open(self):
+        """A pyHanko signer on an open session; SigningUnavailable names what failed."""
+        from pkcs11 import exceptions as p11
+        from pyhanko.config.pkcs11 import TokenCriteria
+        from pyhanko.sign.pkcs11 import PKCS11Error, PKCS11Signer, open_pkcs11_session
+
+        where = self.token_label or f"slot {self.slot}"
+        if not Path(self.module).is_file():
+            raise SigningUnavailable(
+                str(_l("The PKCS#11 module %(module)s cannot be loaded.", module=self.module))
+            )
+        try:
+            session = open_pkcs11_session(
+                self.module,
+                slot_no=self.slot,
+                token_criteria=TokenCriteria(label=self.token_label) if self.token_label else None,
+                user_pin=self.pin,
+            )
+        except (p11.PinIncorrect, p11.PinInvalid, p11.PinLenRange) as exc:
+            raise SigningUnavailable(
+                str(_l("The PIN of the signing token %(token)s is wrong.", token=where))
+            ) from exc
+        except (p11.PinLocked, p11.PinExpired) as exc:
+            raise SigningUnavailable(
+                str(
+                    _l("The signing token %(token)s is locked: its PIN must be reset.", token=where)
+                )
+            ) from exc
+        except (PKCS11Error, p11.PKCS11Error) as exc:
+            raise SigningUnavailable(
+                str(
+                    _l(
+                        "The signing token %(token)s is not connected or not found (%(cause)s).",
+                        token=where,
+                        cause=type(exc).__name__,
+                    )
+                )
+            ) from exc
+        except OSError as exc:  # the module itself cannot be loaded
+            raise SigningUnavailable(
+                str(_l("The PKCS#11 module %(module)s cannot be loaded.", module=self.module))
+            ) from exc
+        try:
+            yield PKCS11Signer(
+                session,
+                key_label=self.key_label,
+                cert_label=self.cert_label,
+                other_certs_to_pull=None,  # the chain, where the token holds it
+            )
+        finally:
+            session.close()
+
+
+@lru_cache(maxsize=4)
+def _token_certificates(token: TokenSigner) -> tuple:
+    """The token's certificate and chain, read once: verification pages need them without
+    opening the token at every request."""
+    with token.open() as signer:
+        _run(signer.ensure_objects_loaded())
+        return signer.signing_cert, tuple(signer.cert_registry)
+
+
+def _pin(config) -> str:
+    path = config.get("SIGNING_PKCS11_PIN_FILE")
+    if path:
+        return Path(path).read_text().strip()
+    return config.get("SIGNING_PKCS11_PIN") or ""
+
+
+def configured_signer(config):
+    """Return the signer named by the app's configuration: the key on a PKCS#11 token
+    when SIGNING_PKCS11_MODULE is set, else the PKCS#12 file."""
+    if config.get("SIGNING_PKCS11_MODULE"):
+        slot = config.get("SIGNING_PKCS11_SLOT")
+        key = config.get("SIGNING_PKCS11_KEY") or ""
+        return TokenSigner(
+            module=config["SIGNING_PKCS11_MODULE"],
+            key_label=key,
+            cert_label=config.get("SIGNING_PKCS11_CERT") or key,
+            pin=_pin(config),
+            token_label=config.get("SIGNING_PKCS11_TOKEN") or None,
+            slot=int(slot) if slot not in (None, "") else None,
+        )
     path = config["SIGNING_P12_PATH"]
     passphrase = config.get("SIGNING_P12_PASSPHRASE")
     if passphrase is None and passphrase_file(path).exists():
@@ -132,9 +241,44 @@ def configured_trust(config) -> list:
     return trusted_certificates(configured_signer(config))
 
 
-def trusted_certificates(signer: signers.SimpleSigner) -> list:
+def trusted_certificates(signer) -> list:
     """The certificates a genuine minutes' signature chains to: ours and its issuers."""
     return [signer.signing_cert, *signer.cert_registry]
+
+
+@contextmanager
+def _opened(signer):
+    if isinstance(signer, TokenSigner):
+        with signer.open() as opened:
+            yield opened
+    else:
+        yield signer
+
+
+@dataclass(frozen=True)
+class Options:
+    """How far a signature goes (README, "Signatures that last"): a TSA's timestamp makes
+    it PAdES B-T; with ``ltv`` the chain and revocation data are embedded (B-LT) and a
+    document timestamp is added (B-LTA)."""
+
+    tsa_url: str = ""
+    ltv: bool = False
+    trust_roots: tuple = ()  # PEM/DER certificates the chain and the TSA's chain end at
+
+    @classmethod
+    def of(cls, config) -> "Options":
+        roots = config.get("SIGNING_TRUST_ROOTS") or ""
+        return cls(
+            tsa_url=config.get("SIGNING_TSA_URL") or "",
+            ltv=bool(config.get("SIGNING_LTV")),
+            trust_roots=tuple(_load_certificates(Path(p)) for p in roots.split(os.pathsep) if p),
+        )
+
+
+def _load_certificates(path: Path):
+    from pyhanko.keys import load_cert_from_pemder
+
+    return load_cert_from_pemder(str(path))
 
 
 class _TimedSigner(signers.PdfSigner):
@@ -158,22 +302,49 @@ def sign(
     reason: str,
     location: str,
     signing_time: datetime.datetime | None = None,
+    options: Options = Options(),
 ) -> bytes:
     """Sign ``pdf`` with a PAdES baseline signature in an invisible field.
 
     ``signing_time`` is the time the signature carries (now by default): the minutes
-    print it, so both must be the same instant.
+    print it, so both must be the same instant. Raises SigningUnavailable when the token
+    or the time-stamping service fails: nothing is issued then.
     """
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    timestamper = HTTPTimeStamper(options.tsa_url, timeout=15) if options.tsa_url else None
+    context = None
+    if options.ltv:
+        context = ValidationContext(
+            trust_roots=list(options.trust_roots) or None,
+            allow_fetching=True,
+            revocation_mode="hard-fail",
+        )
     metadata = signers.PdfSignatureMetadata(
         field_name=FIELD,
         subfilter=SigSeedSubFilter.PADES,
         md_algorithm="sha256",
         reason=reason,
         location=location,
+        embed_validation_info=options.ltv,
+        validation_context=context,
+        use_pades_lta=options.ltv and timestamper is not None,
     )
-    pdf_signer = _TimedSigner(metadata, signer=signer, signing_time=signing_time)
-    output = _run(pdf_signer.async_sign_pdf(writer))
+    with _opened(signer) as opened:
+        pdf_signer = _TimedSigner(
+            metadata, signer=opened, timestamper=timestamper, signing_time=signing_time
+        )
+        try:
+            output = _run(pdf_signer.async_sign_pdf(writer))
+        except TimestampRequestError as exc:
+            raise SigningUnavailable(
+                str(
+                    _l(
+                        "The time-stamping service %(url)s did not answer: %(cause)s",
+                        url=options.tsa_url,
+                        cause=str(exc)[:200],
+                    )
+                )
+            ) from exc
     return output.getvalue()
 
 
@@ -236,16 +407,27 @@ def check(data: bytes, trusted) -> SignatureCheck:
     """
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
-        embedded = reader.embedded_signatures
+        embedded = reader.embedded_regular_signatures
         if not embedded:
             return SignatureCheck(False, False, "", "no signature")
+        # The office's signature, wherever it stands: a long-term (B-LTA) file ends with a
+        # document timestamp after it.
+        ours = next((s for s in embedded if s.field_name == FIELD), embedded[-1])
         status = _run(
             async_validate_pdf_signature(
-                embedded[-1], ValidationContext(trust_roots=list(trusted), allow_fetching=False)
+                ours, ValidationContext(trust_roots=list(trusted), allow_fetching=False)
             )
         )
-        # Anything appended after the signature (a later revision) is not our document.
-        coverage_ok = status.coverage is not None and status.coverage.name == "ENTIRE_FILE"
+        # Anything appended after the signature (a later revision) is not our document,
+        # except signature maintenance: validation data and document timestamps.
+        coverage_ok = status.coverage is not None and (
+            status.coverage.name == "ENTIRE_FILE"
+            or (
+                status.coverage.name == "ENTIRE_REVISION"
+                and status.modification_level is not None
+                and status.modification_level <= ModificationLevel.LTA_UPDATES
+            )
+        )
         return SignatureCheck(
             intact=bool(status.intact),
             valid=bool(status.intact and status.valid and status.trusted and coverage_ok),

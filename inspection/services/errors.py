@@ -21,3 +21,11 @@ class NotFound(ServiceError):
 class Conflict(ServiceError):
     status = 409
     code = "conflict"
+
+
+class SigningUnavailable(ServiceError):
+    """The key or the time-stamping service cannot sign now (a token removed, a wrong PIN,
+    the TSA down): nothing was issued, and the message names the cause."""
+
+    status = 503
+    code = "signing_unavailable"

@@ -4,6 +4,7 @@ import logging
 import secrets
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -99,6 +100,7 @@ def finalize(
         reason=f"Biên bản số {display}",
         location=settings.place_name,
         signing_time=now.replace(microsecond=0),
+        options=signing.Options.of(current_app.config),
     )
     blob = blobs.put(pdf, "application/pdf")
     minutes = Minutes(
