@@ -314,10 +314,14 @@ def sign(
     timestamper = HTTPTimeStamper(options.tsa_url, timeout=15) if options.tsa_url else None
     context = None
     if options.ltv:
+        from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
+
         context = ValidationContext(
             trust_roots=list(options.trust_roots) or None,
             allow_fetching=True,
             revocation_mode="hard-fail",
+            # Plain blocking requests: no event loop's client session left open per finalize.
+            fetcher_backend=RequestsFetcherBackend(per_request_timeout=15),
         )
     metadata = signers.PdfSignatureMetadata(
         field_name=FIELD,
