@@ -393,9 +393,21 @@ def check_bounded(
     return result
 
 
+def _address_space() -> int:
+    """This process's virtual size in bytes (Linux), 0 where it cannot be read."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return pages * resource.getpagesize()
+
+
 def _check_in_child(data, trusted, sender, seconds, memory) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (math.ceil(seconds) + 1,) * 2)
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    # The budget is for the check, on top of the address space the fork inherited: a
+    # worker that loaded a PKCS#11 module and ran threads already holds hundreds of MB.
+    limit = _address_space() + memory
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     logging.disable(logging.CRITICAL)  # pyHanko logs a traceback per broken field
     try:
         sender.send(check(data, trusted))
