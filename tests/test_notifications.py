@@ -258,8 +258,8 @@ def test_each_kind_of_message_reaches_whom_it_concerns(client, token, app, smtp)
     office_mail = _by(smtp, "noivu@binhxuyen.example")
     assert [m["Subject"] for m in unit_mail] == [
         "Biên bản kiểm tra số 01/BB-ĐKT – Trung tâm Hành chính công huyện",
-        f"Yêu cầu khắc phục trước ngày {date.fromisoformat(due):%d/%m/%Y} – Trung tâm"
-        " Hành chính công huyện",
+        f"Yêu cầu khắc phục, báo cáo chậm nhất ngày {date.fromisoformat(due):%d/%m/%Y} –"
+        " Trung tâm Hành chính công huyện",
         "Yêu cầu khắc phục được mở lại – Trung tâm Hành chính công huyện",
     ]
     required = _text(unit_mail[1])
@@ -267,7 +267,7 @@ def test_each_kind_of_message_reaches_whom_it_concerns(client, token, app, smtp)
     assert f"http://localhost/unit/requests/{request['review_id']}" in required
     assert "Thiếu ảnh tầng 3" in _text(unit_mail[2])
     assert [m["Subject"] for m in office_mail] == [
-        "Trung tâm Hành chính công huyện đã xác nhận nhận Biên bản số 01/BB-ĐKT",
+        "Trung tâm Hành chính công huyện đã xác nhận đã nhận Biên bản số 01/BB-ĐKT",
         "Trung tâm Hành chính công huyện đã báo cáo kết quả khắc phục",
     ]
     assert f"http://localhost/office/remediations/{request['id']}" in _text(office_mail[1])
@@ -296,9 +296,16 @@ def test_a_change_after_signing_tells_the_rest_of_the_team(client, token, app, s
     visit = start(client, lead, app, team=team)
     assert sign(client, lead, visit["id"], "lead").status_code == 200
     assert sign(client, lead, visit["id"], "secretary").status_code == 200
-    version = record(client, lead, visit["id"])["version"]
-    changed = save(client, lead, visit["id"], {"findings": "Bổ sung", "version": version})
+    # An answer changed (not only a text): the signatures given before it are void.
+    full = record(client, lead, visit["id"])
+    late = {"person_id": full["people"][0]["person_id"], "attendance": "late"}
+    changed = save(client, lead, visit["id"], {"people": [late], "version": full["version"]})
     assert changed.status_code == 200, changed.json
+    with app.app_context():
+        from inspection.models import AuditEvent
+
+        voided = db.session.scalar(select(AuditEvent).filter_by(action="signatures_voided"))
+        assert voided is not None and voided.object_id == str(visit["id"])
     _sweep(app)
     [message] = smtp.messages  # to the secretary; the lead made the change and knows
     assert message["To"] == "thuky@binhxuyen.example"
@@ -369,7 +376,7 @@ def test_reminders_come_from_the_schedule_3_days_before_and_once_overdue(client,
     assert "Có 2 nội dung phải khắc phục" in _text(soon) and "còn 3 ngày" in _text(soon)
     assert run_at(due - timedelta(days=3), hour=10) == []  # once per deadline
     assert run_at(due - timedelta(days=1)) == []
-    assert run_at(due) == []  # due today: not overdue yet
+    assert run_at(due) == []  # due today: reminded 3 days before, not overdue yet
     [late] = run_at(due + timedelta(days=1))
     assert late["Subject"].startswith(f"Quá hạn: báo cáo khắc phục hạn ngày {due:%d/%m/%Y}")
     assert run_at(due + timedelta(days=2)) == []

@@ -185,6 +185,11 @@ def test_a_failing_endpoint_is_retried_with_backoff_and_logged(client, token, ap
     assert gone.status_code == 404
     with app.app_context():
         assert db.session.scalar(select(Outbox).filter_by(channel="webhook")) is None
+    # Their ids are never given again: a receiver deduplicating on webhook-id drops nothing.
+    other = register(client, admin, receiver.url, ["minutes.issued"]).json
+    assert other["id"] > created["id"]
+    again = client.post(f"/api/v1/webhooks/{other['id']}/ping", headers=bearer(admin)).json
+    assert int(again["webhook_id"][4:]) > int(ping.json["webhook_id"][4:])
 
 
 @pytest.mark.parametrize(

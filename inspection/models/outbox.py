@@ -25,6 +25,8 @@ class Webhook(Base):
     """An endpoint that receives events, signed with its secret (Standard Webhooks)."""
 
     __tablename__ = "webhook"
+    # Ids are never reused after a delete (SQLite would take the highest id + 1 again).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(String(2000))
@@ -47,7 +49,12 @@ class Outbox(Base):
     the webhook-id header), so a copy sent again after a crash is recognised as the same."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    # An id names one message for good (a webhook-id receivers deduplicate on): never
+    # reused after the rows of a deleted webhook go (AUTOINCREMENT on SQLite).
+    __table_args__ = (
+        Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[Channel] = mapped_column(str_enum(Channel, "channel"), default=Channel.EMAIL)

@@ -401,10 +401,11 @@ def _reminder(event: str, visit: Inspection, items: list[Remediation], due: date
         )
     else:
         subject = _("Fixes due on %(due)s – %(unit)s", **facts)
-        lead = _(
-            "%(n)d requested fixes are due on %(due)s, in %(days)d days.",
-            days=(due - today).days,
-            **facts,
+        days = (due - today).days
+        lead = (
+            _("%(n)d requested fixes are due on %(due)s, in %(days)d days.", days=days, **facts)
+            if days
+            else _("%(n)d requested fixes are due today, %(due)s.", **facts)
         )
     return Mail(
         subject,
@@ -546,7 +547,13 @@ def deliver(outbox_id: int, now=None) -> bool:
 def sweep(now=None, limit: int = 200) -> int:
     """Deliver every message whose attempt is due; return how many were sent."""
     now = now or utcnow()
-    return sum(_attempt(i, now) for i in _claim(now, limit))
+    sent = 0
+    for _ in range(limit):  # one claim at a time: a slow batch never outlives its lease
+        claimed = _claim(now, 1)
+        if not claimed:
+            break
+        sent += _attempt(claimed[0], now)
+    return sent
 
 
 # ---- the administrator's view ----

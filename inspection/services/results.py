@@ -419,6 +419,9 @@ def save_results(actor: audit.Actor, inspection: Inspection, save: ResultsSave |
     parsed, errors = _parse(inspection, data, policy.is_lead(actor.user_id, inspection))
     if errors:
         raise ServiceError(str(_l("Some answers were not saved: see the marked fields.")), errors)
+    # What the signatures were given on, before any change of this save: answers too.
+    bound = _bound_signatures(inspection)
+    before = content_digest(inspection) if bound else None
 
     unit_rows = {r.item_id: r for r in inspection.unit_results} if parsed["unit_items"] else {}
     for change in parsed["unit_items"]:
@@ -460,8 +463,6 @@ def save_results(actor: audit.Actor, inspection: Inspection, save: ResultsSave |
         for item_change in change["items"]:
             _apply_outcome(row_for(item_change["item"]), item_change)
 
-    bound = _bound_signatures(inspection)
-    before = content_digest(inspection) if bound else None
     for name, value in parsed["text"].items():
         setattr(inspection, name, value)
     # Touch the row so the version moves even when only answers changed.

@@ -34,6 +34,7 @@ def upgrade():
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "delivery_attempt",
@@ -53,7 +54,10 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_delivery_attempt")),
     )
     op.create_index("ix_delivery_attempt_outbox_id", "delivery_attempt", ["outbox_id"])
-    with op.batch_alter_table("outbox") as batch_op:
+    # Rebuilt on SQLite with AUTOINCREMENT: a message's id is never given to another.
+    with op.batch_alter_table(
+        "outbox", recreate="auto", table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
         batch_op.add_column(
             sa.Column(
                 "channel",
