@@ -889,6 +889,7 @@ def create_webhook(json: schemas.WebhookCreate):
     resp=answers(200, schemas.WebhookList, *AUTH), tags=["webhooks"], operation_id="list_webhooks"
 )
 def list_webhooks():
+    """List the registered endpoints (their secrets are never shown again)."""
     return jsonify(items=[webhook_json(row) for row in webhooks.listed()])
 
 
