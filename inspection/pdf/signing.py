@@ -361,7 +361,7 @@ class SignatureCheck:
 
 
 def check_bounded(
-    data: bytes, trusted, *, seconds: float = 2.5, memory: int = 768 * 1024 * 1024
+    data: bytes, trusted, *, seconds: float = 2.0, memory: int = 768 * 1024 * 1024
 ) -> SignatureCheck:
     """``check`` in a child process bounded in CPU time and memory.
 
