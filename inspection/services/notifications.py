@@ -548,7 +548,7 @@ def sweep(now=None, limit: int = 200) -> int:
     """Deliver every message whose attempt is due; return how many were sent."""
     now = now or utcnow()
     sent = 0
-    for _ in range(limit):  # one claim at a time: a slow batch never outlives its lease
+    for _turn in range(limit):  # one claim at a time: a slow batch never outlives its lease
         claimed = _claim(now, 1)
         if not claimed:
             break
