@@ -184,25 +184,7 @@ def test_the_worker_sends_the_mail_seconds_after_the_commit(client, token, app, 
     from inspection import queue
 
     queue.init_app(app)
-    env = {
-        **os.environ,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "SECRET_KEY": "test-secret-key",
-        "SIGNING_P12_PATH": str(CERT),
-        "SIGNING_P12_PASSPHRASE": CERT_PASSPHRASE,
-        "QUEUE_URL": str(queue_file),
-        "SMTP_URL": app.config["SMTP_URL"],
-        "PUBLIC_BASE_URL": "http://localhost",
-    }
-    log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115 - the worker writes to it
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "app", "worker"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-    )
+    worker = _worker(_worker_env(app, queue_file), tmp_path / "worker.log")
     try:
         time.sleep(1.5)  # the worker is polling
         committed = time.monotonic()
