@@ -203,6 +203,7 @@ def test_a_failing_endpoint_is_retried_with_backoff_and_logged(client, token, ap
         ("ftp://example.org/hook", "http://"),
         ("https://user:pw@93.184.216.34/hook", "mật khẩu"),
         ("https://no-such-host.invalid/hook", "Không tìm thấy"),
+        ("http://127.0.0.1:99999/hook", "cổng"),
     ],
 )
 def test_targets_that_are_refused(client, token, app, url, words):

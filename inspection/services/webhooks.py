@@ -77,6 +77,9 @@ def url_problem(url: str, allow_private: bool) -> str | None:
         return str(_l("Put no user name or password in the address."))
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return str(_l("The port in the address is not a number from 1 to 65535."))
+    try:
         infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except (OSError, ValueError, UnicodeError):
         return str(_l("The host %(host)s cannot be found.", host=parts.hostname))
