@@ -113,6 +113,11 @@ def register(
         fields["events"] = str(_l("Unknown events: %(events)s", events=", ".join(unknown)))
     if len(description) > 200:
         fields["description"] = str(_l("At most %(n)d characters.", n=200))
+    for name, value in (("url", url), ("description", description)):
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):  # NUL is refused by PostgreSQL
+            fields[name] = str(_l("Give an http:// or https:// address."))
+    if fields.get("description") == str(_l("Give an http:// or https:// address.")):
+        fields["description"] = str(_l("Remove the control characters."))
     if len(listed()) >= MAX_WEBHOOKS:
         fields["url"] = str(_l("At most %(n)d webhooks.", n=MAX_WEBHOOKS))
     if fields:
