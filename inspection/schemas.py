@@ -440,7 +440,7 @@ class Location(Shape):
 
 
 class InspectionCreate(Shape):
-    client_id: Annotated[str, Field(min_length=1, max_length=64)]
+    client_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
     unit_id: StrictInt
     kind: InspectionKind = InspectionKind.SURPRISE
     team: list[TeamMemberIn] | None = None
@@ -615,7 +615,7 @@ class Version(Answer):
 class PersonCreate(Shape):
     full_name: Annotated[str, Field(min_length=1, max_length=120)]
     position: Annotated[str, Field(max_length=120)] = ""
-    client_id: Annotated[str, Field(max_length=64)] = ""
+    client_id: Annotated[str, Field(max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$")] = ""
 
 
 class PersonCreated(Answer):
@@ -629,7 +629,7 @@ class PhotoUpload(Shape):
     staff_id: QueryId | None = None
     person_id: QueryId | None = None
     captured_at: ClientTime = None
-    client_id: Annotated[str | None, Field(max_length=64)] = None
+    client_id: Annotated[str | None, Field(max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$")] = None
 
 
 class PhotoStored(Photo):
