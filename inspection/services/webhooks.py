@@ -93,6 +93,10 @@ def url_problem(url: str, allow_private: bool) -> str | None:
     return None
 
 
+def _has_controls(text: str) -> bool:
+    return any(ord(c) < 32 or ord(c) == 127 for c in text)
+
+
 def register(
     actor: audit.Actor, *, url: str, events: list[str], description: str = ""
 ) -> tuple[Webhook, str]:
@@ -113,10 +117,10 @@ def register(
         fields["events"] = str(_l("Unknown events: %(events)s", events=", ".join(unknown)))
     if len(description) > 200:
         fields["description"] = str(_l("At most %(n)d characters.", n=200))
-    for name, value in (("url", url), ("description", description)):
-        if any(ord(c) < 32 or ord(c) == 127 for c in value):  # NUL is refused by PostgreSQL
-            fields[name] = str(_l("Give an http:// or https:// address."))
-    if fields.get("description") == str(_l("Give an http:// or https:// address.")):
+    # Control characters (NUL above all, which PostgreSQL refuses) belong in neither.
+    if _has_controls(url):
+        fields["url"] = str(_l("Give an http:// or https:// address."))
+    if _has_controls(description):
         fields["description"] = str(_l("Remove the control characters."))
     if len(listed()) >= MAX_WEBHOOKS:
         fields["url"] = str(_l("At most %(n)d webhooks.", n=MAX_WEBHOOKS))
