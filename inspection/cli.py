@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -14,6 +15,7 @@ from inspection.extensions import db
 from inspection.models import Role, Unit, User
 from inspection.pdf import signing
 from inspection.services import accounts, backups, demo, demo_history, notifications, org
+from inspection.services import minutes as minutes_service
 from inspection.services.audit import SYSTEM
 from inspection.services.errors import ServiceError
 
@@ -175,6 +177,67 @@ def send_reminders_command(today) -> None:
     click.echo(f"{made} reminders queued.")
 
 
+@click.group("minutes")
+def minutes_group() -> None:
+    """Issued minutes: keeping their signatures verifiable for the long term."""
+
+
+@minutes_group.command("extend-ltv")
+@click.option(
+    "--days",
+    default=180,
+    show_default=True,
+    help="Extend files whose last timestamp's certificate ends within this many days.",
+)
+@click.option("--dry-run", is_flag=True, help="List what would be extended; change nothing.")
+@with_appcontext
+def extend_ltv_command(days: int, dry_run: bool) -> None:
+    """Re-timestamp stored minutes before their last timestamp's certificate expires.
+
+    Each file gets the validation data of its last timestamp and a new document timestamp
+    from SIGNING_TSA_URL, appended as an incremental update (B-LTA). The signed bytes are
+    never rewritten; every earlier file stays stored and verifiable. Run it monthly.
+    """
+    config = current_app.config
+    options = signing.Options.of(config)
+    if not options.tsa_url and not dry_run:
+        raise click.ClickException("Set SIGNING_TSA_URL: extending needs a time-stamping service.")
+    horizon = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=days)
+    trusted = signing.configured_trust(config)
+    extended = kept = failed = 0
+    for minutes in minutes_service.due_for_extension(horizon):
+        current = minutes_service.current_file(minutes)
+        if current.level is None:  # issued before levels were recorded
+            minutes_service.record_level(current)
+            db.session.commit()
+            if current.level == "B-LTA" and current.timestamp_until >= horizon:
+                kept += 1
+                continue
+        name = f"{minutes.display_number} ({minutes.year})"
+        until = current.timestamp_until.date().isoformat() if current.timestamp_until else "-"
+        if dry_run:
+            click.echo(f"{name}: {current.level}, last timestamp valid until {until}: due")
+            extended += 1
+            continue
+        try:
+            added = minutes_service.extend(SYSTEM, minutes, options=options, trusted=trusted)
+        except (signing.ExtensionFailed, ServiceError) as exc:
+            db.session.rollback()
+            failed += 1
+            click.echo(f"{name}: NOT extended: {getattr(exc, 'message', exc)}", err=True)
+            continue
+        db.session.commit()
+        extended += 1
+        click.echo(
+            f"{name}: {current.level} -> {added.level},"
+            f" new timestamp valid until {added.timestamp_until.date().isoformat()}"
+        )
+    verb = "due" if dry_run else "extended"
+    click.echo(f"{extended} minutes {verb}, {failed} failed, {kept} already good for {days} days.")
+    if failed:
+        raise SystemExit(1)
+
+
 def init_app(app: Flask) -> None:
     commands = (
         init_db,
@@ -186,6 +249,7 @@ def init_app(app: Flask) -> None:
         send_mail_command,
         send_reminders_command,
         worker_command,
+        minutes_group,
     )
     for command in commands:
         app.cli.add_command(command)

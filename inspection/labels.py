@@ -246,6 +246,7 @@ AUDIT_ACTIONS = {
     "signature_refused": _l("Refused to sign"),
     "signatures_voided": _l("Signatures voided by a change"),
     "minutes_issued": _l("Minutes issued"),
+    "minutes_extended": _l("Minutes re-timestamped for the long term"),
     "amendment_started": _l("Correction started"),
     "minutes_downloaded": _l("Minutes downloaded"),
     "minutes_acknowledged": _l("Minutes acknowledged"),
@@ -330,6 +331,18 @@ DETAIL_LABELS = {
     "events": _l("Events"),
     "language": _l("Language"),
     "off": _l("Turned off"),
+    "previous_sha256": _l("Previous SHA-256"),
+    "level": _l("Signature level"),
+    "timestamp_until": _l("Timestamp valid until"),
+}
+# What a file's PAdES level proves to someone checking it years later (README).
+SIGNATURE_LEVELS = {
+    "B-B": _l("Signed, without a trusted time: checkable while the certificate is valid"),
+    "B-T": _l("Signed with a trusted timestamp"),
+    "B-LT": _l("Timestamped, with the certificate chain and revocation data embedded"),
+    "B-LTA": _l(
+        "Long-term: validation data and a document timestamp, renewed before it expires"
+    ),
 }
 EXPORT_LABELS = {
     "visits": _l("Visits"),

@@ -674,6 +674,10 @@ class Finalize(Shape):
 class MinutesOut(Answer):
     number: str
     sha256: str
+    level: str | None = Field(
+        description="PAdES baseline level reached: B-B (no trusted time), B-T (timestamped),"
+        " B-LT (with validation data), B-LTA (with a document timestamp; README)."
+    )
     download_url: str
     verify_url: str
 
@@ -697,6 +701,10 @@ class Verification(Answer):
     number: str | None
     inspection_id: int | None
     sha256: str
+    current_sha256: str | None = Field(
+        description="Of the file the office serves now: differs from sha256 when the"
+        " minutes were re-timestamped since this copy (minutes extend-ltv); both are genuine."
+    )
     signature_intact: bool
     reason: str
     altered: bool = Field(description="Issued minutes with bytes added after signing.")

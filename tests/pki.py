@@ -7,6 +7,7 @@ import socket
 import subprocess
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -15,6 +16,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 ARCH = "kiemtra"
 VALID = {"valid-from": "2000-01-01T00:00:00+0000", "valid-to": "2100-01-01T00:00:00+0000"}
+
+
+def _certomancer_time(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
 def _free_port() -> int:
@@ -34,8 +39,22 @@ def _key(path: Path) -> None:
     )
 
 
-def _config(prefix: str, signer_valid_to: str) -> dict:
-    keys = ("root", "interm", "signer", "tsa", "ocsp")
+_TSA_EXTENSIONS = [
+    {
+        "id": "key_usage",
+        "critical": True,
+        "smart-value": {"schema": "key-usage", "params": ["digital_signature"]},
+    },
+    {"id": "extended_key_usage", "critical": True, "value": ["time_stamping"]},
+    {
+        "id": "crl_distribution_points",
+        "smart-value": {"schema": "crl-dist-url", "params": {"crl-repo-names": ["root"]}},
+    },
+]
+
+
+def _config(prefix: str, signer_valid_to: str, tsa_valid_to: str) -> dict:
+    keys = ("root", "interm", "signer", "tsa", "tsa2", "ocsp")
     return {
         "external-url-prefix": prefix,
         "keysets": {ARCH: {"keys": {k: {"path": f"{k}.key.pem"} for k in keys}}},
@@ -51,6 +70,7 @@ def _config(prefix: str, signer_valid_to: str) -> dict:
                         "common-name": "ĐOÀN KIỂM TRA CÔNG VỤ",
                     },
                     "tsa": {"common-name": "Dịch vụ cấp dấu thời gian thử nghiệm"},
+                    "tsa2": {"common-name": "Dịch vụ cấp dấu thời gian thử nghiệm 2"},
                     "ocsp": {"common-name": "OCSP thử nghiệm"},
                 },
                 "certs": {
@@ -79,29 +99,15 @@ def _config(prefix: str, signer_valid_to: str) -> dict:
                     "ocsp": {"issuer": "interm", "validity": VALID, "profiles": ["ocsp-responder"]},
                     "tsa": {
                         "issuer": "root",
+                        "validity": {"valid-from": VALID["valid-from"], "valid-to": tsa_valid_to},
+                        "extensions": _TSA_EXTENSIONS,
+                    },
+                    # The service's next certificate: what a later re-timestamp uses.
+                    "tsa2": {
+                        "subject": "tsa2",
+                        "issuer": "root",
                         "validity": VALID,
-                        "extensions": [
-                            {
-                                "id": "key_usage",
-                                "critical": True,
-                                "smart-value": {
-                                    "schema": "key-usage",
-                                    "params": ["digital_signature"],
-                                },
-                            },
-                            {
-                                "id": "extended_key_usage",
-                                "critical": True,
-                                "value": ["time_stamping"],
-                            },
-                            {
-                                "id": "crl_distribution_points",
-                                "smart-value": {
-                                    "schema": "crl-dist-url",
-                                    "params": {"crl-repo-names": ["root"]},
-                                },
-                            },
-                        ],
+                        "extensions": _TSA_EXTENSIONS,
                     },
                     "signer": {
                         "issuer": "interm",
@@ -132,7 +138,10 @@ def _config(prefix: str, signer_valid_to: str) -> dict:
                             "simulated-update-schedule": "P30D",
                         },
                     },
-                    "time-stamping": {"tsa": {"signing-key": "tsa", "signing-cert": "tsa"}},
+                    "time-stamping": {
+                        "tsa": {"signing-key": "tsa", "signing-cert": "tsa"},
+                        "tsa2": {"signing-key": "tsa2", "signing-cert": "tsa2"},
+                    },
                 },
             }
         },
@@ -145,10 +154,14 @@ class Pki:
     port: int
     arch: object  # certomancer's PKIArchitecture
     server: object
+    animator: object  # its fixed_time, when set, is the time every service answers at
+
+    def tsa_url_of(self, service: str = "tsa") -> str:
+        return f"http://127.0.0.1:{self.port}/{ARCH}/tsa/{service}"
 
     @property
     def tsa_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/{ARCH}/tsa/tsa"
+        return self.tsa_url_of("tsa")
 
     def cert(self, label: str):
         from certomancer.registry import CertLabel
@@ -166,23 +179,31 @@ class Pki:
         self.server.shutdown()
 
 
-def start_pki(folder: Path, signer_valid_to: str = "2031-01-01T00:00:00+0000") -> Pki:
+def start_pki(
+    folder: Path, signer_valid_to: datetime | None = None, tsa_valid_to: datetime | None = None
+) -> Pki:
     """Make the keys and certificates, and serve the TSA, OCSP and CRLs on 127.0.0.1."""
     from certomancer.integrations.animator import Animator, AnimatorArchStore
     from certomancer.registry import ArchLabel, CertomancerConfig
     from werkzeug.serving import make_server
 
     folder.mkdir(parents=True, exist_ok=True)
-    for label in ("root", "interm", "signer", "tsa", "ocsp"):
+    for label in ("root", "interm", "signer", "tsa", "tsa2", "ocsp"):
         _key(folder / f"{label}.key.pem")
     port = _free_port()
+    now = datetime.now(UTC)
     config = CertomancerConfig(
-        _config(f"http://127.0.0.1:{port}", signer_valid_to), key_search_dir=str(folder)
+        _config(
+            f"http://127.0.0.1:{port}",
+            _certomancer_time(signer_valid_to or now + timedelta(days=4 * 365)),
+            _certomancer_time(tsa_valid_to) if tsa_valid_to else VALID["valid-to"],
+        ),
+        key_search_dir=str(folder),
     )
     animator = Animator(AnimatorArchStore(config.pki_archs), with_web_ui=False)
     server = make_server("127.0.0.1", port, animator, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return Pki(folder, port, config.get_pki_arch(ArchLabel(ARCH)), server)
+    return Pki(folder, port, config.get_pki_arch(ArchLabel(ARCH)), server, animator)
 
 
 @dataclass

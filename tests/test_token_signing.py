@@ -2,18 +2,41 @@
 local TSA, and embedded validation data (PAdES B-LT / B-LTA), checked by pyHanko and by
 poppler's pdfsig, which is independent of pyHanko."""
 
+import asyncio
 import io
+import os
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import ades
+from pyhanko.sign.validation.policy_decl import (
+    PdfSignatureValidationSpec,
+    SignatureValidationSpec,
+)
+from pyhanko_certvalidator.context import CertValidationPolicySpec
+from pyhanko_certvalidator.policy_decl import (
+    REQUIRE_REVINFO,
+    CertRevTrustPolicy,
+    FreshnessReqType,
+)
+from pyhanko_certvalidator.registry import SimpleTrustManager
 from sqlalchemy import func, select
 
 from inspection.extensions import db
-from inspection.models import Inspection, InspectionStatus, Minutes, MinutesCounter
+from inspection.models import (
+    AuditEvent,
+    Inspection,
+    InspectionStatus,
+    Minutes,
+    MinutesCounter,
+    MinutesFile,
+)
 from tests.pki import SOFTHSM_MODULE, softhsm_token, start_pki
 from tests.test_minutes import finalize, pdf_of, ready_visit
 
@@ -22,9 +45,18 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+NOW = datetime.now(UTC)
+SIGNER_ENDS = NOW + timedelta(days=4 * 365)  # the office's certificate
+TSA_ENDS = NOW + timedelta(days=400)  # the certificate of the TSA the minutes are issued with
+EXTENDED_AT = TSA_ENDS - timedelta(days=100)  # within extend-ltv's 180 days
+YEARS_LATER = SIGNER_ENDS + timedelta(days=200)  # both certificates have expired
+
+
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
-    pki = start_pki(tmp_path_factory.mktemp("pki"))
+    pki = start_pki(
+        tmp_path_factory.mktemp("pki"), signer_valid_to=SIGNER_ENDS, tsa_valid_to=TSA_ENDS
+    )
     yield pki
     pki.stop()
 
@@ -140,3 +172,144 @@ def test_a_token_or_tsa_that_fails_leaves_the_visit_a_draft(client, token, on_to
         visit = db.session.get(Inspection, inspection_id)
         assert visit.status is not InspectionStatus.FINALIZED
     assert _counters(on_token) == before  # no minutes, no number used
+
+
+def _pyhanko(*args: str, faketime: datetime | None = None) -> subprocess.CompletedProcess:
+    command = [str(Path(sys.executable).parent / "pyhanko"), *args]
+    if faketime is not None:
+        command = ["faketime", faketime.strftime("%Y-%m-%d %H:%M:%S"), *command]
+    report = subprocess.run(command, capture_output=True, text=True, env={"TZ": "UTC"})
+    print(report.stdout, report.stderr[-2000:])
+    return report
+
+
+def _lta_validation(pdf: bytes, root, at: datetime):
+    """pyHanko's PAdES-LTA validation (ETSI EN 319 102-1) with the clock at ``at``: the
+    test PKI answers CRL and OCSP requests as of that time too."""
+    trust = CertValidationPolicySpec(
+        trust_manager=SimpleTrustManager.build([root]),
+        revinfo_policy=CertRevTrustPolicy(
+            REQUIRE_REVINFO,
+            freshness_req_type=FreshnessReqType.MAX_DIFF_REVOCATION_VALIDATION,
+        ),
+    )
+    spec = PdfSignatureValidationSpec(SignatureValidationSpec(cert_validation_policy=trust))
+    with time_machine.travel(at, tick=True):
+        reader = PdfFileReader(io.BytesIO(pdf))
+        return asyncio.run(ades.ades_lta_validation(reader.embedded_regular_signatures[0], spec))
+
+
+def _verified(client, pdf: bytes) -> dict:
+    return client.post(
+        "/api/v1/minutes/verify",
+        data={"file": (io.BytesIO(pdf), "bb.pdf")},
+        content_type="multipart/form-data",
+    ).json
+
+
+def test_extend_ltv_keeps_the_minutes_verifiable_after_every_certificate_expired(
+    client, token, on_token, pki, tmp_path
+):
+    from pyhanko.keys import load_cert_from_pemder
+
+    lead = token("truongdoan")
+    inspection_id, issued = _issued(client, token, on_token)
+    runner = on_token.test_cli_runner()
+    # Today the TSA's certificate has 400 days left: nothing is due within 180.
+    result = runner.invoke(args=["minutes", "extend-ltv"])
+    assert result.exit_code == 0 and "0 minutes extended" in result.output, result.output
+
+    # 100 days before it ends, the service has a new certificate (tsa2): extend.
+    on_token.config["SIGNING_TSA_URL"] = pki.tsa_url_of("tsa2")
+    with time_machine.travel(EXTENDED_AT, tick=True):
+        result = runner.invoke(args=["minutes", "extend-ltv", "--dry-run"])
+        assert "B-LTA, last timestamp valid until" in result.output, result.output
+        assert "1 minutes due" in result.output
+        result = runner.invoke(args=["minutes", "extend-ltv"])
+        print(result.output)
+        assert result.exit_code == 0 and "1 minutes extended" in result.output, result.output
+        again = runner.invoke(args=["minutes", "extend-ltv"])
+        assert "0 minutes extended" in again.output  # the new timestamp lasts to 2100
+
+    extended = pdf_of(client, lead, inspection_id)  # what is served now
+    assert extended != issued and extended.startswith(issued)  # appended, never rewritten
+    reader = PdfFileReader(io.BytesIO(extended))
+    assert [
+        t.signer_cert.subject.native["common_name"][-1]
+        for t in reader.embedded_timestamp_signatures
+    ] == ["m", "2"]  # tsa, then tsa2
+    with on_token.app_context():
+        minutes = db.session.scalar(select(Minutes).filter_by(inspection_id=inspection_id))
+        files = db.session.scalars(select(MinutesFile).order_by(MinutesFile.id)).all()
+        assert [f.level for f in files] == ["B-LTA", "B-LTA"]
+        assert minutes.pdf_sha256 == files[1].sha256
+        assert files[1].timestamp_until.year == 2100
+        event = db.session.scalar(select(AuditEvent).filter_by(action="minutes_extended"))
+        assert event.detail["previous_sha256"] == files[0].sha256
+        code = minutes.verify_code
+
+    # Both files are genuine; the earlier one's answer says a newer one exists.
+    for pdf in (issued, extended):
+        checked = _verified(client, pdf)
+        assert checked["valid"] and checked["current_sha256"] == files[1].sha256, checked
+    assert (
+        "newer timestamp" in _verified(client, issued)["reason"]
+        or "dấu thời gian" in (_verified(client, issued)["reason"])
+    )
+    page = client.get(f"/verify/{code}").get_data(as_text=True)
+    assert files[0].sha256 in page and "PAdES B-LTA" in page
+    # Anything else appended is still named as altered, found through the newest file.
+    tampered = _verified(client, extended + b"\n% sau khi ky\n")
+    assert not tampered["valid"] and tampered["altered"], tampered
+
+    path = tmp_path / "extended.pdf"
+    path.write_bytes(extended)
+    report = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
+    assert "Signature Validation: Signature is Valid." in report, report
+
+    # Years later: the office's and the first TSA's certificates have expired.
+    root = load_cert_from_pemder(str(pki.pem("root")))
+    assert _lta_validation(extended, root, YEARS_LATER).ades_subindic == ades.AdESPassed.OK
+    # Without the extension the chain of proof ends with the first TSA's certificate.
+    unextended = _lta_validation(issued, root, YEARS_LATER).ades_subindic
+    assert unextended != ades.AdESPassed.OK
+    # The IT officer's check, in another process whose clock reads years later.
+    if shutil.which("faketime") is None:  # .ci/run installs it
+        assert not os.environ.get("CI"), "faketime is missing (apt-get install faketime)"
+        pytest.skip("faketime is not installed (apt-get install faketime)")
+    pki.animator.fixed_time = YEARS_LATER  # the PKI answers as of then, too
+    try:
+        report = _pyhanko(
+            "sign",
+            "adesverify",
+            "--pretty-print",
+            "--trust-replace",
+            "--trust",
+            str(pki.pem("root")),
+            str(path),
+            faketime=YEARS_LATER,
+        )
+    finally:
+        pki.animator.fixed_time = None
+    assert report.returncode == 0
+    assert "The signature is judged VALID" in report.stdout
+
+
+def test_a_token_pulled_out_is_a_clean_failure(client, token, on_token, hsm):
+    """The token worked (its certificate is known), then it is pulled out of the server."""
+    lead = token("truongdoan")
+    inspection_id = ready_visit(client, lead, on_token)
+    assert client.get("/verify/certificate.pem").status_code == 200
+    before = _counters(on_token)
+    tokens = hsm.conf.parent / "tokens"
+    away = tokens.with_name("tokens-rut-ra")
+    tokens.rename(away)
+    try:
+        response = finalize(client, lead, inspection_id)
+    finally:
+        away.rename(tokens)
+    assert response.status_code == 503, response.json
+    assert "không được cắm" in response.json["error"]["message"]
+    assert _counters(on_token) == before
+    # Plugged back in, the same visit is issued.
+    assert finalize(client, lead, inspection_id).status_code == 201

@@ -12,7 +12,13 @@ from inspection.models.checklist import (
     ItemCategory,
     ItemScope,
 )
-from inspection.models.minutes import Minutes, MinutesCounter, Signature, SignerRole
+from inspection.models.minutes import (
+    Minutes,
+    MinutesCounter,
+    MinutesFile,
+    Signature,
+    SignerRole,
+)
 from inspection.models.org import OrgSettings, StaffCategory, StaffMember, Unit, UnitKind
 from inspection.models.outbox import Channel, DeliveryAttempt, Outbox, OutboxStatus, Webhook
 from inspection.models.planning import VisitPlan
@@ -58,6 +64,7 @@ __all__ = [
     "ItemScope",
     "Minutes",
     "MinutesCounter",
+    "MinutesFile",
     "OrgSettings",
     "Outbox",
     "OutboxStatus",

@@ -81,6 +81,10 @@ class Minutes(Base):
     inspection: Mapped[Inspection] = relationship(
         foreign_keys=[inspection_id], back_populates="minutes"
     )
+    # Every file these minutes have been, the issued one first.
+    files: Mapped[list["MinutesFile"]] = relationship(
+        back_populates="minutes", order_by="MinutesFile.id"
+    )
 
     @property
     def display_number(self) -> str:
@@ -90,3 +94,25 @@ class Minutes(Base):
     def format_number(number: int, issuing_abbr: str) -> str:
         """Return the number as printed: 07/BB-ĐKT."""
         return f"{number:02d}/BB-{issuing_abbr}"
+
+
+class MinutesFile(Base):
+    """Every file the minutes have been: the one issued, then each long-term extension
+    (validation data and a new document timestamp appended as an incremental update; the
+    signed bytes never change). The newest is served (``Minutes.pdf_sha256``); the
+    verifier recognises any of them."""
+
+    __tablename__ = "minutes_file"
+    __table_args__ = (Index("ix_minutes_file_minutes_id", "minutes_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    minutes_id: Mapped[int] = mapped_column(ForeignKey("minutes.id"))
+    sha256: Mapped[str] = mapped_column(ForeignKey("blob.sha256"), unique=True)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The PAdES baseline level (B-B, B-T, B-LT, B-LTA) and when the certificate of its
+    # last timestamp ends: the file must be re-timestamped before then. NULL where the
+    # file was not read yet (minutes issued before migration 0018).
+    level: Mapped[str | None] = mapped_column(String(8))
+    timestamp_until: Mapped[datetime | None]
+
+    minutes: Mapped[Minutes] = relationship(back_populates="files")

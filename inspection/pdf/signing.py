@@ -8,6 +8,7 @@ import math
 import multiprocessing
 import os
 import resource
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -147,13 +148,24 @@ class TokenSigner:
             raise SigningUnavailable(
                 str(_l("The PKCS#11 module %(module)s cannot be loaded.", module=self.module))
             )
-        try:
-            session = open_pkcs11_session(
+
+        def opened():
+            return open_pkcs11_session(
                 self.module,
                 slot_no=self.slot,
                 token_criteria=TokenCriteria(label=self.token_label) if self.token_label else None,
                 user_pin=self.pin,
             )
+
+        try:
+            try:
+                session = opened()
+            except (PKCS11Error, p11.TokenNotPresent, p11.SlotIDInvalid, p11.DeviceRemoved):
+                # A token plugged back in is not seen by a module that read its slots once:
+                # read them again (only while no signature is under way here) and retry.
+                if not _rescan(self.module):
+                    raise
+                session = opened()
         except (p11.PinIncorrect, p11.PinInvalid, p11.PinLenRange) as exc:
             raise SigningUnavailable(
                 str(_l("The PIN of the signing token %(token)s is wrong.", token=where))
@@ -178,6 +190,8 @@ class TokenSigner:
             raise SigningUnavailable(
                 str(_l("The PKCS#11 module %(module)s cannot be loaded.", module=self.module))
             ) from exc
+        with _SESSIONS:
+            _SESSIONS.open += 1
         try:
             yield PKCS11Signer(
                 session,
@@ -187,6 +201,42 @@ class TokenSigner:
             )
         finally:
             session.close()
+            with _SESSIONS:
+                _SESSIONS.open -= 1
+
+
+class _Sessions:
+    """How many token sessions this process has open, under its lock."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.open = 0
+
+    def __enter__(self):
+        self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc):
+        self._lock.release()
+
+
+_SESSIONS = _Sessions()
+
+
+def _rescan(module: str) -> bool:
+    """Re-initialise the PKCS#11 module so it reads its slots again; False (nothing done)
+    while another signature in this process holds a session, which this would end."""
+    import pkcs11
+
+    with _SESSIONS:
+        if _SESSIONS.open:
+            return False
+        try:
+            pkcs11.lib(module).reinitialize()
+        except Exception as exc:  # the module refused: report the first failure
+            log.warning("PKCS#11 module %s not re-initialised: %s", module, exc)
+            return False
+    return True
 
 
 @lru_cache(maxsize=4)
@@ -312,17 +362,7 @@ def sign(
     """
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     timestamper = HTTPTimeStamper(options.tsa_url, timeout=15) if options.tsa_url else None
-    context = None
-    if options.ltv:
-        from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
-
-        context = ValidationContext(
-            trust_roots=list(options.trust_roots) or None,
-            allow_fetching=True,
-            revocation_mode="hard-fail",
-            # Plain blocking requests: no event loop's client session left open per finalize.
-            fetcher_backend=RequestsFetcherBackend(per_request_timeout=15),
-        )
+    context = _fetching_context(options.trust_roots) if options.ltv else None
     metadata = signers.PdfSignatureMetadata(
         field_name=FIELD,
         subfilter=SigSeedSubFilter.PADES,
@@ -337,19 +377,121 @@ def sign(
         pdf_signer = _TimedSigner(
             metadata, signer=opened, timestamper=timestamper, signing_time=signing_time
         )
-        try:
+        with _tsa_answers(options.tsa_url):
             output = _run(pdf_signer.async_sign_pdf(writer))
-        except TimestampRequestError as exc:
-            raise SigningUnavailable(
-                str(
-                    _l(
-                        "The time-stamping service %(url)s did not answer: %(cause)s",
-                        url=options.tsa_url,
-                        cause=str(exc)[:200],
-                    )
-                )
-            ) from exc
     return output.getvalue()
+
+
+def _fetching_context(trust_roots) -> ValidationContext:
+    """A validation context that fetches the OCSP answers and CRLs to embed."""
+    from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
+
+    return ValidationContext(
+        trust_roots=list(trust_roots) or None,
+        allow_fetching=True,
+        revocation_mode="hard-fail",
+        # Plain blocking requests: no event loop's client session left open per finalize.
+        fetcher_backend=RequestsFetcherBackend(per_request_timeout=15),
+    )
+
+
+@contextmanager
+def _tsa_answers(url: str):
+    """A time-stamping service that fails is SigningUnavailable, naming it."""
+    try:
+        yield
+    except TimestampRequestError as exc:
+        raise SigningUnavailable(
+            str(
+                _l(
+                    "The time-stamping service %(url)s did not answer: %(cause)s",
+                    url=url,
+                    cause=str(exc)[:200],
+                )
+            )
+        ) from exc
+
+
+# ---- long-term validation: what a file proves, and extending it ----
+
+
+@dataclass(frozen=True)
+class Level:
+    """A file's PAdES baseline level (README, "Signatures that last") and when the
+    certificate of its last timestamp ends: it must be re-timestamped before then."""
+
+    name: str  # B-B, B-T, B-LT or B-LTA
+    timestamp_until: datetime.datetime | None
+
+
+def _office_signature(reader: PdfFileReader):
+    embedded = reader.embedded_regular_signatures
+    return next((s for s in embedded if s.field_name == FIELD), embedded[-1])
+
+
+def _not_after(certificate) -> datetime.datetime:
+    return certificate["tbs_certificate"]["validity"]["not_after"].native
+
+
+def level_of(pdf: bytes) -> Level:
+    """Read which level a signed file reaches: B-LTA with document timestamps, B-LT with a
+    signature timestamp and embedded validation data, B-T with the timestamp alone."""
+    from pyhanko.sign.general import extract_certificate_info
+    from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
+
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    stamps = reader.embedded_timestamp_signatures
+    if stamps:
+        return Level("B-LTA", _not_after(stamps[-1].signer_cert))
+    token = next(extract_tst_data_iter(_office_signature(reader).signer_info, signed=False), None)
+    if token is None:
+        return Level("B-B", None)
+    until = _not_after(extract_certificate_info(token).signer_cert)
+    return Level("B-LT" if "/DSS" in reader.root else "B-T", until)
+
+
+class ExtensionFailed(Exception):
+    """A file could not be extended; the message says why, for the operator."""
+
+
+def extend(pdf: bytes, options: Options, trusted) -> bytes:
+    """Re-timestamp signed minutes for the long term, as an incremental update.
+
+    The validation data of the last timestamp (its chain, an OCSP answer or CRL fetched
+    now) and a new document timestamp from the configured TSA are appended: the signed
+    bytes stay as they are, so the result begins with ``pdf``. A file with no document
+    timestamp yet (B-B, B-T, B-LT) first gets its signature's validation data, and so
+    reaches B-LTA from now on. Raises SigningUnavailable when the TSA does not answer and
+    ExtensionFailed when the last timestamp no longer validates.
+    """
+    if not options.tsa_url:
+        raise ExtensionFailed("SIGNING_TSA_URL is not set: there is no service to timestamp with")
+    from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
+    from pyhanko.sign.validation.dss import async_add_validation_info
+
+    context = _fetching_context(options.trust_roots or trusted)
+
+    async def extended() -> bytes:
+        reader = PdfFileReader(io.BytesIO(pdf))
+        if not reader.embedded_timestamp_signatures:
+            out = await async_add_validation_info(
+                _office_signature(reader), context, in_place=False
+            )
+            reader = PdfFileReader(out)
+        stamper = PdfTimeStamper(HTTPTimeStamper(options.tsa_url, timeout=15))
+        out = await stamper.async_update_archival_timestamp_chain(reader, context, in_place=False)
+        return out.getvalue()
+
+    with _tsa_answers(options.tsa_url):
+        try:
+            data = _run(extended())
+        except TimestampRequestError:
+            raise
+        except Exception as exc:  # pyHanko's validation errors are of many kinds
+            raise ExtensionFailed(f"{type(exc).__name__}: {str(exc)[:300]}") from exc
+    if not data.startswith(pdf):  # pyHanko appends; anything else is a defect here
+        raise ExtensionFailed("the extended file does not begin with the stored one")
+    return data
 
 
 @dataclass
@@ -428,7 +570,7 @@ def check(data: bytes, trusted) -> SignatureCheck:
             return SignatureCheck(False, False, "", "no signature")
         # The office's signature, wherever it stands: a long-term (B-LTA) file ends with a
         # document timestamp after it.
-        ours = next((s for s in embedded if s.field_name == FIELD), embedded[-1])
+        ours = _office_signature(reader)
         status = _run(
             async_validate_pdf_signature(
                 ours, ValidationContext(trust_roots=list(trusted), allow_fetching=False)

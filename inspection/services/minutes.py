@@ -2,7 +2,7 @@
 
 import logging
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -14,6 +14,7 @@ from inspection.models import (
     Inspection,
     InspectionStatus,
     Minutes,
+    MinutesFile,
     User,
     utcnow,
 )
@@ -94,13 +95,14 @@ def finalize(
             supersedes=supersedes,
         )
     )
+    options = signing.Options.of(current_app.config)
     pdf = signing.sign(
         render.html_to_pdf(html),
         signer,
         reason=f"Biên bản số {display}",
         location=settings.place_name,
         signing_time=now.replace(microsecond=0),
-        options=signing.Options.of(current_app.config),
+        options=options,
     )
     blob = blobs.put(pdf, "application/pdf")
     minutes = Minutes(
@@ -115,6 +117,16 @@ def finalize(
         created_by_id=actor.user_id,
     )
     db.session.add(minutes)
+    # Without a TSA the file is B-B, known without reading it back.
+    level = signing.level_of(pdf) if options.tsa_url else signing.Level("B-B", None)
+    minutes.files.append(
+        MinutesFile(
+            sha256=blob.sha256,
+            added_at=now,
+            level=level.name,
+            timestamp_until=_naive_utc(level.timestamp_until),
+        )
+    )
     if supersedes is not None:
         # The replaced visit becomes history: it leaves every figure, list and export.
         supersedes.inspection.superseded_at = now
@@ -129,6 +141,79 @@ def finalize(
     notifications.minutes_issued(minutes, base_url, supersedes)
     log.info("minutes %s issued for inspection %s", display, inspection.id)
     return minutes
+
+
+def _naive_utc(moment: datetime | None) -> datetime | None:
+    """As the database keeps times: naive UTC."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment else None
+
+
+# ---- long-term validation ----
+
+
+def _bytes(sha256: str) -> bytes:
+    stored = blobs.read(sha256)
+    if stored is None:
+        raise NotFound(f"blob {sha256} is missing")
+    return stored[0]
+
+
+def due_for_extension(horizon: datetime) -> list[Minutes]:
+    """Minutes whose current file has no document timestamp valid past ``horizon``: its
+    last timestamp's certificate ends before then, or it has none yet, or the file was
+    issued before its level was recorded (migration 0018)."""
+    return list(
+        db.session.scalars(
+            select(Minutes)
+            .join(MinutesFile, MinutesFile.sha256 == Minutes.pdf_sha256)
+            .where(
+                (MinutesFile.level.is_(None))
+                | (MinutesFile.level != "B-LTA")
+                | (MinutesFile.timestamp_until < horizon)
+            )
+            .order_by(Minutes.id)
+        )
+    )
+
+
+def current_file(minutes: Minutes) -> MinutesFile:
+    return db.session.scalar(select(MinutesFile).filter_by(sha256=minutes.pdf_sha256))
+
+
+def extend(actor: audit.Actor, minutes: Minutes, *, options, trusted) -> MinutesFile:
+    """Re-timestamp the minutes' current file (signing.extend) and make the result the
+    file served. The earlier files stay stored and verifiable. The caller commits."""
+    before = current_file(minutes)
+    pdf = signing.extend(_bytes(minutes.pdf_sha256), options, trusted)
+    level = signing.level_of(pdf)
+    blob = blobs.put(pdf, "application/pdf")
+    added = MinutesFile(
+        minutes_id=minutes.id,
+        sha256=blob.sha256,
+        added_at=utcnow(),
+        level=level.name,
+        timestamp_until=_naive_utc(level.timestamp_until),
+    )
+    db.session.add(added)
+    minutes.pdf_sha256 = blob.sha256
+    audit.record(
+        actor,
+        "minutes_extended",
+        minutes,
+        number=minutes.display_number,
+        sha256=blob.sha256,
+        previous_sha256=before.sha256 if before else "",
+        level=level.name,
+        timestamp_until=added.timestamp_until.isoformat() if added.timestamp_until else "",
+    )
+    return added
+
+
+def record_level(file: MinutesFile) -> None:
+    """Read and keep the level of a file issued before levels were recorded."""
+    level = signing.level_of(_bytes(file.sha256))
+    file.level = level.name
+    file.timestamp_until = _naive_utc(level.timestamp_until)
 
 
 # ---- reading ----

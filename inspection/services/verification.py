@@ -1,5 +1,6 @@
 """Is this file genuine minutes? Byte-identical to an issued PDF, and signed intact."""
 
+import collections
 import hashlib
 import itertools
 import re
@@ -8,32 +9,41 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from inspection.extensions import db
-from inspection.models import (
-    Minutes,
-)
+from inspection.models import MinutesFile
 from inspection.pdf import signing
 from inspection.services import minutes as minutes_service
 
+_EOF = re.compile(rb"%%EOF(?:\r\n|\r|\n)?")
 _BYTE_RANGE = re.compile(
     rb"/ByteRange\s*\[\s*(\d{1,12})\s+(\d{1,12})\s+(\d{1,12})\s+(\d{1,12})\s*\]"
 )
 
 
-def _issued_prefix(data: bytes) -> Minutes | None:
-    """Issued minutes this file begins with: a genuine file with bytes added after it.
+def _revision_ends(data: bytes) -> list[int]:
+    """Where the file may have ended at an earlier revision: where each signature's
+    /ByteRange ends (the file's end when it was signed) and after each %%EOF marker (a
+    long-term file ends with a revision of validation data after its last timestamp)."""
+    ends = {
+        int(match.group(3)) + int(match.group(4))
+        for match in itertools.islice(_BYTE_RANGE.finditer(data), 64)
+    }
+    for match in collections.deque(_EOF.finditer(data), maxlen=32):
+        ends.update((match.start() + 5, match.end()))
+    return sorted(end for end in ends if 0 < end < len(data))[-16:]
 
-    Each signature's /ByteRange ends where the file ended when it was signed; the bytes
-    up to there are looked up among the stored PDFs. At most four ranges are tried.
-    """
-    for match in itertools.islice(_BYTE_RANGE.finditer(data), 4):
-        _a, _b, offset, length = (int(g) for g in match.groups())
-        end = offset + length
-        if 0 < end < len(data):
-            digest = hashlib.sha256(data[:end]).hexdigest()
-            found = db.session.scalar(select(Minutes).filter_by(pdf_sha256=digest))
-            if found is not None:
-                return found
-    return None
+
+def _issued_prefix(data: bytes) -> MinutesFile | None:
+    """The longest stored file this file begins with: a genuine file with bytes added
+    after it. The prefixes are hashed in one pass and looked up in one query."""
+    digest, done, prefixes = hashlib.sha256(), 0, {}
+    for end in _revision_ends(data):
+        digest.update(data[done:end])
+        done = end
+        prefixes[digest.copy().hexdigest()] = end
+    if not prefixes:
+        return None
+    found = db.session.scalars(select(MinutesFile).where(MinutesFile.sha256.in_(prefixes)))
+    return max(found, key=lambda file: prefixes[file.sha256], default=None)
 
 
 def verify(data: bytes, trusted, base_url: str = "") -> dict:
@@ -46,9 +56,13 @@ def verify(data: bytes, trusted, base_url: str = "") -> dict:
     # Identified by SHA-256 first, and everything read from the database before the file
     # is parsed: the read ends before the (bounded) parse, so no writer waits on it.
     sha256 = hashlib.sha256(data).hexdigest()
-    minutes = db.session.scalar(select(Minutes).filter_by(pdf_sha256=sha256))
-    altered = _issued_prefix(data) if minutes is None and data.startswith(b"%PDF-") else None
+    # Any file the minutes have been: the one issued, or a later long-term extension.
+    found = db.session.scalar(select(MinutesFile).filter_by(sha256=sha256))
+    minutes = found.minutes if found is not None else None
+    prefix = _issued_prefix(data) if minutes is None and data.startswith(b"%PDF-") else None
+    altered = prefix.minutes if prefix is not None else None
     known = minutes or altered
+    current_sha256 = known.pdf_sha256 if known is not None else None
     number = known.display_number if known else None
     inspection_id = known.inspection_id if known else None
     replaced = minutes_service.superseded_by(known) if known is not None else None
@@ -67,7 +81,15 @@ def verify(data: bytes, trusted, base_url: str = "") -> dict:
     else:
         check = signing.check_bounded(data, trusted)
     valid = minutes is not None and check.valid
-    if valid:
+    if valid and current_sha256 != sha256:
+        reason = str(
+            _l(
+                "The file is identical to minutes issued by this office and its signature is"
+                " intact. The office has since added a newer timestamp to these minutes,"
+                " which keeps the signature verifiable: the current file adds only that."
+            )
+        )
+    elif valid:
         reason = str(
             _l(
                 "The file is identical to minutes issued by this office"
@@ -100,6 +122,7 @@ def verify(data: bytes, trusted, base_url: str = "") -> dict:
         "number": number,
         "inspection_id": inspection_id,
         "sha256": sha256,
+        "current_sha256": current_sha256,
         "signature_intact": check.intact,
         "altered": altered is not None,
         "reason": reason,

@@ -589,6 +589,7 @@ def minutes_json(minutes) -> dict:
     return {
         "number": minutes.display_number,
         "sha256": minutes.pdf_sha256,
+        "level": minutes.files[-1].level if minutes.files else None,
         "download_url": url_for("api.minutes_pdf", inspection_id=minutes.inspection_id),
         # As printed in the minutes: the configured address, not the request's Host.
         "verify_url": f"{addresses.link_base_url().rstrip('/')}/verify/{minutes.verify_code}",

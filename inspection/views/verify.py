@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from forms.signature import VerifyForm
 from inspection import addresses
 from inspection.extensions import db, limiter
+from inspection.labels import SIGNATURE_LEVELS
 from inspection.pdf import signing
 from inspection.responses import content_disposition
 from inspection.services import minutes as minutes_service
@@ -40,6 +41,7 @@ def by_code(code: str):
         minutes=minutes,
         superseded_by=minutes_service.superseded_by(minutes),
         signers=signatures.signatures_of(minutes.inspection),
+        levels=SIGNATURE_LEVELS,
         form=VerifyForm(),
         certificate=certificate_facts(),
     )
