@@ -12,7 +12,7 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from inspection.extensions import db
-from inspection.models import Role, Unit, User
+from inspection.models import Minutes, Role, Unit, User
 from inspection.pdf import signing
 from inspection.services import accounts, backups, demo, demo_history, notifications, org
 from inspection.services import minutes as minutes_service
@@ -205,7 +205,9 @@ def extend_ltv_command(days: int, dry_run: bool) -> None:
     horizon = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=days)
     trusted = signing.configured_trust(config)
     extended = kept = failed = 0
-    for minutes in minutes_service.due_for_extension(horizon):
+    due = minutes_service.due_for_extension(horizon)
+    kept = db.session.scalar(select(func.count(Minutes.id))) - len(due)
+    for minutes in due:
         current = minutes_service.current_file(minutes)
         if current.level is None:  # issued before levels were recorded
             minutes_service.record_level(current)

@@ -469,7 +469,10 @@ def extend(pdf: bytes, options: Options, trusted) -> bytes:
     from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
     from pyhanko.sign.validation.dss import async_add_validation_info
 
-    context = _fetching_context(options.trust_roots or trusted)
+    # The configured roots (the CA's and the TSA's), and the office's own certificate
+    # when it is self-signed (a development one): it is its own root.
+    self_signed = [c for c in trusted if c.self_signed != "no"]
+    context = _fetching_context([*options.trust_roots, *self_signed])
 
     async def extended() -> bytes:
         reader = PdfFileReader(io.BytesIO(pdf))
