@@ -2,7 +2,6 @@
 
 import os
 import secrets
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -202,40 +201,33 @@ def extend_ltv_command(days: int, dry_run: bool) -> None:
     options = signing.Options.of(config)
     if not options.tsa_url and not dry_run:
         raise click.ClickException("Set SIGNING_TSA_URL: extending needs a time-stamping service.")
-    horizon = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=days)
-    trusted = signing.configured_trust(config)
-    extended = kept = failed = 0
-    due = minutes_service.due_for_extension(horizon)
-    kept = db.session.scalar(select(func.count(Minutes.id))) - len(due)
-    for minutes in due:
-        current = minutes_service.current_file(minutes)
-        if current.level is None:  # issued before levels were recorded
-            minutes_service.record_level(current)
-            db.session.commit()
-            if current.level == "B-LTA" and current.timestamp_until >= horizon:
-                kept += 1
-                continue
-        name = f"{minutes.display_number} ({minutes.year})"
-        until = current.timestamp_until.date().isoformat() if current.timestamp_until else "-"
-        if dry_run:
-            click.echo(f"{name}: {current.level}, last timestamp valid until {until}: due")
-            extended += 1
-            continue
-        try:
-            added = minutes_service.extend(SYSTEM, minutes, options=options, trusted=trusted)
-        except (signing.ExtensionFailed, ServiceError) as exc:
-            db.session.rollback()
+    total = db.session.scalar(select(func.count(Minutes.id)))
+    done = failed = 0
+    for step in minutes_service.extend_due(
+        SYSTEM,
+        days=days,
+        options=options,
+        trusted=signing.configured_trust(config),
+        dry_run=dry_run,
+    ):
+        name = f"{step.minutes.display_number} ({step.minutes.year})"
+        until = step.before.timestamp_until
+        if step.error:
             failed += 1
-            click.echo(f"{name}: NOT extended: {getattr(exc, 'message', exc)}", err=True)
+            click.echo(f"{name}: NOT extended: {step.error}", err=True)
             continue
-        db.session.commit()
-        extended += 1
-        click.echo(
-            f"{name}: {current.level} -> {added.level},"
-            f" new timestamp valid until {added.timestamp_until.date().isoformat()}"
-        )
+        done += 1
+        if step.added is None:
+            valid = until.date().isoformat() if until else "-"
+            click.echo(f"{name}: {step.before.level}, last timestamp valid until {valid}: due")
+        else:
+            click.echo(
+                f"{name}: {step.before.level} -> {step.added.level}, new timestamp valid"
+                f" until {step.added.timestamp_until.date().isoformat()}"
+            )
     verb = "due" if dry_run else "extended"
-    click.echo(f"{extended} minutes {verb}, {failed} failed, {kept} already good for {days} days.")
+    good = total - done - failed
+    click.echo(f"{done} minutes {verb}, {failed} failed, {good} already good for {days} days.")
     if failed:
         raise SystemExit(1)
 

@@ -55,7 +55,30 @@ def init_app(app: Flask) -> None:
             if made:
                 log.info("queue: %d reminders queued", made)
 
-    app.extensions["queue"] = {"huey": huey, "deliver": deliver, "sweep": sweep, "remind": remind}
+    @huey.periodic_task(crontab(minute="37", hour="19"))  # 02:37 in Hà Nội
+    def extend_ltv() -> None:
+        """Every night, with a TSA configured: renew the timestamps that end within the
+        coming 180 days (`flask minutes extend-ltv` does the same by hand)."""
+        from inspection.pdf import signing
+        from inspection.services import minutes
+        from inspection.services.audit import SYSTEM
+
+        with app.app_context():
+            options = signing.Options.of(app.config)
+            if not options.tsa_url:
+                return
+            trusted = signing.configured_trust(app.config)
+            for step in minutes.extend_due(SYSTEM, days=180, options=options, trusted=trusted):
+                if step.error:
+                    log.warning("minutes %s not extended: %s", step.minutes.id, step.error)
+
+    app.extensions["queue"] = {
+        "huey": huey,
+        "deliver": deliver,
+        "sweep": sweep,
+        "remind": remind,
+        "extend_ltv": extend_ltv,
+    }
 
 
 def _new_outbox_ids(session: Session) -> list:

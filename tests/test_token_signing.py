@@ -27,6 +27,7 @@ from pyhanko_certvalidator.policy_decl import (
 )
 from pyhanko_certvalidator.registry import SimpleTrustManager
 from sqlalchemy import func, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from inspection.extensions import db
 from inspection.models import (
@@ -37,6 +38,7 @@ from inspection.models import (
     MinutesCounter,
     MinutesFile,
 )
+from inspection.pdf import signing
 from tests.pki import SOFTHSM_MODULE, softhsm_token, start_pki
 from tests.test_minutes import finalize, pdf_of, ready_visit
 
@@ -313,3 +315,44 @@ def test_a_token_pulled_out_is_a_clean_failure(client, token, on_token, hsm):
     assert _counters(on_token) == before
     # Plugged back in, the same visit is issued.
     assert finalize(client, lead, inspection_id).status_code == 201
+
+
+def test_extending_with_the_tsa_down_changes_nothing_and_says_so(client, token, on_token):
+    lead = token("truongdoan")
+    inspection_id, issued = _issued(client, token, on_token)
+    on_token.config["SIGNING_TSA_URL"] = "http://127.0.0.1:9/tsa"
+    result = on_token.test_cli_runner().invoke(args=["minutes", "extend-ltv", "--days", "99999"])
+    assert result.exit_code == 1, result.output
+    assert "NOT extended" in result.output and "127.0.0.1:9" in result.output
+    assert "0 minutes extended, 1 failed" in result.output
+    assert pdf_of(client, lead, inspection_id) == issued
+    with on_token.app_context():
+        assert db.session.scalar(select(func.count(MinutesFile.id))) == 1
+
+
+def test_the_worker_brings_minutes_issued_without_a_tsa_to_b_lta(client, token, on_token):
+    from inspection.services import minutes as minutes_service
+    from inspection.services.audit import SYSTEM
+    from inspection.services.errors import Conflict
+
+    lead = token("truongdoan")
+    tsa = on_token.config["SIGNING_TSA_URL"]
+    on_token.config["SIGNING_TSA_URL"] = ""  # issued as before a TSA was configured
+    inspection_id, issued = _issued(client, token, on_token)
+    assert len(PdfFileReader(io.BytesIO(issued)).embedded_timestamp_signatures) == 0
+    on_token.config["SIGNING_TSA_URL"] = tsa
+    on_token.extensions["queue"]["extend_ltv"].call_local()  # the nightly task
+    extended = pdf_of(client, lead, inspection_id)
+    assert extended.startswith(issued)
+    assert len(PdfFileReader(io.BytesIO(extended)).embedded_timestamp_signatures) == 1
+    with on_token.app_context():
+        levels = db.session.scalars(select(MinutesFile.level).order_by(MinutesFile.id)).all()
+        assert levels == ["B-B", "B-LTA"]
+        # A second run that read the minutes before the first switched them loses.
+        minutes = db.session.scalar(select(Minutes).filter_by(inspection_id=inspection_id))
+        # What the stale run read: the file before the worker's extension.
+        set_committed_value(minutes, "pdf_sha256", minutes.files[0].sha256)
+        options = signing.Options.of(on_token.config)
+        with pytest.raises(Conflict):
+            minutes_service.extend(SYSTEM, minutes, options=options, trusted=[])
+        db.session.rollback()

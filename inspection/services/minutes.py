@@ -2,11 +2,13 @@
 
 import logging
 import secrets
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from inspection.extensions import db
 from inspection.i18n import LOCAL_TZ
@@ -32,7 +34,7 @@ from inspection.services import (
     stats,
     visits,
 )
-from inspection.services.errors import Conflict, NotFound
+from inspection.services.errors import Conflict, NotFound, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +126,7 @@ def finalize(
             sha256=blob.sha256,
             added_at=now,
             level=level.name,
-            timestamp_until=_naive_utc(level.timestamp_until),
+            timestamp_until=level.timestamp_until,
         )
     )
     if supersedes is not None:
@@ -141,11 +143,6 @@ def finalize(
     notifications.minutes_issued(minutes, base_url, supersedes)
     log.info("minutes %s issued for inspection %s", display, inspection.id)
     return minutes
-
-
-def _naive_utc(moment: datetime | None) -> datetime | None:
-    """As the database keeps times: naive UTC."""
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment else None
 
 
 # ---- long-term validation ----
@@ -182,38 +179,88 @@ def current_file(minutes: Minutes) -> MinutesFile:
 
 def extend(actor: audit.Actor, minutes: Minutes, *, options, trusted) -> MinutesFile:
     """Re-timestamp the minutes' current file (signing.extend) and make the result the
-    file served. The earlier files stay stored and verifiable. The caller commits."""
-    before = current_file(minutes)
-    pdf = signing.extend(_bytes(minutes.pdf_sha256), options, trusted)
+    file served. The earlier files stay stored and verifiable. The caller commits.
+
+    Two runs at once (the worker on two machines, or it and the command) cannot both
+    extend the same file: the switch to the new file is a compare-and-set, and the
+    second raises Conflict.
+    """
+    before = minutes.pdf_sha256
+    pdf = signing.extend(_bytes(before), options, trusted)
     level = signing.level_of(pdf)
     blob = blobs.put(pdf, "application/pdf")
+    switched = db.session.execute(
+        update(Minutes)
+        .where(Minutes.id == minutes.id, Minutes.pdf_sha256 == before)
+        .values(pdf_sha256=blob.sha256)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if switched != 1:
+        raise Conflict(str(_l("These minutes were extended meanwhile.")))
+    db.session.expire(minutes, ["pdf_sha256"])
     added = MinutesFile(
         minutes_id=minutes.id,
         sha256=blob.sha256,
         added_at=utcnow(),
         level=level.name,
-        timestamp_until=_naive_utc(level.timestamp_until),
+        timestamp_until=level.timestamp_until,
     )
     db.session.add(added)
-    minutes.pdf_sha256 = blob.sha256
     audit.record(
         actor,
         "minutes_extended",
         minutes,
         number=minutes.display_number,
         sha256=blob.sha256,
-        previous_sha256=before.sha256 if before else "",
+        previous_sha256=before,
         level=level.name,
         timestamp_until=added.timestamp_until.isoformat() if added.timestamp_until else "",
     )
     return added
 
 
+@dataclass
+class Extension:
+    """One file looked at by extend_due: extended (``added``), failed (``error``), or
+    listed only (a dry run)."""
+
+    minutes: Minutes
+    before: MinutesFile
+    added: MinutesFile | None = None
+    error: str = ""
+
+
+def extend_due(
+    actor: audit.Actor, *, days: int, options, trusted, dry_run: bool = False
+) -> Iterator[Extension]:
+    """Extend every file whose last timestamp ends within ``days`` (or that has none),
+    committing each on its own: one that fails leaves the others extended."""
+    horizon = utcnow() + timedelta(days=days)
+    for minutes in due_for_extension(horizon):
+        before = current_file(minutes)
+        if before.level is None:  # issued before levels were recorded: read it now
+            record_level(before)
+            db.session.commit()
+            if before.level == "B-LTA" and before.timestamp_until >= horizon:
+                continue
+        if dry_run:
+            yield Extension(minutes, before)
+            continue
+        try:
+            added = extend(actor, minutes, options=options, trusted=trusted)
+        except (signing.ExtensionFailed, ServiceError) as exc:
+            db.session.rollback()
+            yield Extension(minutes, before, error=str(getattr(exc, "message", exc)))
+            continue
+        db.session.commit()
+        yield Extension(minutes, before, added)
+
+
 def record_level(file: MinutesFile) -> None:
     """Read and keep the level of a file issued before levels were recorded."""
     level = signing.level_of(_bytes(file.sha256))
     file.level = level.name
-    file.timestamp_until = _naive_utc(level.timestamp_until)
+    file.timestamp_until = level.timestamp_until
 
 
 # ---- reading ----
