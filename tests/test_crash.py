@@ -30,9 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 class Server:
     """gunicorn with gunicorn.conf.py on a free loopback port, in its own process group."""
 
-    def __init__(self, database_url: str, log_path: Path):
+    def __init__(self, database_url: str, log_path: Path, env: dict | None = None):
         self.database_url = database_url
         self.log_path = log_path
+        self.env = env or {}  # over the defaults below (Redis for limits and the queue)
         self.process = None
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -50,6 +51,7 @@ class Server:
             "WEB_CONCURRENCY": "2",
             "QUEUE_URL": str(self.log_path.parent / "queue.sqlite"),
             "MAIL_DIR": str(self.log_path.parent / "mail"),
+            **self.env,
         }
         log = open(self.log_path, "ab")  # noqa: SIM115 - the server keeps writing to it
         self.process = subprocess.Popen(
@@ -110,28 +112,40 @@ def setup(app, client, token, tmp_path):
 
 
 def _saver(server, secret, inspection_id, people, version, stop, log, start_n=0):
-    """Save one person's note per request; record what was sent and what was acknowledged."""
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    """Save one person's note per request; record what was sent and what was acknowledged.
+
+    ``server`` may be a list: requests then go round-robin over the instances, as nginx
+    spreads them, and one that stops answering is left out (nginx's failover).
+    """
+    servers = list(server) if isinstance(server, list) else [server]
+    conns = {id(s): http.client.HTTPConnection("127.0.0.1", s.port, timeout=30) for s in servers}
     path = f"/api/v1/inspections/{inspection_id}/results"
     n = start_n
-    while not stop.is_set():
+    while not stop.is_set() and servers:
         n += 1
+        target = servers[n % len(servers)]
+        conn = conns[id(target)]
         person = people[n % len(people)]
         body = {"version": version, "people": [{"person_id": person, "note": f"n={n}"}]}
         log["sent"].append((inspection_id, person, n))
         try:
-            status, data = server.request("PUT", path, body, secret, conn)
+            status, data = target.request("PUT", path, body, secret, conn)
+            if status == 409:
+                _, fresh = target.request(
+                    "GET", f"/api/v1/inspections/{inspection_id}", None, secret, conn
+                )
         except (OSError, http.client.HTTPException):
-            return  # the server is gone
+            servers.remove(target)  # this instance is gone; the others carry on
+            log.setdefault("failovers", 0)
+            log["failovers"] += 1
+            continue
         if status == 200:
             version = json.loads(data)["version"]
             log["acked"].append((inspection_id, person, n, version))
+            log.setdefault("acked_at", []).append((time.monotonic(), target.port))
         elif status == 409:
             log["conflicts"] += 1
-            _, data = server.request(
-                "GET", f"/api/v1/inspections/{inspection_id}", None, secret, conn
-            )
-            version = json.loads(data)["version"]
+            version = json.loads(fresh)["version"]
         else:
             log["errors"].append((status, data[:200]))
 
