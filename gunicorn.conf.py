@@ -19,3 +19,14 @@ max_requests = 5000  # recycle workers now and then; jitter keeps them from rest
 max_requests_jitter = 500
 accesslog = None  # the app writes one structured JSON line per request to stderr
 preload_app = False  # each worker opens its own database connections
+
+
+def on_starting(server):
+    """Say so when the login limits cannot be shared between the workers."""
+    storage = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    if workers > 1 and storage.startswith("memory://"):
+        server.log.warning(
+            "RATELIMIT_STORAGE_URI is memory://: each of the %d workers counts login failures"
+            " on its own; set redis://... (README, Deployment)",
+            workers,
+        )
