@@ -10,9 +10,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import load, minutes, pages, scale
+from bench import capacity, load, minutes, pages, scale
 
-BENCHMARKS = [pages.run, load.run, minutes.run, scale.run]
+BENCHMARKS = [pages.run, load.run, capacity.run, minutes.run, scale.run]
 
 
 def main() -> int:

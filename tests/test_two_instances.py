@@ -5,8 +5,6 @@ would spread them. Runs in the suite's PostgreSQL pass (TEST_DATABASE_URL)."""
 import json
 import re
 import shutil
-import socket
-import subprocess
 import threading
 import time
 
@@ -17,6 +15,7 @@ from sqlalchemy import select
 from inspection.extensions import db
 from inspection.models import Minutes
 from tests.conftest import PASSWORD
+from tests.redis_server import RedisServer
 from tests.test_crash import Server, _check_acknowledged_saves, _notes, _saver
 from tests.test_minutes import ready_visit
 from tests.visit_helpers import record, start
@@ -26,47 +25,11 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def redis_url(tmp_path):
-    """A Redis of the test's own on a free loopback port, keeping nothing on disk."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
-                conn.sendall(b"PING\r\n")
-                if conn.recv(16).startswith(b"+PONG"):
-                    break
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=10)
+    server = RedisServer(tmp_path)
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture
