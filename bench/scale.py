@@ -5,6 +5,7 @@ unit items of the default checklist and, for 25 people, attendance plus 4 person
 Rows go in with executemany, straight into SQLite, so the generator itself stays quick.
 """
 
+import asyncio
 import gc
 import random
 import statistics
@@ -130,6 +131,62 @@ def _export_peak(app, filters) -> tuple[float, int, float]:
     return elapsed, count - 1, peak
 
 
+def _worker_peak_mb(master_pid: int) -> float:
+    """The largest peak resident size (VmHWM) among gunicorn's workers, in MB."""
+    peak = 0
+    for child in Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split():
+        for line in Path(f"/proc/{child}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peak = max(peak, int(line.split()[1]))
+    return peak / 1024
+
+
+def _export_through_gunicorn(database: Path, cookie: str) -> list[dict]:
+    """Download the person-results CSV of one month and one year through gunicorn (the
+    README's configuration, one worker so its peak memory is the export's)."""
+    import requests
+
+    from bench.server import Gunicorn
+
+    server = Gunicorn(
+        "app:create_app()",
+        {"DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": "bench", "WEB_CONCURRENCY": "1"},
+    )
+    measured = {}
+    try:
+        asyncio.run(server.wait_ready("/healthz"))
+        base = f"http://127.0.0.1:{server.port}/office/export/person_results.csv"
+        for label, query in (
+            ("1 month", "date_from=2023-01-01&date_to=2023-01-31"),
+            ("1 year", "date_from=2023-01-01&date_to=2023-12-31"),
+        ):
+            started = time.perf_counter()
+            size = lines = 0
+            with requests.get(
+                f"{base}?{query}", cookies={"session": cookie}, stream=True, timeout=600
+            ) as response:
+                response.raise_for_status()
+                for chunk in response.iter_content(64 * 1024):
+                    size += len(chunk)
+                    lines += chunk.count(b"\n")
+            measured[label] = (
+                time.perf_counter() - started,
+                lines - 1,
+                size,
+                _worker_peak_mb(server.process.pid),
+            )
+    finally:
+        server.stop()
+    (m_s, m_rows, _m_size, m_peak), (y_s, y_rows, y_size, y_peak) = measured.values()
+    return [
+        row(f"CSV through gunicorn, 1 month: {m_rows:,} rows (s)", m_s),
+        row(f"CSV through gunicorn, 1 year: {y_rows:,} rows, {y_size / 2**20:.0f} MB (s)",
+             y_s, None, "<=10", y_s <= 10),
+        row("CSV through gunicorn, worker peak RSS after 1 year (MB; baseline after 1 month)",
+             y_peak, m_peak, "flat (<1.2x)", y_peak < 1.2 * m_peak),
+    ]  # fmt: skip
+
+
 PAGES = {
     "dashboard, all 5 years": "/office/dashboard",
     "dashboard, one year": "/office/dashboard?date_from=2023-01-01&date_to=2023-12-31",
@@ -180,6 +237,7 @@ def run(folder: Path) -> list[dict]:
     year = stats.Filters(
         date_from=datetime(2023, 1, 1).date(), date_to=datetime(2023, 12, 31).date()
     )
+    rows += _export_through_gunicorn(folder / "scale.sqlite", client.get_cookie("session").value)
     small_ms, small_rows, small_peak = _export_peak(app, month)
     large_ms, large_rows, large_peak = _export_peak(app, year)
     rows += [

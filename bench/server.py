@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import aiohttp
@@ -18,14 +19,22 @@ class Gunicorn:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
+        # The server's log, read back when a benchmark meets an error.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", target],
             cwd=ROOT,
             env={**os.environ, **env, "BIND": f"127.0.0.1:{self.port}"},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=self.log,
             start_new_session=True,
         )
+
+    def errors(self, last: int = 3) -> list[str]:
+        """The last logged errors (tracebacks' final lines and 5xx requests)."""
+        self.log.seek(0)
+        lines = self.log.read().decode("utf-8", "replace").splitlines()
+        return [line[:300] for line in lines if '"ERROR"' in line or "Error" in line][-last:]
 
     async def wait_ready(self, path: str) -> None:
         async with aiohttp.ClientSession() as session:
@@ -42,3 +51,4 @@ class Gunicorn:
     def stop(self) -> None:
         os.killpg(self.process.pid, signal.SIGTERM)
         self.process.wait(timeout=30)
+        self.log.close()
