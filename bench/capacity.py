@@ -42,6 +42,7 @@ from bench import demo_app, row
 from bench.server import Gunicorn
 from inspection.extensions import db
 from inspection.models import Unit, User
+from inspection.pdf import signing
 from inspection.services import accounts, demo, visits
 from inspection.services.audit import Actor
 from tests.redis_server import RedisServer
@@ -242,7 +243,17 @@ def _ramp(name: str, ports: list[int], act, steps) -> tuple[int, list[str]]:
 
 
 def _app_layout(name, url: str, folder: Path, instances: int, redis: RedisServer | None):
-    env = {"DATABASE_URL": url, "SECRET_KEY": "bench", "MAIL_DIR": str(folder / "mail")}
+    cert = folder / "capacity.p12"
+    if not cert.exists():
+        signing.make_certificate(cert, b"bench", "Bench", "ĐOÀN KIỂM TRA CÔNG VỤ")
+    env = {
+        "DATABASE_URL": url,
+        "SECRET_KEY": "bench",
+        "MAIL_DIR": str(folder / "mail"),
+        "SIGNING_P12_PATH": str(cert),
+        "SIGNING_P12_PASSPHRASE": "bench",
+        "PUBLIC_BASE_URL": "https://kiemtra.example.gov.vn",
+    }
     if redis is not None:
         env.update(RATELIMIT_STORAGE_URI=f"{redis.url}/0", QUEUE_URL=f"{redis.url}/1")
     else:

@@ -34,7 +34,8 @@ class Gunicorn:
         """The last logged errors (tracebacks' final lines and 5xx requests)."""
         self.log.seek(0)
         lines = self.log.read().decode("utf-8", "replace").splitlines()
-        return [line[:300] for line in lines if '"ERROR"' in line or "Error" in line][-last:]
+        errors = [line for line in lines if '"ERROR"' in line or "Error" in line][-last:]
+        return [line[:160] + " … " + line[-200:] if len(line) > 400 else line for line in errors]
 
     async def wait_ready(self, path: str) -> None:
         async with aiohttp.ClientSession() as session:
