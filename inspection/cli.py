@@ -195,7 +195,8 @@ def extend_ltv_command(days: int, dry_run: bool) -> None:
 
     Each file gets the validation data of its last timestamp and a new document timestamp
     from SIGNING_TSA_URL, appended as an incremental update (B-LTA). The signed bytes are
-    never rewritten; every earlier file stays stored and verifiable. Run it monthly.
+    never rewritten; every earlier file stays stored and verifiable. The worker does this
+    every night; this command does it by hand.
     """
     config = current_app.config
     options = signing.Options.of(config)
@@ -204,30 +205,26 @@ def extend_ltv_command(days: int, dry_run: bool) -> None:
     total = db.session.scalar(select(func.count(Minutes.id)))
     done = failed = 0
     for step in minutes_service.extend_due(
-        SYSTEM,
-        days=days,
-        options=options,
-        trusted=signing.configured_trust(config),
+        SYSTEM, days=days, options=options, trusted=signing.trust_for_extension(config),
         dry_run=dry_run,
-    ):
+    ):  # fmt: skip
         name = f"{step.minutes.display_number} ({step.minutes.year})"
-        until = step.before.timestamp_until
         if step.error:
             failed += 1
             click.echo(f"{name}: NOT extended: {step.error}", err=True)
             continue
         done += 1
         if step.added is None:
-            valid = until.date().isoformat() if until else "-"
-            click.echo(f"{name}: {step.before.level}, last timestamp valid until {valid}: due")
+            valid = step.until.date().isoformat() if step.until else "-"
+            click.echo(f"{name}: {step.level}, last timestamp valid until {valid}: due")
         else:
             click.echo(
-                f"{name}: {step.before.level} -> {step.added.level}, new timestamp valid"
+                f"{name}: {step.level} -> {step.added.level}, new timestamp valid"
                 f" until {step.added.timestamp_until.date().isoformat()}"
             )
     verb = "due" if dry_run else "extended"
     good = total - done - failed
-    click.echo(f"{done} minutes {verb}, {failed} failed, {good} already good for {days} days.")
+    click.echo(f"{done} minutes {verb}, {failed} failed, {good} not due within {days} days.")
     if failed:
         raise SystemExit(1)
 

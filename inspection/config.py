@@ -94,11 +94,14 @@ class Config:
     SIGNING_PKCS11_CERT = os.environ.get("SIGNING_PKCS11_CERT", "")
     SIGNING_PKCS11_PIN = os.environ.get("SIGNING_PKCS11_PIN", "")
     SIGNING_PKCS11_PIN_FILE = os.environ.get("SIGNING_PKCS11_PIN_FILE", "")
+    # A copy of the token's certificates, so verification works while the token is out
+    # (default instance/signing-token.pem).
+    SIGNING_PKCS11_CERT_CACHE = os.environ.get("SIGNING_PKCS11_CERT_CACHE", "")
     # An RFC 3161 time-stamping service: with it signatures are PAdES B-T. SIGNING_LTV=1
     # also embeds the chain and revocation data and a document timestamp (B-LT, B-LTA),
     # checked against SIGNING_TRUST_ROOTS (PEM files, separated by ":").
     SIGNING_TSA_URL = os.environ.get("SIGNING_TSA_URL", "")
-    SIGNING_LTV = os.environ.get("SIGNING_LTV", "0") == "1"
+    SIGNING_LTV = os.environ.get("SIGNING_LTV", "0").strip().lower() in ("1", "true", "yes", "on")
     SIGNING_TRUST_ROOTS = os.environ.get("SIGNING_TRUST_ROOTS", "")
     # Printed in the minutes' verification line and QR code; the request's host otherwise.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
@@ -136,6 +139,8 @@ class Config:
             values["SECRET_KEY"] = _secret_key(instance_path)
         if not values["SIGNING_P12_PATH"]:
             values["SIGNING_P12_PATH"] = str(instance_path / "signing.p12")
+        if not values["SIGNING_PKCS11_CERT_CACHE"]:
+            values["SIGNING_PKCS11_CERT_CACHE"] = str(instance_path / "signing-token.pem")
         if not values["MAIL_DIR"]:
             values["MAIL_DIR"] = str(instance_path / "mail")
         return {**values, **overrides}

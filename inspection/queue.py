@@ -67,7 +67,7 @@ def init_app(app: Flask) -> None:
             options = signing.Options.of(app.config)
             if not options.tsa_url:
                 return
-            trusted = signing.configured_trust(app.config)
+            trusted = signing.trust_for_extension(app.config)
             for step in minutes.extend_due(SYSTEM, days=180, options=options, trusted=trusted):
                 if step.error:
                     log.warning("minutes %s not extended: %s", step.minutes.id, step.error)

@@ -51,6 +51,9 @@ def _config(db_url) -> dict:
         # Queued messages go to a file of this run, never to instance/queue.sqlite.
         "QUEUE_URL": str(Path(tempfile.gettempdir()) / f"kiemtra-queue-{os.getpid()}.sqlite"),
         "MAIL_DIR": str(Path(tempfile.gettempdir()) / f"kiemtra-mail-{os.getpid()}"),
+        "SIGNING_PKCS11_CERT_CACHE": str(
+            Path(tempfile.gettempdir()) / f"kiemtra-token-{os.getpid()}.pem"
+        ),
     }
 
 

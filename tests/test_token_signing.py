@@ -69,8 +69,9 @@ def hsm(pki, tmp_path_factory):
 
 
 @pytest.fixture
-def on_token(app, pki, hsm):
+def on_token(app, pki, hsm, tmp_path):
     app.config.update(
+        SIGNING_PKCS11_CERT_CACHE=str(tmp_path / "signing-token.pem"),
         SIGNING_PKCS11_MODULE=SOFTHSM_MODULE,
         SIGNING_PKCS11_TOKEN=hsm.label,
         SIGNING_PKCS11_KEY="signer",
@@ -356,3 +357,59 @@ def test_the_worker_brings_minutes_issued_without_a_tsa_to_b_lta(client, token, 
         with pytest.raises(Conflict):
             minutes_service.extend(SYSTEM, minutes, options=options, trusted=[])
         db.session.rollback()
+
+
+def test_the_same_tsa_certificate_adds_no_timestamp(client, token, on_token):
+    lead = token("truongdoan")
+    inspection_id, issued = _issued(client, token, on_token)
+    # Every file "due" (its TSA certificate ends within 500 days), the same service.
+    result = on_token.test_cli_runner().invoke(args=["minutes", "extend-ltv", "--days", "500"])
+    assert result.exit_code == 1, result.output
+    assert "still signs with a certificate that ends on" in result.output or (
+        "vẫn ký bằng chứng thư" in result.output
+    ), result.output
+    assert pdf_of(client, lead, inspection_id) == issued
+    with on_token.app_context():
+        assert db.session.scalar(select(func.count(MinutesFile.id))) == 1
+
+
+def test_verification_never_logs_in_to_the_token_and_works_with_it_out(
+    client, token, on_token, hsm
+):
+    _inspection_id, issued = _issued(client, token, on_token)
+    certificate = client.get("/verify/certificate.pem").data
+    tokens = hsm.conf.parent / "tokens"
+    away = tokens.with_name("tokens-rut-ra")
+    signing._token_certificates.cache_clear()  # as after a restart
+    on_token.config["SIGNING_PKCS11_PIN"] = "000000"  # a wrong PIN is never tried
+    tokens.rename(away)
+    try:
+        assert client.get("/verify/certificate.pem").data == certificate  # the kept copy
+        checked = _verified(client, issued)
+        assert checked["valid"], checked
+    finally:
+        away.rename(tokens)
+    signing._token_certificates.cache_clear()
+    assert client.get("/verify/certificate.pem").data == certificate  # read, no PIN
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"SIGNING_PKCS11_KEY": "chu-ky", "SIGNING_PKCS11_CERT": ""}, "chu-ky"),
+        ({"SIGNING_PKCS11_SLOT": "abc"}, "SIGNING_PKCS11_SLOT"),
+        ({"SIGNING_TRUST_ROOTS": "", "SIGNING_PKCS11_KEY": "signer"}, None),
+    ],
+)
+def test_labels_and_roots_misconfigured(client, token, on_token, change, words):
+    lead = token("truongdoan")
+    inspection_id = ready_visit(client, lead, on_token)
+    on_token.config.update(change)
+    signing._token_certificates.cache_clear()
+    response = finalize(client, lead, inspection_id)
+    if words is None:  # the root is on the token and self-signed: it is trusted as such
+        assert response.status_code == 201, response.json
+        return
+    assert response.status_code == 503, response.json
+    assert words in response.json["error"]["message"]
+    assert client.get("/verify").status_code in (200, 503)  # never a 500

@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from asn1crypto import pem as asn1_pem
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -119,7 +120,11 @@ def passphrase_file(p12_path: str) -> Path:
 class TokenSigner:
     """The organisation's key on a PKCS#11 token (a USB token from Ban Cơ yếu) or in an
     HSM. A session is opened for each signature and closed after it, so a token pulled
-    out or locked is found at the next finalize, which then fails cleanly."""
+    out or locked is found at the next finalize, which then fails cleanly.
+
+    The certificates are public: they are read without the PIN (a public page never
+    tries a PIN, so nobody can lock the token through it) and a copy is kept in
+    ``cache`` so verification works while the token is out."""
 
     module: str
     key_label: str
@@ -127,6 +132,11 @@ class TokenSigner:
     pin: str
     token_label: str | None = None
     slot: int | None = None
+    cache: str = ""  # a PEM copy of the certificate and its chain
+
+    @property
+    def where(self) -> str:
+        return self.token_label or f"slot {self.slot}"
 
     @property
     def signing_cert(self):
@@ -134,16 +144,16 @@ class TokenSigner:
 
     @property
     def cert_registry(self) -> list:
-        return _token_certificates(self)[1]
+        return list(_token_certificates(self)[1])
 
     @contextmanager
-    def open(self):
-        """A pyHanko signer on an open session; SigningUnavailable names what failed."""
+    def session(self, pin: str | None):
+        """An open session (logged in with ``pin`` when given); SigningUnavailable names
+        what failed: the module, the token, the PIN."""
         from pkcs11 import exceptions as p11
         from pyhanko.config.pkcs11 import TokenCriteria
-        from pyhanko.sign.pkcs11 import PKCS11Error, PKCS11Signer, open_pkcs11_session
+        from pyhanko.sign.pkcs11 import PKCS11Error, open_pkcs11_session
 
-        where = self.token_label or f"slot {self.slot}"
         if not Path(self.module).is_file():
             raise SigningUnavailable(
                 str(_l("The PKCS#11 module %(module)s cannot be loaded.", module=self.module))
@@ -154,7 +164,7 @@ class TokenSigner:
                 self.module,
                 slot_no=self.slot,
                 token_criteria=TokenCriteria(label=self.token_label) if self.token_label else None,
-                user_pin=self.pin,
+                user_pin=pin,
             )
 
         try:
@@ -168,12 +178,15 @@ class TokenSigner:
                 session = opened()
         except (p11.PinIncorrect, p11.PinInvalid, p11.PinLenRange) as exc:
             raise SigningUnavailable(
-                str(_l("The PIN of the signing token %(token)s is wrong.", token=where))
+                str(_l("The PIN of the signing token %(token)s is wrong.", token=self.where))
             ) from exc
         except (p11.PinLocked, p11.PinExpired) as exc:
             raise SigningUnavailable(
                 str(
-                    _l("The signing token %(token)s is locked: its PIN must be reset.", token=where)
+                    _l(
+                        "The signing token %(token)s is locked: its PIN must be reset.",
+                        token=self.where,
+                    )
                 )
             ) from exc
         except (PKCS11Error, p11.PKCS11Error) as exc:
@@ -181,7 +194,7 @@ class TokenSigner:
                 str(
                     _l(
                         "The signing token %(token)s is not connected or not found (%(cause)s).",
-                        token=where,
+                        token=self.where,
                         cause=type(exc).__name__,
                     )
                 )
@@ -193,16 +206,39 @@ class TokenSigner:
         with _SESSIONS:
             _SESSIONS.open += 1
         try:
-            yield PKCS11Signer(
+            yield session
+        finally:
+            session.close()
+            with _SESSIONS:
+                _SESSIONS.open -= 1
+
+    @contextmanager
+    def open(self):
+        """A pyHanko signer with the key and certificate found, on a logged-in session."""
+        from pkcs11 import exceptions as p11
+        from pyhanko.sign.pkcs11 import PKCS11Error, PKCS11Signer
+
+        with self.session(self.pin) as session:
+            signer = PKCS11Signer(
                 session,
                 key_label=self.key_label,
                 cert_label=self.cert_label,
                 other_certs_to_pull=None,  # the chain, where the token holds it
             )
-        finally:
-            session.close()
-            with _SESSIONS:
-                _SESSIONS.open -= 1
+            try:
+                _run(signer.ensure_objects_loaded())
+            except (PKCS11Error, p11.PKCS11Error) as exc:
+                raise SigningUnavailable(
+                    str(
+                        _l(
+                            "The signing token %(token)s holds no key or certificate labelled"
+                            " %(label)s (SIGNING_PKCS11_KEY, SIGNING_PKCS11_CERT).",
+                            token=self.where,
+                            label=self.key_label,
+                        )
+                    )
+                ) from exc
+            yield signer
 
 
 class _Sessions:
@@ -241,11 +277,64 @@ def _rescan(module: str) -> bool:
 
 @lru_cache(maxsize=4)
 def _token_certificates(token: TokenSigner) -> tuple:
-    """The token's certificate and chain, read once: verification pages need them without
-    opening the token at every request."""
-    with token.open() as signer:
-        _run(signer.ensure_objects_loaded())
-        return signer.signing_cert, tuple(signer.cert_registry)
+    """The token's certificate and chain: read without the PIN, once per process, and
+    kept in ``token.cache``, from which they come while the token is out."""
+    from pkcs11 import Attribute, ObjectClass
+
+    try:
+        with token.session(None) as session:
+            found = {}
+            for obj in session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE}):
+                found.setdefault(
+                    obj[Attribute.LABEL], asn1_x509.Certificate.load(obj[Attribute.VALUE])
+                )
+    except SigningUnavailable:
+        cached = _cached_certificates(token.cache)
+        if cached is None:
+            raise
+        log.warning(
+            "signing token %s not readable: its certificates come from %s", token.where, token.cache
+        )
+        return cached
+    if token.cert_label not in found:
+        raise SigningUnavailable(
+            str(
+                _l(
+                    "The signing token %(token)s holds no key or certificate labelled"
+                    " %(label)s (SIGNING_PKCS11_KEY, SIGNING_PKCS11_CERT).",
+                    token=token.where,
+                    label=token.cert_label,
+                )
+            )
+        )
+    leaf = found.pop(token.cert_label)
+    chain = tuple(found.values())
+    if token.cache:
+        _write_cache(Path(token.cache), [leaf, *chain])
+    return leaf, chain
+
+
+def _cached_certificates(path: str) -> tuple | None:
+    if not path or not Path(path).is_file():
+        return None
+    certificates = [
+        asn1_x509.Certificate.load(der)
+        for _type, _headers, der in asn1_pem.unarmor(Path(path).read_bytes(), multiple=True)
+    ]
+    return (certificates[0], tuple(certificates[1:])) if certificates else None
+
+
+def _write_cache(path: Path, certificates: list) -> None:
+    data = b"".join(pem(c) for c in certificates)
+    if path.is_file() and path.read_bytes() == data:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".tmp")
+        partial.write_bytes(data)
+        partial.replace(path)
+    except OSError as exc:  # a read-only instance folder: verification just needs the token
+        log.warning("certificates of the signing token not kept in %s: %s", path, exc)
 
 
 def _pin(config) -> str:
@@ -259,24 +348,39 @@ def configured_signer(config):
     """Return the signer named by the app's configuration: the key on a PKCS#11 token
     when SIGNING_PKCS11_MODULE is set, else the PKCS#12 file."""
     if config.get("SIGNING_PKCS11_MODULE"):
-        slot = config.get("SIGNING_PKCS11_SLOT")
+        slot = str(config.get("SIGNING_PKCS11_SLOT") or "")
         key = config.get("SIGNING_PKCS11_KEY") or ""
+        if not key or (slot and not slot.isdigit()):
+            raise SigningUnavailable(
+                str(
+                    _l(
+                        "The signing token is not configured: set SIGNING_PKCS11_KEY to the"
+                        " key's label and SIGNING_PKCS11_SLOT, if used, to a slot number."
+                    )
+                )
+            )
         return TokenSigner(
             module=config["SIGNING_PKCS11_MODULE"],
             key_label=key,
             cert_label=config.get("SIGNING_PKCS11_CERT") or key,
             pin=_pin(config),
             token_label=config.get("SIGNING_PKCS11_TOKEN") or None,
-            slot=int(slot) if slot not in (None, "") else None,
+            slot=int(slot) if slot else None,
+            cache=config.get("SIGNING_PKCS11_CERT_CACHE") or "",
         )
     path = config["SIGNING_P12_PATH"]
     passphrase = config.get("SIGNING_P12_PASSPHRASE")
     if passphrase is None and passphrase_file(path).exists():
         passphrase = passphrase_file(path).read_text().strip()
     if not Path(path).exists():
-        raise RuntimeError(
-            f"No signing certificate at {path}: run `flask --app app make-cert` "
-            "or set SIGNING_P12_PATH"
+        raise SigningUnavailable(
+            str(
+                _l(
+                    "No signing certificate at %(path)s: run `flask --app app make-cert` or"
+                    " set SIGNING_P12_PATH.",
+                    path=path,
+                )
+            )
         )
     return load_signer(path, passphrase or "")
 
@@ -289,6 +393,16 @@ def pem(certificate) -> bytes:
 def configured_trust(config) -> list:
     """Return the certificates a verification trusts: the configured signer's chain."""
     return trusted_certificates(configured_signer(config))
+
+
+def trust_for_extension(config) -> list:
+    """The office's certificates for extending files (only a self-signed one is used, as
+    its own root), or none when they cannot be read: extending needs no key."""
+    try:
+        return configured_trust(config)
+    except SigningUnavailable as exc:
+        log.warning("extending without the office's certificates: %s", exc.message)
+        return []
 
 
 def trusted_certificates(signer) -> list:
@@ -362,7 +476,10 @@ def sign(
     """
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     timestamper = HTTPTimeStamper(options.tsa_url, timeout=15) if options.tsa_url else None
-    context = _fetching_context(options.trust_roots) if options.ltv else None
+    context = None
+    if options.ltv:
+        chain = [signer.signing_cert, *signer.cert_registry]
+        context = _fetching_context([*options.trust_roots, *_self_signed(chain)])
     metadata = signers.PdfSignatureMetadata(
         field_name=FIELD,
         subfilter=SigSeedSubFilter.PADES,
@@ -377,9 +494,47 @@ def sign(
         pdf_signer = _TimedSigner(
             metadata, signer=opened, timestamper=timestamper, signing_time=signing_time
         )
-        with _tsa_answers(options.tsa_url):
+        with _tsa_answers(options.tsa_url), _chain_checked():
             output = _run(pdf_signer.async_sign_pdf(writer))
     return output.getvalue()
+
+
+def _self_signed(certificates) -> list:
+    """The roots among ``certificates`` (a development certificate is its own root)."""
+    return [c for c in certificates if c.self_signed != "no"]
+
+
+@contextmanager
+def _chain_checked():
+    """A chain that cannot be built to a trusted root, or whose revocation status cannot
+    be fetched, makes the long-term signature impossible: SigningUnavailable, naming it."""
+    from pyhanko_certvalidator.errors import (
+        CRLValidationError,
+        OCSPValidationError,
+        PathBuildingError,
+        PathError,
+        ValidationError,
+    )
+
+    try:
+        yield
+    except (
+        PathError,
+        PathBuildingError,
+        ValidationError,
+        CRLValidationError,
+        OCSPValidationError,
+    ) as exc:
+        raise SigningUnavailable(
+            str(
+                _l(
+                    "The certificate chain could not be checked for the long-term signature"
+                    " (%(cause)s). Set SIGNING_TRUST_ROOTS to the CA's root certificate and"
+                    " check that its OCSP or CRL address answers.",
+                    cause=str(exc)[:200],
+                )
+            )
+        ) from exc
 
 
 def _fetching_context(trust_roots) -> ValidationContext:
@@ -471,8 +626,7 @@ def extend(pdf: bytes, options: Options, trusted) -> bytes:
 
     # The configured roots (the CA's and the TSA's), and the office's own certificate
     # when it is self-signed (a development one): it is its own root.
-    self_signed = [c for c in trusted if c.self_signed != "no"]
-    context = _fetching_context([*options.trust_roots, *self_signed])
+    context = _fetching_context([*options.trust_roots, *_self_signed(trusted)])
 
     async def extended() -> bytes:
         reader = PdfFileReader(io.BytesIO(pdf))
@@ -506,7 +660,12 @@ class SignatureCheck:
 
 
 def check_bounded(
-    data: bytes, trusted, *, seconds: float = 2.0, memory: int = 768 * 1024 * 1024
+    data: bytes,
+    trusted,
+    *,
+    issued: bool = False,
+    seconds: float = 2.0,
+    memory: int = 768 * 1024 * 1024,
 ) -> SignatureCheck:
     """``check`` in a child process bounded in CPU time and memory.
 
@@ -517,7 +676,9 @@ def check_bounded(
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(
-        target=_check_in_child, args=(data, trusted, sender, seconds, memory), daemon=True
+        target=_check_in_child,
+        args=(data, trusted, issued, sender, seconds, memory),
+        daemon=True,
     )
     started = time.monotonic()
     child.start()
@@ -547,7 +708,7 @@ def _address_space() -> int:
     return pages * resource.getpagesize()
 
 
-def _check_in_child(data, trusted, sender, seconds, memory) -> None:
+def _check_in_child(data, trusted, issued, sender, seconds, memory) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (math.ceil(seconds) + 1,) * 2)
     # The budget is for the check, on top of the address space the fork inherited: a
     # worker that loaded a PKCS#11 module and ran threads already holds hundreds of MB.
@@ -555,16 +716,20 @@ def _check_in_child(data, trusted, sender, seconds, memory) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     logging.disable(logging.CRITICAL)  # pyHanko logs a traceback per broken field
     try:
-        sender.send(check(data, trusted))
+        sender.send(check(data, trusted, issued=issued))
     finally:
         sender.close()
         os._exit(0)  # no atexit handlers, no inherited cleanup
 
 
-def check(data: bytes, trusted) -> SignatureCheck:
+def check(data: bytes, trusted, *, issued: bool = False) -> SignatureCheck:
     """Check the signatures of an uploaded PDF against the trusted certificates.
 
-    Never raises for a malformed file: the answer says it is not valid and why.
+    ``issued``: the file is byte for byte one this office issued (found by its SHA-256),
+    so the certificate it was signed with is trusted too, whether the office has renewed
+    its certificate since or that one has expired: the question is then only whether the
+    signature is intact. Never raises for a malformed file: the answer says it is not
+    valid and why.
     """
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
@@ -574,9 +739,10 @@ def check(data: bytes, trusted) -> SignatureCheck:
         # The office's signature, wherever it stands: a long-term (B-LTA) file ends with a
         # document timestamp after it.
         ours = _office_signature(reader)
+        roots = [*trusted, ours.signer_cert] if issued else list(trusted)
         status = _run(
             async_validate_pdf_signature(
-                ours, ValidationContext(trust_roots=list(trusted), allow_fetching=False)
+                ours, ValidationContext(trust_roots=roots, allow_fetching=False)
             )
         )
         # Anything appended after the signature (a later revision) is not our document,

@@ -186,8 +186,26 @@ def extend(actor: audit.Actor, minutes: Minutes, *, options, trusted) -> Minutes
     second raises Conflict.
     """
     before = minutes.pdf_sha256
+    previous = current_file(minutes)
     pdf = signing.extend(_bytes(before), options, trusted)
     level = signing.level_of(pdf)
+    if (
+        previous is not None
+        and previous.level == "B-LTA"
+        and previous.timestamp_until is not None
+        and level.timestamp_until <= previous.timestamp_until
+    ):
+        raise TsaNotRenewed(
+            str(
+                _l(
+                    "The time-stamping service still signs with a certificate that ends on"
+                    " %(date)s, as the last timestamp's does: a new timestamp would end no"
+                    " later, so none was added. Ask the service for its renewed certificate"
+                    " or set SIGNING_TSA_URL to another service.",
+                    date=previous.timestamp_until.date().isoformat(),
+                )
+            )
+        )
     blob = blobs.put(pdf, "application/pdf")
     switched = db.session.execute(
         update(Minutes)
@@ -222,38 +240,56 @@ def extend(actor: audit.Actor, minutes: Minutes, *, options, trusted) -> Minutes
 @dataclass
 class Extension:
     """One file looked at by extend_due: extended (``added``), failed (``error``), or
-    listed only (a dry run)."""
+    listed only (a dry run). ``level`` and ``until`` are the file's before extending."""
 
     minutes: Minutes
-    before: MinutesFile
+    level: str
+    until: datetime | None
     added: MinutesFile | None = None
     error: str = ""
+
+
+class TsaNotRenewed(ServiceError):
+    """The TSA answers with the certificate the last timestamp already has: a new
+    timestamp would end no later, so nothing is added (and no other file will gain)."""
+
+    status = 409
+    code = "tsa_not_renewed"
 
 
 def extend_due(
     actor: audit.Actor, *, days: int, options, trusted, dry_run: bool = False
 ) -> Iterator[Extension]:
     """Extend every file whose last timestamp ends within ``days`` (or that has none),
-    committing each on its own: one that fails leaves the others extended."""
+    committing each on its own: one that fails leaves the others extended. A dry run
+    reads the files and changes nothing."""
     horizon = utcnow() + timedelta(days=days)
     for minutes in due_for_extension(horizon):
         before = current_file(minutes)
-        if before.level is None:  # issued before levels were recorded: read it now
-            record_level(before)
-            db.session.commit()
-            if before.level == "B-LTA" and before.timestamp_until >= horizon:
+        level, until = before.level, before.timestamp_until
+        if level is None:  # issued before levels were recorded: read it now
+            read = signing.level_of(_bytes(before.sha256))
+            level, until = read.name, read.timestamp_until
+            if not dry_run:
+                before.level, before.timestamp_until = level, until
+                db.session.commit()
+            if level == "B-LTA" and until >= horizon:
                 continue
         if dry_run:
-            yield Extension(minutes, before)
+            yield Extension(minutes, level, until)
             continue
         try:
             added = extend(actor, minutes, options=options, trusted=trusted)
+        except TsaNotRenewed as exc:
+            db.session.rollback()
+            yield Extension(minutes, level, until, error=exc.message)
+            return  # the same answer for every other file
         except (signing.ExtensionFailed, ServiceError) as exc:
             db.session.rollback()
-            yield Extension(minutes, before, error=str(getattr(exc, "message", exc)))
+            yield Extension(minutes, level, until, error=str(getattr(exc, "message", exc)))
             continue
         db.session.commit()
-        yield Extension(minutes, before, added)
+        yield Extension(minutes, level, until, added)
 
 
 def record_level(file: MinutesFile) -> None:

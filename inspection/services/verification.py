@@ -27,9 +27,11 @@ def _revision_ends(data: bytes) -> list[int]:
         int(match.group(3)) + int(match.group(4))
         for match in itertools.islice(_BYTE_RANGE.finditer(data), 64)
     }
-    for match in collections.deque(_EOF.finditer(data), maxlen=32):
+    # The first and the last markers: bytes added after a genuine file cannot hide it.
+    markers = _EOF.finditer(data)
+    for match in [*itertools.islice(markers, 64), *collections.deque(markers, maxlen=64)]:
         ends.update((match.start() + 5, match.end()))
-    return sorted(end for end in ends if 0 < end < len(data))[-16:]
+    return sorted(end for end in ends if 0 < end < len(data))
 
 
 def _issued_prefix(data: bytes) -> MinutesFile | None:
@@ -79,7 +81,7 @@ def verify(data: bytes, trusted, base_url: str = "") -> dict:
     if not data.startswith(b"%PDF-"):
         check = signing.SignatureCheck(False, False, "", "not a PDF")
     else:
-        check = signing.check_bounded(data, trusted)
+        check = signing.check_bounded(data, trusted, issued=minutes is not None)
     valid = minutes is not None and check.valid
     if valid and current_sha256 != sha256:
         reason = str(
