@@ -9,7 +9,6 @@ import threading
 import time
 
 import pytest
-import requests
 from sqlalchemy import select
 
 from inspection.extensions import db
@@ -17,6 +16,7 @@ from inspection.models import Minutes
 from tests.conftest import PASSWORD
 from tests.redis_server import RedisServer
 from tests.test_crash import Server, _check_acknowledged_saves, _notes, _saver
+from tests.test_downloads import _login
 from tests.test_minutes import ready_visit
 from tests.visit_helpers import record, start
 
@@ -61,19 +61,6 @@ def cluster(app, client, token, tmp_path, redis_url):
         server.stop()
 
 
-def _web_login(base: str, username: str) -> requests.Session:
-    session = requests.Session()
-    page = session.get(f"{base}/login", timeout=30).text
-    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    response = session.post(
-        f"{base}/login",
-        data={"csrf_token": csrf, "username": username, "password": PASSWORD},
-        timeout=30,
-    )
-    assert response.status_code == 200 and "/login" not in response.url, response.url
-    return session
-
-
 def _base(server) -> str:
     return f"http://127.0.0.1:{server.port}"
 
@@ -83,7 +70,7 @@ def test_sessions_login_limits_and_minutes_numbers_are_shared(cluster, app):
 
     # A session made on one instance is valid on the other, and a logout on the other
     # ends it on both (sessions are rows in the shared database, not process memory).
-    browser = _web_login(_base(a), "noivu")
+    browser = _login(_base(a), "noivu")
     page = browser.get(f"{_base(b)}/account", timeout=30)
     assert page.status_code == 200 and "/login" not in page.url and "noivu" in page.text
     csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
