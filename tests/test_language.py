@@ -25,6 +25,7 @@ SKIP = re.compile(
     r"/logout|/lang/|/static/|/sw\.js|manifest|/api/|\.(csv|xlsx|pdf|jpg|png|pem|der)\b"
     r"|/photos/|/evidence/|/minutes/\d+\.pdf|/draft\.pdf|/office/report\.pdf"
 )
+PADES_LEVEL = re.compile(r"\bPAdES B-(?:B|T|LT|LTA)\b")
 CODE_TOKENS = [
     re.compile(r"\b[A-Z][A-Z0-9]*(?:-[A-Z0-9]*[A-Z][A-Z0-9]*)+\b"),  # SMOKE-SIGN, not TTHCC-001
     re.compile(r"\b[a-z]+(?:_[a-z]+)+\b"),  # admin_centre, checklist_version
@@ -102,6 +103,8 @@ def _problems(pages: dict[str, str], lang: str, admin: bool) -> list[str]:
             found += [f"{url}: {m!r}" for m in WTFORMS_ENGLISH if m in text]
         if admin:
             continue
+        # The standard's names of a signature's level, as validators print them.
+        text = PADES_LEVEL.sub("", text)
         for pattern in CODE_TOKENS:
             for token in set(pattern.findall(text)):
                 found.append(f"{url}: code-shaped {token!r}")
