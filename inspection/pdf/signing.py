@@ -511,20 +511,13 @@ def _chain_checked():
     from pyhanko_certvalidator.errors import (
         CRLValidationError,
         OCSPValidationError,
-        PathBuildingError,
         PathError,
         ValidationError,
     )
 
     try:
         yield
-    except (
-        PathError,
-        PathBuildingError,
-        ValidationError,
-        CRLValidationError,
-        OCSPValidationError,
-    ) as exc:
+    except (PathError, ValidationError, CRLValidationError, OCSPValidationError) as exc:
         raise SigningUnavailable(
             str(
                 _l(

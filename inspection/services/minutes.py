@@ -155,13 +155,13 @@ def _bytes(sha256: str) -> bytes:
     return stored[0]
 
 
-def due_for_extension(horizon: datetime) -> list[Minutes]:
-    """Minutes whose current file has no document timestamp valid past ``horizon``: its
-    last timestamp's certificate ends before then, or it has none yet, or the file was
-    issued before its level was recorded (migration 0018)."""
+def due_for_extension(horizon: datetime) -> list[tuple[Minutes, MinutesFile]]:
+    """Minutes, with their current file, whose file has no document timestamp valid past
+    ``horizon``: its last timestamp's certificate ends before then, or it has none yet,
+    or the file was issued before its level was recorded (migration 0018)."""
     return list(
-        db.session.scalars(
-            select(Minutes)
+        db.session.execute(
+            select(Minutes, MinutesFile)
             .join(MinutesFile, MinutesFile.sha256 == Minutes.pdf_sha256)
             .where(
                 (MinutesFile.level.is_(None))
@@ -264,8 +264,7 @@ def extend_due(
     committing each on its own: one that fails leaves the others extended. A dry run
     reads the files and changes nothing."""
     horizon = utcnow() + timedelta(days=days)
-    for minutes in due_for_extension(horizon):
-        before = current_file(minutes)
+    for minutes, before in due_for_extension(horizon):
         level, until = before.level, before.timestamp_until
         if level is None:  # issued before levels were recorded: read it now
             read = signing.level_of(_bytes(before.sha256))
@@ -290,13 +289,6 @@ def extend_due(
             continue
         db.session.commit()
         yield Extension(minutes, level, until, added)
-
-
-def record_level(file: MinutesFile) -> None:
-    """Read and keep the level of a file issued before levels were recorded."""
-    level = signing.level_of(_bytes(file.sha256))
-    file.level = level.name
-    file.timestamp_until = level.timestamp_until
 
 
 # ---- reading ----
