@@ -653,6 +653,7 @@ def verify_minutes(form: VerifyUpload):
         upload.read(),
         signing.configured_trust(current_app.config),
         addresses.link_base_url(),
+        answer_by=verification.answer_by(),
     )
     result.pop("minutes")
     result.pop("replaced_by")

@@ -57,6 +57,7 @@ def upload():
             request.files["file"].read(),
             signing.configured_trust(current_app.config),
             addresses.link_base_url(),
+            answer_by=verification.answer_by(),
         )
         db.session.rollback()  # verifying changes nothing
     return render_template(
