@@ -56,6 +56,15 @@ def _sqlite_begin(connection) -> None:
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+def release_write_lock() -> None:
+    """Before slow work that writes nothing (re-encoding a photo, rendering minutes): on
+    SQLite, end the transaction, whose BEGIN IMMEDIATE holds the database's one write
+    lock, so other requests' saves do not wait meanwhile. Anything read reloads when
+    next used. On PostgreSQL, whose locks are per row, nothing changes."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.commit()
+
+
 def init_app(app: Flask) -> None:
     """Bind every extension to ``app``."""
     db.init_app(app)

@@ -9,12 +9,15 @@ import pytest
 from sqlalchemy import func, select
 
 from inspection.extensions import db
-from inspection.models import Inspection, InspectionStatus, Minutes, StaffMember
+from inspection.models import Inspection, InspectionStatus, Minutes, Photo, StaffMember
 from inspection.pdf import render, signing
+from inspection.services import images
 from tests.visit_helpers import (
     bearer,
     blank_signature_data_url,
     complete_answers,
+    jpeg,
+    photo,
     record,
     save,
     signature_data_url,
@@ -251,6 +254,104 @@ def test_concurrent_finalizes_get_different_numbers(client, lead, app):
     for t in threads:
         t.join()
     assert sorted(numbers) == ["01/BB-ĐKT", "02/BB-ĐKT", "03/BB-ĐKT"]
+
+
+def _pause(monkeypatch, module, name):
+    """The next call of ``module.name`` waits, after saying it began, until let go on."""
+    began, go_on = threading.Event(), threading.Event()
+    real = getattr(module, name)
+
+    def paused(*args, **kwargs):
+        if not began.is_set():
+            began.set()
+            assert go_on.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, paused)
+    return began, go_on
+
+
+@pytest.fixture
+def paused_render(monkeypatch):
+    return _pause(monkeypatch, render, "html_to_pdf")
+
+
+def _finalize_in_thread(app, lead, inspection_id, answers):
+    def run():
+        answers[inspection_id] = app.test_client().post(
+            f"/api/v1/inspections/{inspection_id}/finalize", headers=bearer(lead)
+        )
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_saves_go_on_while_minutes_render(client, lead, app, paused_render):
+    """Rendering and signing (a second) hold no lock other visits' saves wait on."""
+    began, go_on = paused_render
+    issuing = ready_visit(client, lead, app, code="PNV")
+    other = start(client, lead, app, code="PTCKH")
+    person = record(client, lead, other["id"])["people"][0]["person_id"]
+    answers = {}
+    thread = _finalize_in_thread(app, lead, issuing, answers)
+    assert began.wait(30)
+    body = {"version": 1, "people": [{"person_id": person, "note": "saved while rendering"}]}
+    try:
+        assert (
+            app.test_client()
+            .put(f"/api/v1/inspections/{other['id']}/results", json=body, headers=bearer(lead))
+            .json["version"]
+            == 2
+        )
+    finally:
+        go_on.set()
+        thread.join(60)
+    assert answers[issuing].status_code == 201
+    assert answers[issuing].json["minutes"]["number"] == "01/BB-ĐKT"
+
+
+@needs_poppler
+def test_a_number_taken_while_rendering_is_rendered_again(
+    client, lead, app, paused_render, tmp_path
+):
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("on PostgreSQL the counter row is locked while rendering: no race")
+    began, go_on = paused_render
+    first, second = (ready_visit(client, lead, app, code=c) for c in ("PNV", "PTCKH"))
+    answers = {}
+    thread = _finalize_in_thread(app, lead, first, answers)
+    assert began.wait(30)
+    try:  # the second takes number 1 while the first renders with it
+        assert finalize(client, lead, second).json["minutes"]["number"] == "01/BB-ĐKT"
+    finally:
+        go_on.set()
+        thread.join(60)
+    assert answers[first].json["minutes"]["number"] == "02/BB-ĐKT"
+    text = " ".join(poppler("pdftotext", pdf_of(client, lead, first), tmp_path).split())
+    assert "Số: 02/BB-ĐKT" in text and "01/BB-ĐKT" not in text
+
+
+def test_a_visit_issued_while_a_photo_is_encoded_refuses_the_photo(client, lead, app, monkeypatch):
+    """Re-encoding holds no lock; the photo is then refused, not added to issued minutes."""
+    began, go_on = _pause(monkeypatch, images, "process_photo")
+    inspection_id = ready_visit(client, lead, app)
+    answers = {}
+
+    def upload():
+        answers["photo"] = photo(app.test_client(), lead, inspection_id, jpeg())
+
+    thread = threading.Thread(target=upload)
+    thread.start()
+    assert began.wait(30)
+    try:
+        assert finalize(client, lead, inspection_id).status_code == 201
+    finally:
+        go_on.set()
+        thread.join(60)
+    assert answers["photo"].status_code == 409
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Photo.id))) == 0
 
 
 def test_numbers_restart_on_the_first_of_january(client, lead, app, monkeypatch):

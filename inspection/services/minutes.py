@@ -10,7 +10,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
-from inspection.extensions import db
+from inspection.extensions import db, release_write_lock
 from inspection.i18n import LOCAL_TZ
 from inspection.models import (
     Inspection,
@@ -42,6 +42,26 @@ log = logging.getLogger(__name__)
 # ---- finalizing ----
 
 
+# How many times a finalize renders again when its number was taken while it rendered.
+FINALIZE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """Minutes rendered for a number and a version of the visit, not yet issued."""
+
+    number: int
+    year: int
+    issuing_abbr: str
+    display: str
+    code: str
+    issued_at: datetime
+    visit_version: int
+    supersedes: Minutes | None
+    html: str
+    place_name: str
+
+
 def finalize(
     actor: audit.Actor,
     inspection: Inspection,
@@ -57,9 +77,48 @@ def finalize(
 
     ``version`` is the visit version the phone shows: when the server's differs, the phone
     has not seen everything that would be issued (Conflict). Raises Conflict (409) naming
-    what is missing or who must sign again. The caller commits once; if anything here
-    fails the transaction rolls back and the number is not used.
+    what is missing or who must sign again.
+
+    Rendering and signing take about a second. On SQLite the transaction is ended before
+    them (nothing of the finalize is written yet), so that other visits' saves do not
+    wait on the write lock meanwhile; the number is then taken only if it is still the
+    next one and the visit has not changed, or the minutes are rendered again (the last
+    attempt keeps the lock, so a finalize always ends). On PostgreSQL the counter row
+    stays locked instead. The caller commits once; if anything
+    here fails, nothing of the finalize is written and the number is not used.
     """
+    for attempt in range(1, FINALIZE_ATTEMPTS + 1):
+        draft = _draft(inspection, base_url, supersedes, locale, version, issued_at)
+        if attempt < FINALIZE_ATTEMPTS:  # the last attempt keeps the lock: it wins
+            release_write_lock()  # only read so far
+        options = signing.Options.of(current_app.config)
+        pdf = signing.sign(
+            render.html_to_pdf(draft.html),
+            signer,
+            reason=f"Biên bản số {draft.display}",
+            location=draft.place_name,
+            signing_time=draft.issued_at.replace(microsecond=0),
+            options=options,
+        )
+        if (
+            inspection.version == draft.visit_version
+            and inspection.status in policy.EDITABLE
+            and numbering.take(draft.issuing_abbr, draft.year, draft.number)
+        ):
+            return _issue(actor, inspection, draft, pdf, options, base_url)
+        log.info("minutes %s: the number or the visit changed while rendering", draft.display)
+    raise Conflict(str(_l("Other minutes were being issued at the same moment: try again.")))
+
+
+def _draft(
+    inspection: Inspection,
+    base_url: str,
+    supersedes: Minutes | None,
+    locale: str,
+    version: int | None,
+    issued_at: datetime | None,
+) -> _Draft:
+    """Check the visit may be issued, and render its minutes with the next number."""
     visits.ensure_editable(inspection)
     if version is not None and version != inspection.version:
         raise results.version_conflict(
@@ -83,36 +142,50 @@ def finalize(
     settings = org.get_settings()
     now = issued_at or utcnow()  # given only when recording history (the demo's 2018)
     year = now.astimezone(LOCAL_TZ).year
-    number = numbering.next_number(settings.issuing_abbr, year)
+    number = numbering.peek(settings.issuing_abbr, year)
     code = secrets.token_urlsafe(9)
-    verify_url = f"{base_url.rstrip('/')}/verify/{code}"
     display = Minutes.format_number(number, settings.issuing_abbr)
     html = render.render_html(
         document.document_data(
             inspection,
             number=display,
             verify_code=code,
-            verify_url=verify_url,
+            verify_url=f"{base_url.rstrip('/')}/verify/{code}",
             issued_at=now,
             supersedes=supersedes,
         )
     )
-    options = signing.Options.of(current_app.config)
-    pdf = signing.sign(
-        render.html_to_pdf(html),
-        signer,
-        reason=f"Biên bản số {display}",
-        location=settings.place_name,
-        signing_time=now.replace(microsecond=0),
-        options=options,
-    )
-    blob = blobs.put(pdf, "application/pdf")
-    minutes = Minutes(
-        inspection_id=inspection.id,
+    return _Draft(
         number=number,
         year=year,
         issuing_abbr=settings.issuing_abbr,
-        verify_code=code,
+        display=display,
+        code=code,
+        issued_at=now,
+        visit_version=inspection.version,
+        supersedes=supersedes,
+        html=html,
+        place_name=settings.place_name,
+    )
+
+
+def _issue(
+    actor: audit.Actor,
+    inspection: Inspection,
+    draft: _Draft,
+    pdf: bytes,
+    options: signing.Options,
+    base_url: str,
+) -> Minutes:
+    """Store the signed minutes under their number, and freeze the visit."""
+    blob = blobs.put(pdf, "application/pdf")
+    supersedes, now = draft.supersedes, draft.issued_at
+    minutes = Minutes(
+        inspection_id=inspection.id,
+        number=draft.number,
+        year=draft.year,
+        issuing_abbr=draft.issuing_abbr,
+        verify_code=draft.code,
         pdf_sha256=blob.sha256,
         supersedes_id=supersedes.id if supersedes else None,
         created_at=now,
@@ -138,10 +211,10 @@ def finalize(
     inspection.finished_at = now
     db.session.flush()
     stats.materialize(inspection.id)
-    audit.record(actor, "minutes_issued", minutes, number=display, sha256=blob.sha256)
+    audit.record(actor, "minutes_issued", minutes, number=draft.display, sha256=blob.sha256)
     # In this transaction: a finalize rolled back tells nobody.
     notifications.minutes_issued(minutes, base_url, supersedes)
-    log.info("minutes %s issued for inspection %s", display, inspection.id)
+    log.info("minutes %s issued for inspection %s", draft.display, inspection.id)
     return minutes
 
 

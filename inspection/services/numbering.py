@@ -1,31 +1,50 @@
-"""Minutes numbers: one gapless sequence per issuing body and year."""
+"""Minutes numbers: one gapless sequence per issuing body and year.
 
-from sqlalchemy import update
+A number is taken in two steps, so that the slow part of issuing (rendering and signing)
+can run between them without holding SQLite's write lock: ``peek`` says which number
+comes next, and ``take`` uses it only if nobody took it in between.
+"""
+
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from inspection.extensions import db
-from inspection.models import (
-    MinutesCounter,
-)
+from inspection.models import MinutesCounter
 
 
-def next_number(issuing_abbr: str, year: int) -> int:
-    """Take the next minutes number of the year for an issuing body.
+def peek(issuing_abbr: str, year: int) -> int:
+    """The next minutes number of the year for an issuing body, not yet taken.
 
-    The counter row is updated in place, so concurrent finalizes queue on its lock and
-    never share a number; a number is only used if its transaction commits.
+    On PostgreSQL the counter row stays locked until the transaction ends, so concurrent
+    finalizes queue on it instead of rendering the same number twice.
     """
-    number = db.session.execute(
-        update(MinutesCounter)
+    last = db.session.scalar(
+        select(MinutesCounter.last_number)
         .where(MinutesCounter.issuing_abbr == issuing_abbr, MinutesCounter.year == year)
-        .values(last_number=MinutesCounter.last_number + 1)
-        .returning(MinutesCounter.last_number)
-    ).scalar()
-    if number is not None:
-        return number
+        .with_for_update()
+    )
+    return (last or 0) + 1
+
+
+def take(issuing_abbr: str, year: int, number: int) -> bool:
+    """Use ``number`` if it is still the next one; False when another finalize took it.
+
+    A number is only used if this transaction commits, so the sequence has no gaps.
+    """
+    taken = db.session.execute(
+        update(MinutesCounter)
+        .where(
+            MinutesCounter.issuing_abbr == issuing_abbr,
+            MinutesCounter.year == year,
+            MinutesCounter.last_number == number - 1,
+        )
+        .values(last_number=number)
+    )
+    if taken.rowcount == 1 or number != 1:
+        return taken.rowcount == 1
     try:
         with db.session.begin_nested():
             db.session.add(MinutesCounter(issuing_abbr=issuing_abbr, year=year, last_number=1))
     except IntegrityError:
-        return next_number(issuing_abbr, year)  # the year's first finalize raced us
-    return 1
+        return False  # the year's first finalize raced us
+    return True
