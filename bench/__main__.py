@@ -1,10 +1,12 @@
 """Run every benchmark, print one table, write bench/results.json.
 
 Timings are compared with a baseline measured in the same run (the machines are noisy),
-so budgets are ratios where possible.
+so budgets are ratios where possible. BENCH_ONLY (e.g. "capacity,scale") runs only the
+named benchmarks.
 """
 
 import json
+import os
 import sys
 import tempfile
 import time
@@ -13,12 +15,15 @@ from pathlib import Path
 from bench import capacity, load, minutes, pages, scale
 
 BENCHMARKS = [pages.run, load.run, capacity.run, minutes.run, scale.run]
+ONLY = {name for name in os.environ.get("BENCH_ONLY", "").split(",") if name}
 
 
 def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for benchmark in BENCHMARKS:
+            if ONLY and benchmark.__module__.removeprefix("bench.") not in ONLY:
+                continue
             rows.extend(benchmark(Path(folder)))
     width = max(len(r["figure"]) for r in rows)
     head = ("value", "baseline", "ratio", "budget")

@@ -17,7 +17,8 @@ largest number held. Layouts, each on gunicorn.conf.py:
 The client (asyncio + aiohttp) runs on the same 2 cores as the servers. PostgreSQL comes
 from BENCH_DATABASE_URL, else the machine's cluster (postgresql:///inspection_bench);
 Redis is started on a free port when redis-server is installed. BENCH_STEP_SECONDS sets
-the length of each step (default 40).
+the length of each step (default 40); BENCH_LAYOUTS (e.g. "minimal,sqlite") runs only
+the layouts whose names contain one of its words.
 """
 
 import asyncio
@@ -53,6 +54,7 @@ MINIMAL_STEPS = (400, 800, 1600, 3200)
 P95_BUDGET_MS = 300
 WARM_UP_SECONDS = 10
 SAVE_EVERY, PAGE_EVERY, PHOTO_EVERY, FINALIZE_EVERY = 3.0, 30.0, 120.0, 600.0
+LAYOUTS = [w for w in os.environ.get("BENCH_LAYOUTS", "").lower().split(",") if w]
 READY_VISITS = 100  # visits to issue minutes for, shared by the layouts of one database
 
 
@@ -261,13 +263,17 @@ def _app_layout(name, url: str, folder: Path, instances: int, redis: RedisServer
     return [Gunicorn("app:create_app()", env) for _ in range(instances)]
 
 
+def _wanted(layout: str) -> bool:
+    return not LAYOUTS or any(word in layout for word in LAYOUTS)
+
+
 def run(folder: Path) -> list[dict]:
     rows, largest = [], max(STEPS)
     config = {"SECRET_KEY": "bench", "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False}
     layouts = []
-    sqlite_app = demo_app(folder / "capacity.sqlite")
-    layouts.append(("SQLite, 1 instance", sqlite_app, 1))
-    pg_url = _postgres_url()
+    if _wanted("sqlite"):
+        layouts.append(("SQLite, 1 instance", demo_app(folder / "capacity.sqlite"), 1))
+    pg_url = _postgres_url() if _wanted("postgresql") else None
     if pg_url:
         pg_app = create_app({**config, "SQLALCHEMY_DATABASE_URI": pg_url})
         with pg_app.app_context():
@@ -278,13 +284,15 @@ def run(folder: Path) -> list[dict]:
         layouts.append(("PostgreSQL, 2 instances", pg_app, 2))
     redis = RedisServer(folder) if shutil.which("redis-server") else None
 
-    minimal = Gunicorn("bench.minimal_app:app", {})
-    asyncio.run(minimal.wait_ready("/"))
-    try:
-        base, _ = _ramp("minimal app", [minimal.port], _minimal_act, MINIMAL_STEPS)
-    finally:
-        minimal.stop()
-    rows.append(row("capacity: minimal app, clients held (same model)", base, None, "-", True))
+    base = None
+    if _wanted("minimal"):
+        minimal = Gunicorn("bench.minimal_app:app", {})
+        asyncio.run(minimal.wait_ready("/"))
+        try:
+            base, _ = _ramp("minimal app", [minimal.port], _minimal_act, MINIMAL_STEPS)
+        finally:
+            minimal.stop()
+        rows.append(row("capacity: minimal app, clients held (same model)", base, None, "-", True))
 
     held_by = {}
     prepared_for = {}

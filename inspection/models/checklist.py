@@ -5,6 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inspection.models.base import Base, str_enum, utcnow
@@ -47,13 +48,40 @@ def applies(applies_to: str, kind: str, one_stop: bool) -> bool:
 
 
 def items_of(versions, kind: str, one_stop: bool) -> list["ChecklistItem"]:
-    """Every item of ``versions`` that applies to a unit of ``kind``, in page order."""
+    """Every item of ``versions`` that applies to a unit of ``kind``, in page order.
+
+    The items are this process's frozen copies (see ``frozen_items``).
+    """
     return [
         item
         for version in versions
-        for item in version.items
+        for item in frozen_items(version)
         if applies(item.applies_to, kind, one_stop)
     ]
+
+
+# A version's items never change (a change makes the next version), so each process
+# keeps a copy of them: a save or a page does not load and build some sixty rows again.
+# The key has the creation time too: SQLite may give a rolled-back version's id again.
+_FROZEN_ITEMS: dict[tuple[int, datetime], tuple["ChecklistItem", ...]] = {}
+
+
+def frozen_items(version: "ChecklistVersion") -> tuple["ChecklistItem", ...]:
+    """The items of a stored version, in order, as copies belonging to no session.
+
+    They read like the rows (columns and methods) but have no ``version``: ask the
+    visit's ``template_of``. A version still being built is read, not kept.
+    """
+    key = (version.id, version.created_at)
+    items = _FROZEN_ITEMS.get(key)
+    if items is not None:
+        return items
+    columns = [attr.key for attr in sa_inspect(ChecklistItem).column_attrs]
+    items = tuple(ChecklistItem(**{k: getattr(i, k) for k in columns}) for i in version.items)
+    state = sa_inspect(version)
+    if state.persistent and not state.modified and version.id is not None:
+        _FROZEN_ITEMS[key] = items
+    return items
 
 
 class ChecklistTemplate(Base):
@@ -96,11 +124,11 @@ class ChecklistVersion(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
-    # Loaded with the version: a visit asks several versions, and a reader of one needs
-    # its template's name and its items (one query for the items of all of them).
+    # Loaded with the version: a reader of a visit's versions needs their templates' names.
     template: Mapped[ChecklistTemplate] = relationship(back_populates="versions", lazy="joined")
+    # Read through ``frozen_items`` where a version's items are asked again and again.
     items: Mapped[list["ChecklistItem"]] = relationship(
-        back_populates="version", order_by="ChecklistItem.position", lazy="selectin"
+        back_populates="version", order_by="ChecklistItem.position"
     )
 
 

@@ -261,7 +261,7 @@ def current_checklist(query: ChecklistQuery):
         version=versions[0].number,
         unit_id=query.unit_id,
         checklists=[version_json(v) for v in versions],
-        items=[item_json(i, locale) for i in items],
+        items=[item_json(i, locale, versions) for i in items],
     )
 
 
@@ -278,9 +278,12 @@ def inspection_checklist(inspection_id: int):
     inspection = visits.get_visible(current_user, inspection_id)
     locale = select_locale()
     asked = {i.id for i in results.asked_items(inspection)}
+    versions = inspection.checklists
     return jsonify(
-        checklists=[version_json(v) for v in inspection.checklists],
-        items=[{**item_json(i, locale), "asked": i.id in asked} for i in inspection.items],
+        checklists=[version_json(v) for v in versions],
+        items=[
+            {**item_json(i, locale, versions), "asked": i.id in asked} for i in inspection.items
+        ],
     )
 
 
@@ -293,11 +296,12 @@ def version_json(version) -> dict:
     }
 
 
-def item_json(item, locale: str) -> dict:
+def item_json(item, locale: str, versions) -> dict:
+    """An item of one of ``versions`` (which say its template)."""
     condition = item.condition
     return {
         "code": item.code,
-        "template": item.version.template.code,
+        "template": next(v.template.code for v in versions if v.id == item.version_id),
         "category": item.category.value,
         "scope": item.scope.value,
         "label": item.label(locale),
