@@ -4,7 +4,9 @@ Like indico's survey forms: one field per question, so WTForms validates every c
 and re-renders what was typed when something is refused.
 """
 
+from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 from wtforms import (
     DateField,
     HiddenField,
@@ -21,7 +23,7 @@ from wtforms.widgets import CheckboxInput
 
 from forms.base import Form, LocalDecimalField, strip, within_supported_dates
 from inspection import field_names as field
-from inspection.labels import choices
+from inspection.labels import choices, label, short_label
 from inspection.models import AnswerType, Attendance, InspectionKind, Outcome
 from inspection.schemas import MAX_ANSWER, MAX_NOTE, MAX_TEXT
 from inspection.services.results import (
@@ -83,12 +85,28 @@ class PhotoForm(Form):
     target = HiddenField()
 
 
+# Form classes already built, by their items (the per-process copies, so the same objects
+# for a version), people and language: a class of ~300 fields takes milliseconds to build.
+_FORM_CLASSES: dict[tuple, type] = {}
+_FORM_CLASSES_KEPT = 256
+
+
 def make_checklist_form(items, people, locale: str = "vi"):
     """Return a form class with a field for every answer of this visit.
 
     ``items`` are the visit's checklist version items; ``people`` its person results;
     labels are in ``locale``.
     """
+    key = (tuple(items), tuple((p.id, p.full_name) for p in people), locale)
+    form_class = _FORM_CLASSES.get(key)
+    if form_class is None:
+        if len(_FORM_CLASSES) >= _FORM_CLASSES_KEPT:
+            _FORM_CLASSES.clear()
+        form_class = _FORM_CLASSES[key] = _build_checklist_form(items, people, locale)
+    return form_class
+
+
+def _build_checklist_form(items, people, locale: str):
     outcome_choices = choices(Outcome)
 
     class ChecklistForm(Form):
@@ -239,3 +257,39 @@ def form_changes(form, inspection, submitted: set[str]) -> dict:
         due = form.remediation_due.data
         changes["remediation_due"] = due
     return changes
+
+
+def segmented(field, legend, css_class: str = "", legend_class: str = "") -> Markup:
+    """A radio field as the page's segmented buttons: short answers, the long in a title.
+
+    Written here rather than by a template macro or WTForms's widget: a 40-person page
+    has ~250 of these, and either made the page several times slower. Every value
+    written is escaped; the ids and names are the form's own.
+    """
+    name = escape(field.name)
+    head = (
+        f'<fieldset class="seg {escape(css_class)}{" has-error" if field.errors else ""}">'
+        f'<legend class="{escape(legend_class)}">{escape(legend)}</legend>'
+    )
+    radios = "".join(
+        f'<input{" checked" if value == field.data else ""} data-key="{name}"'
+        f' id="{name}-{n}" name="{name}" type="radio" value="{value}">'
+        f'<label for="{name}-{n}" title="{title}">{short}</label>'
+        for n, (value, title, short) in enumerate(_segments(field))
+    )
+    errors = (
+        f'<p class="error" role="alert">{escape(" ".join(map(str, field.errors)))}</p>'
+        if field.errors
+        else ""
+    )
+    return Markup(f"{head}{radios}</fieldset>{errors}")
+
+
+def _segments(field) -> list[tuple[str, str, str]]:
+    """(value, label, short label) of a radio field's choices, escaped, worked out once per
+    request for each set of choices (the page's fields have two)."""
+    values = tuple(choice.value for choice in field.choices)
+    cache = g.setdefault("_segments", {}) if has_request_context() else {}
+    if values not in cache:
+        cache[values] = [(escape(v), escape(label(v)), escape(short_label(v))) for v in values]
+    return cache[values]

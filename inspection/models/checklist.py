@@ -69,8 +69,9 @@ _FROZEN_ITEMS: dict[tuple[int, datetime], tuple["ChecklistItem", ...]] = {}
 def frozen_items(version: "ChecklistVersion") -> tuple["ChecklistItem", ...]:
     """The items of a stored version, in order, as copies belonging to no session.
 
-    They read like the rows (columns and methods) but have no ``version``: ask the
-    visit's ``template_of``. A version still being built is read, not kept.
+    They read like the rows (columns and methods) but have no ``version``: their
+    template is the visit's version's (``version_id``). A version still being built is
+    read, not kept.
     """
     key = (version.id, version.created_at)
     items = _FROZEN_ITEMS.get(key)

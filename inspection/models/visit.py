@@ -129,10 +129,6 @@ class Inspection(Base):
         """
         return items_of(self.checklists, self.unit_kind or self.unit.kind, self.unit_one_stop)
 
-    def template_of(self, item: ChecklistItem):
-        """The template of one of ``items`` (the frozen copies have no ``version``)."""
-        return next(v.template for v in self.checklists if v.id == item.version_id)
-
     checklist_links: Mapped[list["VisitChecklist"]] = relationship(
         cascade="all, delete-orphan", order_by="VisitChecklist.position", lazy="selectin"
     )

@@ -25,6 +25,7 @@ from forms.checklist import (
     form_changes,
     form_data,
     make_checklist_form,
+    segmented,
 )
 from forms.signature import SignatureForm
 from inspection import addresses, field_names, i18n
@@ -226,10 +227,13 @@ def _render_visit(inspection, form, status=200):
             inspection=inspection,
             form=form,
             unit_items=unit_items,
+            # The items are per-process copies: their templates come from the visit.
+            templates={v.id: v.template for v in inspection.checklists},
             asked={i.id for i in results.asked_items(inspection)},
             person_items=results.person_checks(items),
             locale=_locale(),
             script_config=_script_config(inspection),
+            segmented=segmented,
             **stored,
         ),
         status,
