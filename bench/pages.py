@@ -5,6 +5,8 @@ draft visit. Page weight: a fresh Chromium context per page (empty cache, logged
 cookie), 360x740; bytes are what crossed the wire (compressed bodies plus headers).
 Lighthouse 12 (npm, bench/lighthouse) runs against Debian's Chromium, mobile preset.
 Growth: server time of the checklist page for visits of 10, 40 and 160 people.
+Server cost (in-process, median): the 40-person checklist page, and a save of one
+person's answers on that visit through the API, as the page's script sends it.
 """
 
 import asyncio
@@ -13,6 +15,7 @@ import os
 import statistics
 import subprocess
 import time
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,7 +25,7 @@ from bench import demo_app, row
 from bench.server import ROOT, Gunicorn
 from inspection.extensions import db
 from inspection.models import Outcome, StaffMember, Unit, UnitKind, User
-from inspection.services import demo, results, visits
+from inspection.services import accounts, demo, results, visits
 from inspection.services.audit import Actor
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # the flags TOOLING.md gives
 
@@ -232,9 +235,47 @@ def _growth(client, growth: dict) -> list[dict]:
     return rows
 
 
+def _server_cost(app, client, visit_id: int) -> list[dict]:
+    with app.app_context():
+        lead = db.session.scalar(select(User).filter_by(username="truongdoan"))
+        secret, _ = accounts.issue_token(Actor(lead.id), lead, timedelta(hours=1), "bench")
+        visit = visits.get_editable(lead, visit_id)
+        people, version = [p.id for p in visit.people], visit.version
+        db.session.commit()
+    pages = []
+    for _ in range(30):
+        started = time.perf_counter()
+        assert client.get(f"/inspector/visits/{visit_id}").status_code == 200
+        pages.append(time.perf_counter() - started)
+    saves = []
+    for n in range(230):
+        body = {
+            "version": version,
+            "people": [{"person_id": people[n % len(people)], "attendance": "present",
+                        "note": f"ghi chú {n}"}],
+        }  # fmt: skip
+        started = time.perf_counter()
+        response = client.put(
+            f"/api/v1/inspections/{visit_id}/results",
+            json=body,
+            headers={"Authorization": f"Bearer {secret}"},
+        )
+        saves.append(time.perf_counter() - started)
+        version = response.json["version"]
+    page_ms = statistics.median(pages) * 1000
+    save_ms = statistics.median(saves[30:]) * 1000  # after the first: caches filled
+    return [
+        row("server: checklist page, 40 people (ms, median of 30)", page_ms, None, "<=40",
+            page_ms <= 40),
+        row("server: save one person on a 40-person visit (ms, median of 200)", save_ms, None,
+            "<=5", save_ms <= 5),
+    ]  # fmt: skip
+
+
 def run(folder: Path) -> list[dict]:
     app, url, cookie, visit_id, growth, client = _prepare(folder)
     rows = _growth(client, growth)
+    rows += _server_cost(app, client, visit_id)
     with app.app_context():
         db.engine.dispose()
     server = Gunicorn("app:create_app()", {"DATABASE_URL": url, "SECRET_KEY": "bench"})

@@ -246,12 +246,16 @@ def issue_token(
 
 def user_for_token(secret: str) -> User | None:
     """Return the active user owning an unexpired, unrevoked token, or None."""
-    token = db.session.scalar(select(ApiToken).filter_by(token_hash=_token_hash(secret)))
-    if token is None or token.revoked_at is not None or token.expires_at <= utcnow():
-        return None
-    if not token.user.active:
-        return None
-    return token.user
+    return db.session.scalar(  # one query: every API request asks it
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == _token_hash(secret),
+            ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at > utcnow(),
+            User.active.is_(True),
+        )
+    )
 
 
 def revoke_token(actor: audit.Actor, user: User, token_id: int) -> ApiToken:
