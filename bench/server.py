@@ -1,4 +1,7 @@
-"""gunicorn with the repository's gunicorn.conf.py on a free loopback port, for benchmarks."""
+"""gunicorn with the repository's gunicorn.conf.py on a free loopback port, for benchmarks.
+
+BENCH_SERVER_LOGS names a folder where each server's log is kept when it stops.
+"""
 
 import asyncio
 import os
@@ -52,4 +55,7 @@ class Gunicorn:
     def stop(self) -> None:
         os.killpg(self.process.pid, signal.SIGTERM)
         self.process.wait(timeout=30)
+        if folder := os.environ.get("BENCH_SERVER_LOGS"):  # kept to read the requests' times
+            self.log.seek(0)
+            (Path(folder) / f"gunicorn-{self.port}.log").write_bytes(self.log.read())
         self.log.close()

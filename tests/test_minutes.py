@@ -273,7 +273,8 @@ def _pause(monkeypatch, module, name):
 
 @pytest.fixture
 def paused_render(monkeypatch):
-    return _pause(monkeypatch, render, "html_to_pdf")
+    """Paused once rendered (signature images and photos read), before signing."""
+    return _pause(monkeypatch, signing, "sign")
 
 
 def _finalize_in_thread(app, lead, inspection_id, answers):

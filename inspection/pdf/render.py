@@ -7,6 +7,7 @@ URLs, no network, whatever a free-text field might contain.
 
 import logging
 import mimetypes
+import re
 from pathlib import Path
 
 from flask import current_app, render_template
@@ -28,9 +29,10 @@ class RefusedURL(ValueError):
 class MinutesFetcher(URLFetcher):
     """Serve the app's static files, stored blobs and data: URLs; refuse the rest."""
 
-    def __init__(self, static_folder: str):
+    def __init__(self, static_folder: str, files: dict | None = None):
         super().__init__(allowed_protocols={"https", "data"}, allow_redirects=False)
         self.static = Path(static_folder).resolve()
+        self.files = files or {}
 
     def fetch(self, url, headers=None):
         if url.startswith("data:"):
@@ -42,7 +44,8 @@ class MinutesFetcher(URLFetcher):
             mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime})
         if url.startswith(BASE + "blob/"):
-            found = blobs.read(url[len(BASE + "blob/") :])
+            sha256 = url[len(BASE + "blob/") :]
+            found = self.files.get(sha256) or blobs.read(sha256)
             if found is None:
                 raise RefusedURL(url)
             data, content_type = found
@@ -55,7 +58,19 @@ def render_html(data: dict) -> str:
     return render_template("minutes/minutes.html", **data)
 
 
-def html_to_pdf(html: str) -> bytes:
-    """Turn the minutes' HTML into PDF bytes (fonts embedded, subset)."""
-    fetcher = MinutesFetcher(current_app.static_folder)
+_BLOB_URL = re.compile(re.escape(BASE) + r"blob/([0-9a-f]{64})")
+
+
+def files_of(html: str) -> dict[str, tuple[bytes, str]]:
+    """The stored files the HTML shows (signatures, photos, the seal), read now: the
+    render that follows then reads nothing from the database."""
+    return {
+        sha256: found for sha256 in set(_BLOB_URL.findall(html)) if (found := blobs.read(sha256))
+    }
+
+
+def html_to_pdf(html: str, files: dict | None = None) -> bytes:
+    """Turn the minutes' HTML into PDF bytes (fonts embedded, subset); ``files`` are the
+    stored files it shows when already read (``files_of``)."""
+    fetcher = MinutesFetcher(current_app.static_folder, files)
     return HTML(string=html, base_url=BASE, url_fetcher=fetcher).write_pdf()

@@ -59,6 +59,7 @@ class _Draft:
     visit_version: int
     supersedes: Minutes | None
     html: str
+    files: dict  # the stored files the minutes show, read before the render
     place_name: str
 
 
@@ -93,7 +94,7 @@ def finalize(
             release_write_lock()  # only read so far
         options = signing.Options.of(current_app.config)
         pdf = signing.sign(
-            render.html_to_pdf(draft.html),
+            render.html_to_pdf(draft.html, draft.files),
             signer,
             reason=f"Biên bản số {draft.display}",
             location=draft.place_name,
@@ -165,6 +166,7 @@ def _draft(
         visit_version=inspection.version,
         supersedes=supersedes,
         html=html,
+        files=render.files_of(html),
         place_name=settings.place_name,
     )
 
