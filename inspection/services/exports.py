@@ -81,6 +81,12 @@ COLUMNS = {
 }
 
 
+def _column_rows(stmt) -> Iterator:
+    """Rows of plain columns in batches, read without the ORM's per-row work (in the
+    session's transaction)."""
+    return db.session.connection().execute(stmt).yield_per(BATCH)
+
+
 @functools.lru_cache(maxsize=4096)  # a visit's time repeats on each of its ~100 rows
 def _local(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
     return value.astimezone(LOCAL_TZ).strftime(fmt) if value else ""
@@ -164,7 +170,7 @@ def _unit_result_rows(filters: Filters) -> Iterator[list]:
         )
         .order_by(Inspection.started_at, Inspection.id, ChecklistItem.position)
     )
-    for row in db.session.execute(stmt).yield_per(BATCH):
+    for row in _column_rows(stmt):
         number = row[8]
         yield [
             row[0],
@@ -196,7 +202,7 @@ def _person_result_rows(filters: Filters) -> Iterator[list]:
         .join(ChecklistItem, ChecklistItem.id == PersonItemResult.item_id)
         .order_by(Inspection.started_at, Inspection.id, PersonResult.id, ChecklistItem.position)
     )
-    for row in db.session.execute(stmt).yield_per(BATCH):
+    for row in _column_rows(stmt):
         yield [
             row[0],
             _local(row[1], "%d/%m/%Y"),
