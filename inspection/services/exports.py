@@ -7,6 +7,7 @@ memory whatever the period. The column order is part of the contract (README).
 import csv
 import functools
 import io
+import itertools
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -287,13 +288,13 @@ def csv_stream(header: list[str], rows: Iterator[list]) -> Iterator[str]:
     yield "\ufeff" + buffer.getvalue()
     buffer.seek(0)
     buffer.truncate()
-    for n, row in enumerate(rows, 1):
-        writer.writerow(row)
+    rows = iter(rows)
+    while batch := list(itertools.islice(rows, 500)):
+        writer.writerows(batch)
         if buffer.tell() >= CHUNK_CHARS:
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
-        if n % BATCH == 0:
             db.session.expunge_all()  # keep the session's identity map from growing
     if buffer.tell():
         yield buffer.getvalue()
