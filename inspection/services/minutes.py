@@ -42,6 +42,16 @@ log = logging.getLogger(__name__)
 # ---- finalizing ----
 
 
+# What a verification code is written with: letters and digits a reader cannot confuse
+# (no 0/O, 1/i/l/I), and nothing a line may break at or a reader may take for code.
+VERIFY_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def new_verify_code() -> str:
+    """12 characters, about 69 bits: printed on the minutes, typed or scanned to check them."""
+    return "".join(secrets.choice(VERIFY_ALPHABET) for _ in range(12))
+
+
 # How many times a finalize renders again when its number was taken while it rendered.
 FINALIZE_ATTEMPTS = 3
 
@@ -144,7 +154,7 @@ def _draft(
     now = issued_at or utcnow()  # given only when recording history (the demo's 2018)
     year = now.astimezone(LOCAL_TZ).year
     number = numbering.peek(settings.issuing_abbr, year)
-    code = secrets.token_urlsafe(9)
+    code = new_verify_code()
     display = Minutes.format_number(number, settings.issuing_abbr)
     html = render.render_html(
         document.document_data(

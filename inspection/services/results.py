@@ -684,15 +684,20 @@ def add_photo(
             fields[key] = str(_l("This person is not on the roster of the inspected unit."))
     if fields:
         raise ServiceError(str(_l("The photo was not saved.")), fields)
+    # Kept before letting go: reading them later would reload the rows.
+    photo_item_id, photo_person_id = (item.id if item else None), (person.id if person else None)
     release_write_lock()  # only read so far; re-encoding takes a tenth of a second
     processed = images.process_photo(data, max_bytes)
-    visits.ensure_editable(inspection)  # it may have been issued meanwhile
+    # It may have been issued meanwhile: read it again, locked (PostgreSQL; on SQLite the
+    # write lock is taken again) so that it cannot be issued before this photo is stored.
+    db.session.refresh(inspection, ["status", "version"], with_for_update=True)
+    visits.ensure_editable(inspection)
     photo = Photo(
         inspection_id=inspection.id,
         blob_sha256=blobs.put(processed.jpeg, "image/jpeg").sha256,
         thumb_sha256=blobs.put(processed.thumbnail, "image/jpeg").sha256,
-        item_id=item.id if item else None,
-        person_result_id=person.id if person else None,
+        item_id=photo_item_id,
+        person_result_id=photo_person_id,
         width=processed.width,
         height=processed.height,
         captured_at=processed.captured_at or client_captured_at,
