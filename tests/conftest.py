@@ -6,6 +6,7 @@ file copy; with ``TEST_DATABASE_URL`` pointing at PostgreSQL, the templates are
 PostgreSQL databases and each test gets ``CREATE DATABASE … TEMPLATE …``.
 """
 
+import atexit
 import itertools
 import os
 import shutil
@@ -29,6 +30,9 @@ CERT_PASSPHRASE = "test-passphrase"
 
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+# The queue, the mail folder and the token's certificate copy of this run: gone at its end.
+RUN_FILES = Path(tempfile.mkdtemp(prefix="kiemtra-tests-"))
+atexit.register(shutil.rmtree, RUN_FILES, ignore_errors=True)
 
 
 def _config(db_url) -> dict:
@@ -49,11 +53,9 @@ def _config(db_url) -> dict:
         "RATELIMIT_ENABLED": False,
         "WEBHOOK_ALLOW_PRIVATE": True,  # the receivers of the tests listen on 127.0.0.1
         # Queued messages go to a file of this run, never to instance/queue.sqlite.
-        "QUEUE_URL": str(Path(tempfile.gettempdir()) / f"kiemtra-queue-{os.getpid()}.sqlite"),
-        "MAIL_DIR": str(Path(tempfile.gettempdir()) / f"kiemtra-mail-{os.getpid()}"),
-        "SIGNING_PKCS11_CERT_CACHE": str(
-            Path(tempfile.gettempdir()) / f"kiemtra-token-{os.getpid()}.pem"
-        ),
+        "QUEUE_URL": str(RUN_FILES / "queue.sqlite"),
+        "MAIL_DIR": str(RUN_FILES / "mail"),
+        "SIGNING_PKCS11_CERT_CACHE": str(RUN_FILES / "signing-token.pem"),
     }
 
 

@@ -149,6 +149,42 @@ def test_exports_csv_and_xlsx_with_vietnamese_headers(client, auth, figures, app
     assert client.get("/office/export/secrets.csv").status_code == 404
 
 
+def test_long_exports_come_whole(client, auth, token, app, monkeypatch):
+    """Exports read rows in batches and send text in chunks. A chunk sent between two
+    batches once cut the visits and audit files short (a year of visits stopped at the
+    2,000th row, with no error the user could see): every batch and chunk is one row here."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from inspection.services import audit, exports
+
+    lead = token("truongdoan")
+    for _ in range(3):
+        _visit(client, lead, app)
+    auth.login("noivu")
+    paths = [f"/office/export/{kind}.csv" for kind in exports.COLUMNS]
+    paths += [f"/office/export/{kind}.xlsx" for kind in exports.COLUMNS]
+    paths.append("/office/audit.csv?action=results_saved")
+    whole = {path: client.get(path).data for path in paths}
+    for name, value in (("BATCH", 1), ("CHUNK_CHARS", 1), ("ROWS_PER_WRITE", 1)):
+        monkeypatch.setattr(exports, name, value)
+    monkeypatch.setattr(audit, "BATCH", 1)
+    for path, expected in whole.items():
+        response = client.get(path)
+        assert response.status_code == 200, path
+        if path.endswith(".xlsx"):
+            table = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
+            assert table == list(
+                load_workbook(io.BytesIO(expected)).active.iter_rows(values_only=True)
+            ), path
+        else:
+            assert response.data == expected, path
+            table = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+        assert len(table) >= 4, path  # a header and three visits' rows at least
+
+
 def test_printable_report_and_its_pdf(client, auth, figures, tmp_path):
     import shutil
     import subprocess
