@@ -72,7 +72,8 @@ def object_types() -> list[str]:
 
 
 def _select(filters: AuditFilters, *columns):
-    query = select(*(columns or [AuditEvent]), User.username).outerjoin(User, User.id == AuditEvent.user_id)
+    query = select(*(columns or [AuditEvent]), User.username)
+    query = query.outerjoin(User, User.id == AuditEvent.user_id)
     if filters.action:
         query = query.where(AuditEvent.action == filters.action)
     if filters.username:
