@@ -230,7 +230,8 @@ def _render_visit(inspection, form, status=200):
             # The items are per-process copies: their templates come from the visit.
             templates={v.id: v.template for v in inspection.checklists},
             asked={i.id for i in results.asked_items(inspection)},
-            person_items=results.person_checks(items),
+            # Each person's checks: (item id, short label), worked out once for every card.
+            person_checks=[(i.id, i.short_label(_locale())) for i in results.person_checks(items)],
             locale=_locale(),
             script_config=_script_config(inspection),
             segmented=segmented,
