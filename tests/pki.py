@@ -6,6 +6,7 @@ import shutil
 import socket
 import subprocess
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -148,6 +149,19 @@ def _config(prefix: str, signer_valid_to: str, tsa_valid_to: str) -> dict:
     }
 
 
+class _Switch:
+    """The PKI's services, or a 503 for every request while ``offline`` (the CA gone)."""
+
+    def __init__(self, app):
+        self.app, self.offline = app, False
+
+    def __call__(self, environ, start_response):
+        if self.offline:
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"offline"]
+        return self.app(environ, start_response)
+
+
 @dataclass
 class Pki:
     folder: Path
@@ -155,6 +169,16 @@ class Pki:
     arch: object  # certomancer's PKIArchitecture
     server: object
     animator: object  # its fixed_time, when set, is the time every service answers at
+    switch: _Switch
+
+    @contextmanager
+    def offline(self):
+        """The CA's OCSP, CRL and TSA addresses stop answering, as years after issue."""
+        self.switch.offline = True
+        try:
+            yield
+        finally:
+            self.switch.offline = False
 
     def tsa_url_of(self, service: str = "tsa") -> str:
         return f"http://127.0.0.1:{self.port}/{ARCH}/tsa/{service}"
@@ -201,9 +225,10 @@ def start_pki(
         key_search_dir=str(folder),
     )
     animator = Animator(AnimatorArchStore(config.pki_archs), with_web_ui=False)
-    server = make_server("127.0.0.1", port, animator, threaded=True)
+    switch = _Switch(animator)
+    server = make_server("127.0.0.1", port, switch, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return Pki(folder, port, config.get_pki_arch(ArchLabel(ARCH)), server, animator)
+    return Pki(folder, port, config.get_pki_arch(ArchLabel(ARCH)), server, animator, switch)
 
 
 @dataclass

@@ -16,6 +16,8 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import ades
 from pyhanko.sign.validation.policy_decl import (
     PdfSignatureValidationSpec,
+    RevinfoOnlineFetchingRule,
+    RevocationInfoGatheringSpec,
     SignatureValidationSpec,
 )
 from pyhanko_certvalidator.context import CertValidationPolicySpec
@@ -144,6 +146,22 @@ def test_minutes_are_signed_on_the_token_timestamped_and_validate_as_b_lt(
     assert pem == pki.pem("signer").read_bytes()
 
 
+def test_minutes_validate_from_what_they_embed_with_the_ca_offline(client, token, on_token, pki):
+    """B-LT: the proof is in the file. With every address of the CA down, the office's
+    verifier and pyHanko's AdES validation from the file's own data (no fetching) judge
+    it valid: now, and two hours on, when its OCSP answer (10 minutes) has long expired."""
+    from pyhanko.keys import load_cert_from_pemder
+
+    _inspection_id, pdf = _issued(client, token, on_token)
+    root = load_cert_from_pemder(str(pki.pem("root")))
+    with pki.offline():
+        checked = _verified(client, pdf)
+        assert checked["valid"] and checked["signature_intact"], checked
+        for later in (timedelta(0), timedelta(hours=2)):
+            result = _lta_validation(pdf, root, datetime.now(UTC) + later, local_only=True)
+            assert result.ades_subindic == ades.AdESPassed.OK, (later, result)
+
+
 def _counters(app) -> tuple:
     with app.app_context():
         return (
@@ -185,9 +203,10 @@ def _pyhanko(*args: str, faketime: datetime | None = None) -> subprocess.Complet
     return report
 
 
-def _lta_validation(pdf: bytes, root, at: datetime):
+def _lta_validation(pdf: bytes, root, at: datetime, local_only: bool = False):
     """pyHanko's PAdES-LTA validation (ETSI EN 319 102-1) with the clock at ``at``: the
-    test PKI answers CRL and OCSP requests as of that time too."""
+    test PKI answers CRL and OCSP requests as of that time too, unless ``local_only``
+    (only what the file embeds is used)."""
     trust = CertValidationPolicySpec(
         trust_manager=SimpleTrustManager.build([root]),
         revinfo_policy=CertRevTrustPolicy(
@@ -195,7 +214,14 @@ def _lta_validation(pdf: bytes, root, at: datetime):
             freshness_req_type=FreshnessReqType.MAX_DIFF_REVOCATION_VALIDATION,
         ),
     )
-    spec = PdfSignatureValidationSpec(SignatureValidationSpec(cert_validation_policy=trust))
+    gathering = RevocationInfoGatheringSpec(
+        online_fetching_rule=RevinfoOnlineFetchingRule.LOCAL_ONLY
+        if local_only
+        else RevinfoOnlineFetchingRule.NO_HISTORICAL_FETCH
+    )
+    spec = PdfSignatureValidationSpec(
+        SignatureValidationSpec(cert_validation_policy=trust, revinfo_gathering_policy=gathering)
+    )
     with time_machine.travel(at, tick=True):
         reader = PdfFileReader(io.BytesIO(pdf))
         # signing._run: the suite's browser tests may leave an event loop running here.
