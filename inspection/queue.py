@@ -69,7 +69,7 @@ def init_app(app: Flask) -> None:
                 return
             trusted = signing.trust_for_extension(app.config)
             for step in minutes.extend_due(SYSTEM, days=180, options=options, trusted=trusted):
-                if step.error:
+                if step.error and not step.again:
                     log.warning("minutes %s not extended: %s", step.minutes.id, step.error)
 
     app.extensions["queue"] = {

@@ -177,6 +177,9 @@ def _counters(app) -> tuple:
         ({"SIGNING_PKCS11_PIN": "000000"}, "PIN"),
         ({"SIGNING_TSA_URL": "http://127.0.0.1:9/tsa"}, "dấu thời gian"),
         ({"SIGNING_PKCS11_MODULE": "/usr/lib/khong-co.so"}, "PKCS#11"),
+        # No PIN: never a login without one (a real token counts the tries).
+        ({"SIGNING_PKCS11_PIN": ""}, "SIGNING_PKCS11_PIN_FILE"),
+        ({"SIGNING_PKCS11_PIN_FILE": "/khong-co/pin.txt"}, "/khong-co/pin.txt"),
     ],
 )
 def test_a_token_or_tsa_that_fails_leaves_the_visit_a_draft(client, token, on_token, change, words):
@@ -387,6 +390,7 @@ def test_the_worker_brings_minutes_issued_without_a_tsa_to_b_lta(client, token, 
 
 def test_the_same_tsa_certificate_adds_no_timestamp(client, token, on_token):
     lead = token("truongdoan")
+    _issued(client, token, on_token)
     inspection_id, issued = _issued(client, token, on_token)
     # Every file "due" (its TSA certificate ends within 500 days), the same service.
     result = on_token.test_cli_runner().invoke(args=["minutes", "extend-ltv", "--days", "500"])
@@ -394,9 +398,14 @@ def test_the_same_tsa_certificate_adds_no_timestamp(client, token, on_token):
     assert "still signs with a certificate that ends on" in result.output or (
         "vẫn ký bằng chứng thư" in result.output
     ), result.output
+    # Every due file counts as not extended (none as "not due"), the cause said once.
+    with on_token.app_context():
+        count = db.session.scalar(select(func.count(Minutes.id)))
+    assert f"0 minutes extended, {count} failed, 0 not due" in result.output, result.output
+    assert count > 1 and result.output.count("NOT extended") == 1
     assert pdf_of(client, lead, inspection_id) == issued
     with on_token.app_context():
-        assert db.session.scalar(select(func.count(MinutesFile.id))) == 1
+        assert db.session.scalar(select(func.count(MinutesFile.id))) == 2
 
 
 def test_verification_never_logs_in_to_the_token_and_works_with_it_out(
@@ -417,6 +426,30 @@ def test_verification_never_logs_in_to_the_token_and_works_with_it_out(
         away.rename(tokens)
     signing._token_certificates.cache_clear()
     assert client.get("/verify/certificate.pem").data == certificate  # read, no PIN
+
+    # A new server with no copy kept yet starts while the token is out: the public pages
+    # still answer, issued files still verify, and nothing names the token.
+    Path(on_token.config["SIGNING_PKCS11_CERT_CACHE"]).unlink()
+    signing._token_certificates.cache_clear()
+    tokens.rename(away)
+    try:
+        code = _verified(client, issued)["number"] and _code_of(on_token)
+        for path in ("/verify", f"/verify/{code}"):
+            page = client.get(path)
+            assert page.status_code == 200, path
+            assert hsm.label not in page.get_data(as_text=True)
+        pem = client.get("/verify/certificate.pem")
+        assert pem.status_code == 503 and hsm.label not in pem.get_data(as_text=True)
+        checked = _verified(client, issued)
+        assert checked["valid"], checked
+    finally:
+        away.rename(tokens)
+        signing._token_certificates.cache_clear()
+
+
+def _code_of(app) -> str:
+    with app.app_context():
+        return db.session.scalars(select(Minutes.verify_code).order_by(Minutes.id.desc())).first()
 
 
 @pytest.mark.parametrize(

@@ -129,10 +129,11 @@ class TokenSigner:
     module: str
     key_label: str
     cert_label: str
-    pin: str
+    pin: str  # SIGNING_PKCS11_PIN
     token_label: str | None = None
     slot: int | None = None
     cache: str = ""  # a PEM copy of the certificate and its chain
+    pin_file: str = ""  # SIGNING_PKCS11_PIN_FILE, read when signing (not to verify)
 
     @property
     def where(self) -> str:
@@ -218,7 +219,8 @@ class TokenSigner:
         from pkcs11 import exceptions as p11
         from pyhanko.sign.pkcs11 import PKCS11Error, PKCS11Signer
 
-        with self.session(self.pin) as session:
+        pin = _pin({"SIGNING_PKCS11_PIN": self.pin, "SIGNING_PKCS11_PIN_FILE": self.pin_file})
+        with self.session(pin) as session:
             signer = PKCS11Signer(
                 session,
                 key_label=self.key_label,
@@ -270,7 +272,7 @@ def _rescan(module: str) -> bool:
         try:
             pkcs11.lib(module).reinitialize()
         except Exception as exc:  # the module refused: report the first failure
-            log.warning("PKCS#11 module %s not re-initialised: %s", module, exc)
+            log.warning("PKCS#11 module %s not re-initialised: %r", module, exc)
             return False
     return True
 
@@ -338,10 +340,35 @@ def _write_cache(path: Path, certificates: list) -> None:
 
 
 def _pin(config) -> str:
+    """The token's user PIN, from SIGNING_PKCS11_PIN_FILE or SIGNING_PKCS11_PIN. A file
+    that cannot be read, or no PIN at all, is SigningUnavailable naming it: logging in
+    without the PIN would use up one of the token's few tries."""
     path = config.get("SIGNING_PKCS11_PIN_FILE")
     if path:
-        return Path(path).read_text().strip()
-    return config.get("SIGNING_PKCS11_PIN") or ""
+        try:
+            pin = Path(path).read_text().strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SigningUnavailable(
+                str(
+                    _l(
+                        "The PIN file %(path)s of the signing token cannot be read (%(cause)s).",
+                        path=path,
+                        cause=getattr(exc, "strerror", None) or type(exc).__name__,
+                    )
+                )
+            ) from exc
+    else:
+        pin = config.get("SIGNING_PKCS11_PIN") or ""
+    if not pin:
+        raise SigningUnavailable(
+            str(
+                _l(
+                    "No PIN is configured for the signing token: set SIGNING_PKCS11_PIN or"
+                    " SIGNING_PKCS11_PIN_FILE."
+                )
+            )
+        )
+    return pin
 
 
 def configured_signer(config):
@@ -363,7 +390,8 @@ def configured_signer(config):
             module=config["SIGNING_PKCS11_MODULE"],
             key_label=key,
             cert_label=config.get("SIGNING_PKCS11_CERT") or key,
-            pin=_pin(config),
+            pin=config.get("SIGNING_PKCS11_PIN") or "",
+            pin_file=config.get("SIGNING_PKCS11_PIN_FILE") or "",
             token_label=config.get("SIGNING_PKCS11_TOKEN") or None,
             slot=int(slot) if slot else None,
             cache=config.get("SIGNING_PKCS11_CERT_CACHE") or "",
@@ -391,8 +419,24 @@ def pem(certificate) -> bytes:
 
 
 def configured_trust(config) -> list:
-    """Return the certificates a verification trusts: the configured signer's chain."""
-    return trusted_certificates(configured_signer(config))
+    """Return the certificates a verification trusts: the configured signer's chain, or
+    none when it cannot be read now (a token out, and no copy kept yet): issued files
+    are still checked against the certificate they were signed with."""
+    try:
+        return trusted_certificates(configured_signer(config))
+    except SigningUnavailable as exc:
+        log.warning("verifying without the signing certificate: %s", exc)
+        return []
+
+
+def public_certificate(config):
+    """The signing certificate the verification pages offer, or None while it cannot be
+    read (the cause is logged, never shown: it names the token)."""
+    try:
+        return configured_signer(config).signing_cert
+    except SigningUnavailable as exc:
+        log.warning("signing certificate not readable for the verification pages: %s", exc)
+        return None
 
 
 def trust_for_extension(config) -> list:
@@ -490,12 +534,16 @@ def sign(
         validation_context=context,
         use_pades_lta=options.ltv and timestamper is not None,
     )
-    with _opened(signer) as opened:
-        pdf_signer = _TimedSigner(
-            metadata, signer=opened, timestamper=timestamper, signing_time=signing_time
-        )
-        with _tsa_answers(options.tsa_url), _chain_checked():
-            output = _run(pdf_signer.async_sign_pdf(writer))
+    try:
+        with _opened(signer) as opened:
+            pdf_signer = _TimedSigner(
+                metadata, signer=opened, timestamper=timestamper, signing_time=signing_time
+            )
+            with _tsa_answers(options.tsa_url), _chain_checked():
+                output = _run(pdf_signer.async_sign_pdf(writer))
+    except SigningUnavailable as exc:  # the operator reads the cause in the log too
+        log.warning("signing failed: %s (%r)", exc, exc.__cause__)
+        raise
     return output.getvalue()
 
 

@@ -332,6 +332,7 @@ class Extension:
     until: datetime | None
     added: MinutesFile | None = None
     error: str = ""
+    again: bool = False  # the same error as the file before (not tried: the TSA's answer)
 
 
 class TsaNotRenewed(ServiceError):
@@ -349,6 +350,7 @@ def extend_due(
     committing each on its own: one that fails leaves the others extended. A dry run
     reads the files and changes nothing."""
     horizon = utcnow() + timedelta(days=days)
+    refused = ""  # the TSA still signs with the same certificate: so for every file
     for minutes, before in due_for_extension(horizon):
         level, until = before.level, before.timestamp_until
         if level is None:  # issued before levels were recorded: read it now
@@ -362,12 +364,16 @@ def extend_due(
         if dry_run:
             yield Extension(minutes, level, until)
             continue
+        if refused:
+            yield Extension(minutes, level, until, error=refused, again=True)
+            continue
         try:
             added = extend(actor, minutes, options=options, trusted=trusted)
         except TsaNotRenewed as exc:
             db.session.rollback()
-            yield Extension(minutes, level, until, error=exc.message)
-            return  # the same answer for every other file
+            refused = exc.message
+            yield Extension(minutes, level, until, error=refused)
+            continue
         except (signing.ExtensionFailed, ServiceError) as exc:
             db.session.rollback()
             yield Extension(minutes, level, until, error=str(getattr(exc, "message", exc)))

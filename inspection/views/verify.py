@@ -20,7 +20,9 @@ bp = Blueprint("verify", __name__)
 @bp.get("/verify/certificate.der", defaults={"form": "der"})
 def certificate(form: str):
     """Return the issuing body's signing certificate, for checking a file with one's own tool."""
-    cert = signing.configured_signer(current_app.config).signing_cert
+    cert = signing.public_certificate(current_app.config)
+    if cert is None:
+        abort(503)
     body = cert.dump() if form == "der" else signing.pem(cert)
     mimetype = "application/pkix-cert" if form == "der" else "application/x-pem-file"
     response = Response(body, mimetype=mimetype)
@@ -65,8 +67,10 @@ def upload():
     )
 
 
-def certificate_facts() -> dict:
-    cert = signing.configured_signer(current_app.config).signing_cert
+def certificate_facts() -> dict | None:
+    cert = signing.public_certificate(current_app.config)
+    if cert is None:
+        return None
     subject = cert.subject.native
     return {
         "name": subject.get("common_name", ""),
