@@ -97,6 +97,9 @@ def make_cert(if_missing: bool) -> None:
     if if_missing and path.exists():
         click.echo(f"Signing certificate present: {path}")
         return
+    if if_missing and current_app.config.get("SIGNING_PKCS11_MODULE"):
+        click.echo("Signing on the PKCS#11 token (SIGNING_PKCS11_MODULE): no file made.")
+        return
     passphrase = current_app.config.get("SIGNING_P12_PASSPHRASE")
     if passphrase is None:
         passphrase = secrets.token_urlsafe(24)

@@ -340,7 +340,10 @@ SIGNATURE_LEVELS = {
     "B-B": _l("Signed, without a trusted time: checkable while the certificate is valid"),
     "B-T": _l("Signed with a trusted timestamp"),
     "B-LT": _l("Timestamped, with the certificate chain and revocation data embedded"),
-    "B-LTA": _l("Long-term: validation data and a document timestamp, renewed before it expires"),
+    "B-LTA": _l(
+        "Long-term: validation data and a document timestamp, which the issuing body renews"
+        " before it expires"
+    ),
 }
 EXPORT_LABELS = {
     "visits": _l("Visits"),

@@ -346,6 +346,8 @@ def _pin(config) -> str:
     path = config.get("SIGNING_PKCS11_PIN_FILE")
     if path:
         try:
+            if Path(path).stat().st_mode & 0o077:
+                log.warning("the PIN file %s can be read by others than its owner", path)
             pin = Path(path).read_text().strip()
         except (OSError, UnicodeDecodeError) as exc:
             raise SigningUnavailable(
