@@ -24,7 +24,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from inspection.extensions import db
-from inspection.services.errors import ServiceError
+from inspection.services.errors import BadInput, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,8 @@ def _refuse_constant(name: str):
 
 class StrictJSONProvider(DefaultJSONProvider):
     """JSON bodies a server can hold: bounded in size and depth, no NaN or Infinity, no
-    lone surrogates (text that cannot be stored). Anything else is a 400, never a 500."""
+    lone surrogates or NUL characters (text that cannot be stored). Anything else is a
+    400, never a 500."""
 
     # Keys in the order they were built: a refused multipart form's field names, echoed in
     # a validation error, may mix text and None, which sorting cannot compare.
@@ -188,6 +189,8 @@ class StrictJSONProvider(DefaultJSONProvider):
                     value.encode("utf-8")
                 except UnicodeEncodeError as exc:
                     raise ValueError("JSON text is not valid Unicode") from exc
+                if "\x00" in value:  # PostgreSQL stores no NUL in text
+                    raise ValueError("JSON text holds a NUL character")
             elif isinstance(value, dict):
                 stack.extend(value.keys())
                 stack.extend(value.values())
@@ -203,7 +206,22 @@ class DatabaseInt(IntegerConverter):
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
+def _refuse_nul() -> None:
+    """A form field or query value holding a NUL character (which no one types, and
+    PostgreSQL cannot store in text) is a 400 before any view runs."""
+    if request.method in ("POST", "PUT", "PATCH") and request.mimetype in FORM_TYPES:
+        values = [*request.args.values(), *request.form.values()]
+    else:
+        values = request.args.values()
+    if any("\x00" in value for value in values):
+        raise BadInput(_("Text may not contain the character U+0000 (NUL)."))
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(_refuse_nul)
     app.json = StrictJSONProvider(app)
     app.url_map.converters["int"] = DatabaseInt
     app.register_error_handler(HTTPException, handle_http_error)

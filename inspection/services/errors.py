@@ -18,6 +18,13 @@ class NotFound(ServiceError):
     code = "not_found"
 
 
+class BadInput(ServiceError):
+    """A request no form could have sent (a NUL character in a field): 400."""
+
+    status = 400
+    code = "bad_request"
+
+
 class Conflict(ServiceError):
     status = 409
     code = "conflict"
