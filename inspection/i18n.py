@@ -77,12 +77,13 @@ def format_number(value) -> str:
 # Two decimals at most: "1.000" is a thousand to a Vietnamese reader and one to an
 # English one, so a group of three after the separator is refused, not guessed.
 # Bidirectional controls (U+202A-U+202E, U+2066-U+2069) reverse text in a PDF or a page:
-# "cán bộ" could print as a different name. They have no place in names or notes.
-_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# "cán bộ" could print as a different name. They have no place in names or notes; nor
+# has NUL, which a spreadsheet cell may hold and PostgreSQL cannot store.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\x00]")
 
 
 def clean_text(value: str) -> str:
-    """Text as typed, without bidirectional control characters, trimmed."""
+    """Text as typed, without bidirectional control characters or NUL, trimmed."""
     return _BIDI.sub("", value).strip()
 
 

@@ -45,6 +45,17 @@ def test_csv_with_bom_and_semicolons_imports_every_row(ctx):
     assert people["Trần Văn Đạt"].category is StaffCategory.CONG_CHUC
 
 
+def test_a_nul_in_a_cell_is_dropped_not_stored(ctx):
+    """A spreadsheet cell may hold U+0000; PostgreSQL cannot store it (a 500 there)."""
+    unit = factories.unit()
+    data = GOOD_CSV.replace("Lê Thị Mai", "Lê Thị\x00 Mai").encode("utf-8")
+    report = import_roster(SYSTEM, unit, "ds.csv", data)
+    db.session.flush()
+    assert (report.created, report.updated) == (3, 0)
+    names = set(db.session.scalars(select(StaffMember.full_name).filter_by(unit_id=unit.id)))
+    assert "Lê Thị Mai" in names
+
+
 def test_xlsx_with_english_headers_imports(ctx):
     unit = factories.unit()
     data = _xlsx(
