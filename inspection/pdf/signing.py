@@ -219,8 +219,7 @@ class TokenSigner:
         from pkcs11 import exceptions as p11
         from pyhanko.sign.pkcs11 import PKCS11Error, PKCS11Signer
 
-        pin = _pin({"SIGNING_PKCS11_PIN": self.pin, "SIGNING_PKCS11_PIN_FILE": self.pin_file})
-        with self.session(pin) as session:
+        with self.session(_pin(self.pin, self.pin_file)) as session:
             signer = PKCS11Signer(
                 session,
                 key_label=self.key_label,
@@ -339,11 +338,11 @@ def _write_cache(path: Path, certificates: list) -> None:
         log.warning("certificates of the signing token not kept in %s: %s", path, exc)
 
 
-def _pin(config) -> str:
-    """The token's user PIN, from SIGNING_PKCS11_PIN_FILE or SIGNING_PKCS11_PIN. A file
-    that cannot be read, or no PIN at all, is SigningUnavailable naming it: logging in
-    without the PIN would use up one of the token's few tries."""
-    path = config.get("SIGNING_PKCS11_PIN_FILE")
+def _pin(pin: str, path: str) -> str:
+    """The token's user PIN, from the file at ``path`` (SIGNING_PKCS11_PIN_FILE) or else
+    ``pin`` (SIGNING_PKCS11_PIN). A file that cannot be read, or no PIN at all, is
+    SigningUnavailable naming it: logging in without the PIN would use up one of the
+    token's few tries."""
     if path:
         try:
             if Path(path).stat().st_mode & 0o077:
@@ -359,8 +358,6 @@ def _pin(config) -> str:
                     )
                 )
             ) from exc
-    else:
-        pin = config.get("SIGNING_PKCS11_PIN") or ""
     if not pin:
         raise SigningUnavailable(
             str(
