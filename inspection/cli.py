@@ -214,8 +214,8 @@ def extend_ltv_command(days: int, dry_run: bool) -> None:
         name = f"{step.minutes.display_number} ({step.minutes.year})"
         if step.error:
             failed += 1
-            if not step.again:  # the same cause for the rest is said once
-                click.echo(f"{name}: NOT extended: {step.error}", err=True)
+            cause = "as above" if step.again else step.error  # the cause is said once
+            click.echo(f"{name}: NOT extended: {cause}", err=True)
             continue
         done += 1
         if step.added is None:

@@ -338,6 +338,9 @@ def _write_cache(path: Path, certificates: list) -> None:
         log.warning("certificates of the signing token not kept in %s: %s", path, exc)
 
 
+_WARNED_PIN_FILES: set[str] = set()
+
+
 def _pin(pin: str, path: str) -> str:
     """The token's user PIN, from the file at ``path`` (SIGNING_PKCS11_PIN_FILE) or else
     ``pin`` (SIGNING_PKCS11_PIN). A file that cannot be read, or no PIN at all, is
@@ -345,7 +348,8 @@ def _pin(pin: str, path: str) -> str:
     token's few tries."""
     if path:
         try:
-            if Path(path).stat().st_mode & 0o077:
+            if Path(path).stat().st_mode & 0o077 and path not in _WARNED_PIN_FILES:
+                _WARNED_PIN_FILES.add(path)  # said once per process
                 log.warning("the PIN file %s can be read by others than its owner", path)
             pin = Path(path).read_text().strip()
         except (OSError, UnicodeDecodeError) as exc:
@@ -417,25 +421,41 @@ def pem(certificate) -> bytes:
     return asn1_pem.armor("CERTIFICATE", certificate.dump())
 
 
+# A signer whose certificate could not be read for the public pages is not tried again
+# for a minute: anonymous requests would otherwise load the module and log each time.
+UNREADABLE_SECONDS = 60
+_unreadable: dict[tuple, float] = {}
+_SIGNER_SETTINGS = ("SIGNING_PKCS11_MODULE", "SIGNING_PKCS11_TOKEN", "SIGNING_PKCS11_SLOT",
+                    "SIGNING_PKCS11_KEY", "SIGNING_PKCS11_CERT", "SIGNING_PKCS11_CERT_CACHE",
+                    "SIGNING_P12_PATH")  # fmt: skip
+
+
+def _while_readable(config, read, default):
+    """``read(signer)``, or ``default`` while the configured signer cannot be read (a
+    token out, and no copy of its certificates kept yet). The cause is logged, never
+    shown: it names the token."""
+    key = tuple(str(config.get(name) or "") for name in _SIGNER_SETTINGS)
+    if _unreadable.get(key, 0.0) > time.monotonic():
+        return default
+    try:
+        return read(configured_signer(config))
+    except SigningUnavailable as exc:
+        _unreadable[key] = time.monotonic() + UNREADABLE_SECONDS
+        log.warning("signing certificate not readable (tried again in a minute): %s", exc)
+        return default
+
+
 def configured_trust(config) -> list:
     """Return the certificates a verification trusts: the configured signer's chain, or
-    none when it cannot be read now (a token out, and no copy kept yet): issued files
-    are still checked against the certificate they were signed with."""
-    try:
-        return trusted_certificates(configured_signer(config))
-    except SigningUnavailable as exc:
-        log.warning("verifying without the signing certificate: %s", exc)
-        return []
+    none while it cannot be read: issued files are still checked against the certificate
+    they were signed with."""
+    return _while_readable(config, trusted_certificates, [])
 
 
 def public_certificate(config):
     """The signing certificate the verification pages offer, or None while it cannot be
-    read (the cause is logged, never shown: it names the token)."""
-    try:
-        return configured_signer(config).signing_cert
-    except SigningUnavailable as exc:
-        log.warning("signing certificate not readable for the verification pages: %s", exc)
-        return None
+    read."""
+    return _while_readable(config, lambda signer: signer.signing_cert, None)
 
 
 def trust_for_extension(config) -> list:
@@ -519,21 +539,21 @@ def sign(
     """
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     timestamper = HTTPTimeStamper(options.tsa_url, timeout=15) if options.tsa_url else None
-    context = None
-    if options.ltv:
-        chain = [signer.signing_cert, *signer.cert_registry]
-        context = _fetching_context([*options.trust_roots, *_self_signed(chain)])
-    metadata = signers.PdfSignatureMetadata(
-        field_name=FIELD,
-        subfilter=SigSeedSubFilter.PADES,
-        md_algorithm="sha256",
-        reason=reason,
-        location=location,
-        embed_validation_info=options.ltv,
-        validation_context=context,
-        use_pades_lta=options.ltv and timestamper is not None,
-    )
     try:
+        context = None
+        if options.ltv:  # reads the certificates: a token may fail here already
+            chain = [signer.signing_cert, *signer.cert_registry]
+            context = _fetching_context([*options.trust_roots, *_self_signed(chain)])
+        metadata = signers.PdfSignatureMetadata(
+            field_name=FIELD,
+            subfilter=SigSeedSubFilter.PADES,
+            md_algorithm="sha256",
+            reason=reason,
+            location=location,
+            embed_validation_info=options.ltv,
+            validation_context=context,
+            use_pades_lta=options.ltv and timestamper is not None,
+        )
         with _opened(signer) as opened:
             pdf_signer = _TimedSigner(
                 metadata, signer=opened, timestamper=timestamper, signing_time=signing_time
@@ -541,7 +561,8 @@ def sign(
             with _tsa_answers(options.tsa_url), _chain_checked():
                 output = _run(pdf_signer.async_sign_pdf(writer))
     except SigningUnavailable as exc:  # the operator reads the cause in the log too
-        log.warning("signing failed: %s (%r)", exc, exc.__cause__)
+        cause = f" ({exc.__cause__!r})" if exc.__cause__ else ""
+        log.warning("signing failed: %s%s", exc, cause)
         raise
     return output.getvalue()
 

@@ -3,6 +3,7 @@
 import hashlib
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import lazy_gettext as _l
 
 from forms.signature import VerifyForm
 from inspection import addresses
@@ -12,6 +13,7 @@ from inspection.pdf import signing
 from inspection.responses import content_disposition
 from inspection.services import minutes as minutes_service
 from inspection.services import signatures, verification
+from inspection.services.errors import SigningUnavailable
 
 bp = Blueprint("verify", __name__)
 
@@ -22,7 +24,9 @@ def certificate(form: str):
     """Return the issuing body's signing certificate, for checking a file with one's own tool."""
     cert = signing.public_certificate(current_app.config)
     if cert is None:
-        abort(503)
+        raise SigningUnavailable(
+            str(_l("The signing certificate cannot be read at the moment. Try again later."))
+        )
     body = cert.dump() if form == "der" else signing.pem(cert)
     mimetype = "application/pkix-cert" if form == "der" else "application/x-pem-file"
     response = Response(body, mimetype=mimetype)
