@@ -201,15 +201,9 @@ def _visit_cells(filters: Filters) -> dict[int, list]:
 
     A year is ~4,000 visits for ~400,000 person rows: formatted once per visit, not per row.
     """
-    visits = selected_visits(filters)
-    stmt = (
-        select(Inspection.id, Inspection.started_at, Unit.code, Unit.name)
-        .join(visits, visits.c.id == Inspection.id)
-        .join(Unit, Unit.id == Inspection.unit_id)
-    )
     return {
         row[0]: _guarded([row[0], _local(row[1], "%d/%m/%Y"), row[2], row[3]])
-        for row in db.session.execute(stmt)
+        for row in db.session.execute(_results(filters))
     }
 
 
@@ -323,7 +317,7 @@ def audit_csv_lines(filters: audit.AuditFilters) -> Iterator[str]:
             "unit_id": {u.id: u.name for u in db.session.scalars(select(Unit))},
             "items": checklist.item_names("vi"),
         }
-        safe = ([safe_cell(v) for v in row] for row in audit.rows(filters, names))
+        safe = (_guarded(row) for row in audit.rows(filters, names))
         yield from csv_stream(audit.CSV_COLUMNS, safe)
 
 
