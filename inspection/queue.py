@@ -121,14 +121,18 @@ def consumer(app: Flask, workers: int = 2):
     """The worker's consumer: polls at least every second, so a message leaves within it.
 
     Before it starts, messages a killed worker on this machine was sending are freed, and
-    a sweep is queued: a restart sends what a crash left at once, not a minute later."""
+    a sweep is queued: a restart sends what a crash left at once, not a minute later.
+    SIGTERM (what systemd and supervisors send to stop) lets the tasks under way finish,
+    so a mail handed to the SMTP server is recorded as sent; SIGINT stops at once."""
     from inspection.services import notifications
 
     queue = app.extensions["queue"]
     with app.app_context():
         notifications.release_orphans()
     queue["sweep"]()
-    return queue["huey"].create_consumer(workers=workers, periodic=True, max_delay=1.0)
+    return queue["huey"].create_consumer(
+        workers=workers, periodic=True, max_delay=1.0, graceful_signal="TERM"
+    )
 
 
 __all__ = ["consumer", "db", "init_app"]
