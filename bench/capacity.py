@@ -117,6 +117,22 @@ def _prepare(app, count: int) -> dict:
     }
 
 
+def _cpu_times() -> list[int]:
+    """The machine's CPU time so far: user, nice, system, idle, iowait, irq, softirq, steal."""
+    with open("/proc/stat") as stat:
+        return [int(ticks) for ticks in stat.readline().split()[1:9]]
+
+
+def _cpu_share(before: list[int], after: list[int]) -> str:
+    """How the machine's CPU was spent between two readings. Steal is the time the
+    hypervisor gave this machine's cores to others: on a shared VM it varies from run to
+    run, and a step with much of it holds fewer inspectors."""
+    spent = [b - a for a, b in zip(before, after, strict=True)]
+    total = sum(spent) or 1
+    user, system, idle, steal = (100 * spent[i] / total for i in (0, 2, 3, 7))
+    return f"CPU user {user:.0f}%, system {system:.0f}%, idle {idle:.0f}%, steal {steal:.0f}%"
+
+
 async def _step(ports: list[int], count: int, act, seconds: float) -> dict:
     """``count`` inspectors for ``seconds``; each runs ``act`` on its own schedule."""
     samples: dict[str, list[float]] = {}
@@ -157,8 +173,14 @@ async def _step(ports: list[int], count: int, act, seconds: float) -> dict:
                 if ok is not True:
                     errors.append(str(ok))
 
+    cpu = _cpu_times()
     await asyncio.gather(*(inspector(n) for n in range(count)))
-    return {"samples": samples, "errors": errors, "elapsed": time.perf_counter() - started}
+    return {
+        "samples": samples,
+        "errors": errors,
+        "elapsed": time.perf_counter() - started,
+        "cpu": _cpu_share(cpu, _cpu_times()),
+    }
 
 
 def _p95(samples: list[float]) -> float:
@@ -234,7 +256,7 @@ def _ramp(name: str, ports: list[int], act, steps) -> tuple[int, list[str]]:
             f" page p95 {_p95(result['samples'].get('page', [])):.0f} ms,"
             f" photo p95 {_p95(result['samples'].get('photo', [])):.0f} ms,"
             f" {len(result['samples'].get('finalize', []))} minutes issued,"
-            f" {len(result['errors'])} errors"
+            f" {result['cpu']}, {len(result['errors'])} errors"
             + (f" ({result['errors'][0]})" if result["errors"] else "")
         )
         print(lines[-1], flush=True)

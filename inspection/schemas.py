@@ -277,13 +277,15 @@ PUBLIC: dict = {}  # an operation anyone may call: no token
 
 def answers(ok: int | dict, model=None, *errors: int) -> Answers:
     """Return the answers an operation gives: ``ok`` (a status, or statuses to models)
-    with ``model``, and the listed error statuses with the error envelope."""
+    with ``model``, and the listed error statuses with the error envelope. Every operation
+    may answer 400: a query or form value holding a NUL character is refused before any
+    view runs (``boundary._refuse_nul``)."""
     if isinstance(ok, dict):  # several successes: what follows are all error statuses
         success, errors = ok, ((model,) if model is not None else ()) + errors
     else:
         success = {ok: model}
     codes = {f"HTTP_{status}": shape for status, shape in success.items()}
-    codes.update({f"HTTP_{status}": Error for status in errors})
+    codes.update({f"HTTP_{status}": Error for status in sorted({400, *errors})})
     return Answers(**codes)
 
 

@@ -1,11 +1,13 @@
 """The visit API: idempotent start, partial saves, 409/422 rules, photos, access."""
 
+import fcntl
 import threading
 import uuid
 
 import pytest
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
 from inspection.extensions import db
 from inspection.models import (
@@ -388,6 +390,46 @@ def test_many_concurrent_saves_on_one_version_one_wins(client, lead, visit, app)
     assert sorted(status for status, _ in results) == [200] + [409] * 7
     full = record(client, lead, visit["id"])
     assert full["findings"] == f"writer {winners[0]}" and full["version"] == 2
+
+
+def test_a_save_that_read_before_another_committed_is_refused_not_lost(client, lead, visit, app):
+    """A save reads without the write lock (SQLite: ``writes_late``; PostgreSQL: read
+    committed) and takes it at its first write; another save committed in between makes
+    it a 409, never a 500 (both insert the same person's attendance rows), and what the
+    other save stored is kept."""
+    person = record(client, lead, visit["id"])["people"][0]["staff_id"]
+    body = {"version": 1, "people": [{"staff_id": person, "attendance": "absent_unexcused"}]}
+    other = {"version": 1, "people": [{"staff_id": person, "attendance": "late"}]}
+    started, between = [], []
+
+    @event.listens_for(Session, "before_flush")
+    def save_the_other_first(session, _context, _instances):
+        if not started:  # the first flush of the first save: everything read, nothing written
+            started.append(session)
+            thread = threading.Thread(
+                target=lambda: between.append(
+                    save(app.test_client(), lead, visit["id"], other).status_code
+                )
+            )
+            thread.start()
+            thread.join(timeout=30)
+
+    try:
+        response = save(client, lead, visit["id"], body)
+    finally:
+        event.remove(Session, "before_flush", save_the_other_first)
+    assert between == [200], response.json
+    assert response.status_code == 409, response.json
+    full = record(client, lead, visit["id"])
+    assert full["version"] == 2
+    assert [p["attendance"] for p in full["people"] if p["staff_id"] == person] == ["late"]
+    # Neither left the writers' queue held: the next save goes through.
+    again = {"version": 2, "people": [{"staff_id": person, "attendance": "absent_unexcused"}]}
+    assert save(client, lead, visit["id"], again).status_code == 200
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///") + "-writers"
+        with open(path, "ab") as queue:
+            fcntl.flock(queue, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises when still held
 
 
 def test_finalized_visits_refuse_changes(client, lead, visit, app):

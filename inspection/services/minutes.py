@@ -3,6 +3,7 @@
 import logging
 import secrets
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,7 +11,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
-from inspection.extensions import db, release_write_lock
+from inspection.extensions import db, reading_only
 from inspection.i18n import LOCAL_TZ
 from inspection.models import (
     Inspection,
@@ -90,27 +91,28 @@ def finalize(
     has not seen everything that would be issued (Conflict). Raises Conflict (409) naming
     what is missing or who must sign again.
 
-    Rendering and signing take about a second. On SQLite the transaction is ended before
-    them (nothing of the finalize is written yet), so that other visits' saves do not
-    wait on the write lock meanwhile; the number is then taken only if it is still the
+    Rendering and signing take about a second. On SQLite the checks, the render and the
+    signature run without the write lock (``reading_only``: nothing of the finalize is
+    written yet), so that other visits' saves do not wait on it meanwhile; the number is
+    then taken, under the lock and on what is stored then, only if it is still the
     next one and the visit has not changed, or the minutes are rendered again (the last
     attempt keeps the lock, so a finalize always ends). On PostgreSQL the counter row
     stays locked instead. The caller commits once; if anything
     here fails, nothing of the finalize is written and the number is not used.
     """
+    options = signing.Options.of(current_app.config)
     for attempt in range(1, FINALIZE_ATTEMPTS + 1):
-        draft = _draft(inspection, base_url, supersedes, locale, version, issued_at)
-        if attempt < FINALIZE_ATTEMPTS:  # the last attempt keeps the lock: it wins
-            release_write_lock()  # only read so far
-        options = signing.Options.of(current_app.config)
-        pdf = signing.sign(
-            render.html_to_pdf(draft.html, draft.files),
-            signer,
-            reason=f"Biên bản số {draft.display}",
-            location=draft.place_name,
-            signing_time=draft.issued_at.replace(microsecond=0),
-            options=options,
-        )
+        # The last attempt keeps the lock: it wins.
+        with reading_only() if attempt < FINALIZE_ATTEMPTS else nullcontext():
+            draft = _draft(inspection, base_url, supersedes, locale, version, issued_at)
+            pdf = signing.sign(
+                render.html_to_pdf(draft.html, draft.files),
+                signer,
+                reason=f"Biên bản số {draft.display}",
+                location=draft.place_name,
+                signing_time=draft.issued_at.replace(microsecond=0),
+                options=options,
+            )
         if (
             inspection.version == draft.visit_version
             and inspection.status in policy.EDITABLE

@@ -10,7 +10,7 @@ from flask_wtf.csrf import generate_csrf
 
 from inspection import addresses, i18n, schemas
 from inspection.boundary import json_error, keep_writes
-from inspection.extensions import csrf, limiter
+from inspection.extensions import csrf, limiter, writes_late
 from inspection.i18n import local, local_today, select_locale
 from inspection.models import Inspection, Photo, Role, StaffMember, Unit, User
 from inspection.models.base import valid_id
@@ -469,6 +469,7 @@ def get_inspection(inspection_id: int):
 
 
 @bp.put("/inspections/<int:inspection_id>/results")
+@writes_late
 @require(Role.INSPECTOR)
 @editable_visit
 @spec.validate(

@@ -30,7 +30,7 @@ from forms.checklist import (
 from forms.signature import SignatureForm
 from inspection import addresses, field_names, i18n
 from inspection.boundary import attempt
-from inspection.extensions import db
+from inspection.extensions import db, writes_late
 from inspection.i18n import local_today
 from inspection.labels import label
 from inspection.models import Attendance, InspectionKind, Minutes, Outcome, Role, SignerRole
@@ -255,6 +255,7 @@ def draft_visit(unit_id: int):
 
 
 @bp.route("/visits/<int:inspection_id>", methods=["GET", "POST"])
+@writes_late
 @inspector_only
 def visit(inspection_id: int):
     inspection = visits.get_visible(current_user, inspection_id)
