@@ -285,6 +285,16 @@ def segmented(field, legend, css_class: str = "", legend_class: str = "") -> Mar
     return Markup(f"{head}{radios}</fieldset>{errors}")
 
 
+def check_rows(form, person_id: int, checks: list[tuple[int, str]]) -> Markup:
+    """A person card's checks, one segmented row each (``checks``: item id, short label):
+    one call from the template per card rather than two per check."""
+    return Markup("").join(
+        segmented(form[field.person_item(person_id, item_id)], check_label, "outcome row",
+                  "row-label")
+        for item_id, check_label in checks
+    )  # fmt: skip
+
+
 def _segments(field) -> list[tuple[str, str, str]]:
     """(value, label, short label) of a radio field's choices, escaped, worked out once per
     request for each set of choices (the page's fields have two)."""

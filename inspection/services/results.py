@@ -10,6 +10,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from inspection import field_names as field
@@ -161,12 +162,18 @@ def _people_named(inspection: Inspection, entries) -> tuple[dict, dict]:
     staff_ids = [e["staff_id"] for e in entries if valid_id(e.get("staff_id"))]
     if not ids and not staff_ids:
         return {}, {}
-    rows = db.session.scalars(
-        select(PersonResult).where(
-            PersonResult.inspection_id == inspection.id,
-            or_(PersonResult.id.in_(ids), PersonResult.staff_id.in_(staff_ids)),
+    rows = (
+        db.session.scalars(
+            select(PersonResult)
+            .options(joinedload(PersonResult.items))  # one query, not two
+            .where(
+                PersonResult.inspection_id == inspection.id,
+                or_(PersonResult.id.in_(ids), PersonResult.staff_id.in_(staff_ids)),
+            )
         )
-    ).all()
+        .unique()
+        .all()
+    )
     return {p.id: p for p in rows}, {p.staff_id: p for p in rows if p.staff_id is not None}
 
 
@@ -467,6 +474,16 @@ def save_results(actor: audit.Actor, inspection: Inspection, save: ResultsSave |
         setattr(inspection, name, value)
     # Touch the row so the version moves even when only answers changed.
     inspection.updated_at = utcnow()
+    # Recorded before the flush, which writes it with the answers: on SQLite the write
+    # lock is then held for one flush and the commit, not for the work between them.
+    audit.record(
+        actor,
+        "results_saved",
+        inspection,
+        version=inspection.version + 1,  # what the flush makes it (version_id_col)
+        unit_items=len(parsed["unit_items"]),
+        people=len(parsed["people"]),
+    )
     try:
         db.session.flush()
     except StaleDataError as exc:
@@ -474,14 +491,6 @@ def save_results(actor: audit.Actor, inspection: Inspection, save: ResultsSave |
         raise Conflict(str(_l("Someone else saved this visit in the meantime."))) from exc
     if bound:
         _void_signatures(actor, inspection, bound, before)
-    audit.record(
-        actor,
-        "results_saved",
-        inspection,
-        version=inspection.version,
-        unit_items=len(parsed["unit_items"]),
-        people=len(parsed["people"]),
-    )
     return inspection.version
 
 

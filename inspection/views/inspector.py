@@ -22,6 +22,7 @@ from forms.checklist import (
     AddPersonForm,
     PhotoForm,
     StartForm,
+    check_rows,
     form_changes,
     form_data,
     make_checklist_form,
@@ -220,9 +221,13 @@ def _render_visit(inspection, form, status=200):
             "add_person": AddPersonForm(formdata=None, client_id=str(uuid.uuid4())),
             "photo_form": PhotoForm(formdata=None),
         }
+    photos_of_person = {}
+    for photo in stored["photos"]:
+        photos_of_person.setdefault(photo.person_result_id, []).append(photo)
     return (
         render_template(
             "inspector/visit.html",
+            photos_of_person=photos_of_person,
             field=field_names,
             inspection=inspection,
             form=form,
@@ -235,6 +240,9 @@ def _render_visit(inspection, form, status=200):
             locale=_locale(),
             script_config=_script_config(inspection),
             segmented=segmented,
+            check_rows=check_rows,
+            # A plain string: segmented() escapes the name put in it.
+            attendance_of=_("Attendance of %(name)s"),
             **stored,
         ),
         status,
