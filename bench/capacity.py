@@ -49,7 +49,7 @@ from inspection.services.audit import Actor
 from tests.redis_server import RedisServer
 
 STEP_SECONDS = float(os.environ.get("BENCH_STEP_SECONDS", 40))
-STEPS = (50, 100, 200, 300, 400, 600)
+STEPS = (50, 100, 150, 200, 300, 400, 600)
 MINIMAL_STEPS = (400, 800, 1600, 3200)
 P95_BUDGET_MS = 300
 WARM_UP_SECONDS = 10

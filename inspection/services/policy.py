@@ -45,8 +45,10 @@ def readable_visits(user: User) -> Select:
 
 def on_team(user: User, inspection: Inspection) -> bool:
     """Return whether ``user`` is on the visit's team (or started it)."""
-    team = {m.user_id for m in inspection.team} | {inspection.created_by_id}
-    return user.role is Role.INSPECTOR and user.id in team
+    if user.role is not Role.INSPECTOR:
+        return False
+    # Who started it first: the team is not loaded for the lead's own saves.
+    return user.id == inspection.created_by_id or any(m.user_id == user.id for m in inspection.team)
 
 
 def may_fill(user: User, inspection: Inspection) -> bool:

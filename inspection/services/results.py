@@ -177,7 +177,7 @@ def _people_named(inspection: Inspection, entries) -> tuple[dict, dict]:
     return {p.id: p for p in rows}, {p.staff_id: p for p in rows if p.staff_id is not None}
 
 
-def _parse(inspection: Inspection, data: dict, actor_is_lead: bool) -> tuple[dict, dict[str, str]]:
+def _parse(inspection: Inspection, data: dict, actor_id: int | None) -> tuple[dict, dict[str, str]]:
     """Check a save (``ResultsSave.changes()``) against the visit's checklist and roster."""
     v = _Validator()
     items = {i.code: i for i in inspection.items}
@@ -259,6 +259,7 @@ def _parse(inspection: Inspection, data: dict, actor_is_lead: bool) -> tuple[dic
     if "remediation_due" in data:
         parsed["text"]["remediation_due"] = data["remediation_due"] or None
     if "ended_at" in data:
+        actor_is_lead = policy.is_lead(actor_id, inspection)  # the team is loaded only then
         parsed["text"]["ended_at"] = _ended_at(v, inspection, data["ended_at"], actor_is_lead)
     return parsed, v.errors
 
@@ -423,7 +424,7 @@ def save_results(actor: audit.Actor, inspection: Inspection, save: ResultsSave |
         save = ResultsSave.parse(save)
     data = save.changes()
     check_version(inspection, data.get("version"))
-    parsed, errors = _parse(inspection, data, policy.is_lead(actor.user_id, inspection))
+    parsed, errors = _parse(inspection, data, actor.user_id)
     if errors:
         raise ServiceError(str(_l("Some answers were not saved: see the marked fields.")), errors)
     # What the signatures were given on, before any change of this save: answers too.
