@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from inspection.extensions import db
 from inspection.models import (
+    AuditEvent,
     Blob,
     Inspection,
     InspectionStatus,
@@ -392,11 +393,15 @@ def test_many_concurrent_saves_on_one_version_one_wins(client, lead, visit, app)
     assert full["findings"] == f"writer {winners[0]}" and full["version"] == 2
 
 
-def test_a_save_that_read_before_another_committed_is_refused_not_lost(client, lead, visit, app):
+def test_a_save_that_read_before_another_committed_is_refused_not_lost(
+    client, lead, visit, app, caplog
+):
     """A save reads without the write lock (SQLite: ``writes_late``; PostgreSQL: read
     committed) and takes it at its first write; another save committed in between makes
     it a 409, never a 500 (both insert the same person's attendance rows), and what the
-    other save stored is kept."""
+    other save stored is kept. The refused save leaves no audit event, in the table or
+    the log (its event is written in the same flush as its answers)."""
+    caplog.set_level("INFO", logger="inspection.services.audit")
     person = record(client, lead, visit["id"])["people"][0]["staff_id"]
     body = {"version": 1, "people": [{"staff_id": person, "attendance": "absent_unexcused"}]}
     other = {"version": 1, "people": [{"staff_id": person, "attendance": "late"}]}
@@ -423,6 +428,12 @@ def test_a_save_that_read_before_another_committed_is_refused_not_lost(client, l
     full = record(client, lead, visit["id"])
     assert full["version"] == 2
     assert [p["attendance"] for p in full["people"] if p["staff_id"] == person] == ["late"]
+    with app.app_context():
+        saved = db.session.scalars(
+            select(AuditEvent.detail).filter_by(action="results_saved", object_id=str(visit["id"]))
+        ).all()
+    assert saved == [{"version": 2, "unit_items": 0, "people": 1}]
+    assert sum("audit results_saved" in r.getMessage() for r in caplog.records) == 1
     # Neither left the writers' queue held: the next save goes through.
     again = {"version": 2, "people": [{"staff_id": person, "attendance": "absent_unexcused"}]}
     assert save(client, lead, visit["id"], again).status_code == 200

@@ -31,6 +31,16 @@ def record(
     actor: Actor, action: str, obj=None, *, object_type: str | None = None, **detail
 ) -> AuditEvent:
     """Add an audit event for ``action`` on ``obj`` (any model with an ``id``)."""
+    row = stage(actor, action, obj, object_type=object_type, **detail)
+    announce(row)
+    return row
+
+
+def stage(
+    actor: Actor, action: str, obj=None, *, object_type: str | None = None, **detail
+) -> AuditEvent:
+    """Add an audit event as ``record`` does, without logging it yet: for a change whose
+    flush may still be refused, which then calls ``announce``."""
     if obj is not None:
         object_type = object_type or obj.__tablename__
         object_id = str(getattr(obj, "id", None) or getattr(obj, "sha256", ""))
@@ -45,8 +55,12 @@ def record(
         detail=detail,
     )
     db.session.add(row)
-    log.info("audit %s %s:%s by user %s", action, object_type, object_id, actor.user_id)
     return row
+
+
+def announce(row: AuditEvent) -> None:
+    """Log an audit event (its row is the record; the log follows the request)."""
+    log.info("audit %s %s:%s by user %s", row.action, row.object_type, row.object_id, row.user_id)
 
 
 @dataclass(frozen=True)

@@ -475,9 +475,9 @@ def save_results(actor: audit.Actor, inspection: Inspection, save: ResultsSave |
         setattr(inspection, name, value)
     # Touch the row so the version moves even when only answers changed.
     inspection.updated_at = utcnow()
-    # Recorded before the flush, which writes it with the answers: on SQLite the write
-    # lock is then held for one flush and the commit, not for the work between them.
-    audit.record(
+    # Staged before the flush, which writes it with the answers: on SQLite the write lock
+    # is then held for one flush and the commit, not for the work between them.
+    event = audit.stage(
         actor,
         "results_saved",
         inspection,
@@ -490,6 +490,7 @@ def save_results(actor: audit.Actor, inspection: Inspection, save: ResultsSave |
     except StaleDataError as exc:
         db.session.rollback()
         raise Conflict(str(_l("Someone else saved this visit in the meantime."))) from exc
+    audit.announce(event)
     if bound:
         _void_signatures(actor, inspection, bound, before)
     return inspection.version
