@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from flask import Flask, flash, g, jsonify, make_response, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from inspection.extensions import db
-from inspection.services.errors import BadInput, ServiceError
+from inspection.services.errors import BadInput, Conflict, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,14 @@ def handle_service_error(exc: ServiceError):
     if wants_json():
         return json_error(exc.status, exc.code, exc.message, exc.fields)
     return render_template("error.html", status=exc.status, message=exc.message), exc.status
+
+
+def handle_stale_data(_exc: StaleDataError):
+    """A write based on a version of the visit that another request changed meanwhile
+    (its ``version``, checked by the UPDATE): a 409 like any other change based on an old
+    version, never a 500. Services that expect it say more (results.save_results)."""
+    db.session.rollback()
+    return handle_service_error(Conflict(_("Someone else saved this visit in the meantime.")))
 
 
 def handle_unexpected(exc: Exception):
@@ -226,5 +235,6 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseInt
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(ServiceError, handle_service_error)
+    app.register_error_handler(StaleDataError, handle_stale_data)
     app.register_error_handler(Exception, handle_unexpected)
     app.after_request(_end_transaction)

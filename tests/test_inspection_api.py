@@ -16,6 +16,7 @@ from inspection.models import (
     Inspection,
     InspectionStatus,
     PersonItemResult,
+    Signature,
     StaffMember,
 )
 from tests.visit_helpers import (
@@ -26,6 +27,7 @@ from tests.visit_helpers import (
     png,
     record,
     save,
+    signature_data_url,
     start,
     unit_id,
     visit_checklist,
@@ -441,6 +443,46 @@ def test_a_save_that_read_before_another_committed_is_refused_not_lost(
         path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///") + "-writers"
         with open(path, "ab") as queue:
             fcntl.flock(queue, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises when still held
+
+
+def test_a_signature_given_while_another_saved_is_a_conflict_not_an_error(client, lead, visit, app):
+    """Any write that read the visit before another request changed it is refused by the
+    visit's version (checked by its UPDATE) as a 409 the phone understands, never a 500:
+    here a signature (its reads on PostgreSQL take no lock) and a save in between."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("on SQLite a signature holds the write lock from its first statement")
+    person = record(client, lead, visit["id"])["people"][0]["staff_id"]
+    other = {"version": 1, "people": [{"staff_id": person, "attendance": "late"}]}
+    started, between = [], []
+
+    @event.listens_for(Session, "before_flush")
+    def save_the_other_first(session, _context, _instances):
+        if not started:  # the signature's first flush: the visit read, nothing written
+            started.append(session)
+            thread = threading.Thread(
+                target=lambda: between.append(
+                    save(app.test_client(), lead, visit["id"], other).status_code
+                )
+            )
+            thread.start()
+            thread.join(timeout=30)
+
+    try:
+        response = client.put(
+            f"/api/v1/inspections/{visit['id']}/signatures/lead",
+            json={"name": "Nguyễn Văn Hùng", "image": signature_data_url(1)},
+            headers=bearer(lead),
+        )
+    finally:
+        event.remove(Session, "before_flush", save_the_other_first)
+    assert between == [200]
+    assert response.status_code == 409, response.json
+    assert response.json["error"]["code"] == "conflict"
+    full = record(client, lead, visit["id"])
+    assert full["version"] == 2 and full["ended_at"] is None  # the signature set nothing
+    with app.app_context():
+        assert not db.session.scalars(select(Signature).filter_by(inspection_id=visit["id"])).all()
+    assert [p["attendance"] for p in full["people"] if p["staff_id"] == person] == ["late"]
 
 
 def test_finalized_visits_refuse_changes(client, lead, visit, app):
