@@ -3,6 +3,8 @@
 import fcntl
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from PIL import Image
@@ -395,6 +397,30 @@ def test_many_concurrent_saves_on_one_version_one_wins(client, lead, visit, app)
     assert full["findings"] == f"writer {winners[0]}" and full["version"] == 2
 
 
+@contextmanager
+def another_save_first(app, secret, inspection_id: int, body: dict) -> Iterator[list[int]]:
+    """Within the block, the first flush of a request (everything read, nothing written)
+    waits for another save of ``body`` to run and commit; the list gets its status."""
+    started, between = [], []
+
+    @event.listens_for(Session, "before_flush")
+    def save_the_other_first(session, _context, _instances):
+        if not started:
+            started.append(session)
+            thread = threading.Thread(
+                target=lambda: between.append(
+                    save(app.test_client(), secret, inspection_id, body).status_code
+                )
+            )
+            thread.start()
+            thread.join(timeout=30)
+
+    try:
+        yield between
+    finally:
+        event.remove(Session, "before_flush", save_the_other_first)
+
+
 def test_a_save_that_read_before_another_committed_is_refused_not_lost(
     client, lead, visit, app, caplog
 ):
@@ -407,24 +433,8 @@ def test_a_save_that_read_before_another_committed_is_refused_not_lost(
     person = record(client, lead, visit["id"])["people"][0]["staff_id"]
     body = {"version": 1, "people": [{"staff_id": person, "attendance": "absent_unexcused"}]}
     other = {"version": 1, "people": [{"staff_id": person, "attendance": "late"}]}
-    started, between = [], []
-
-    @event.listens_for(Session, "before_flush")
-    def save_the_other_first(session, _context, _instances):
-        if not started:  # the first flush of the first save: everything read, nothing written
-            started.append(session)
-            thread = threading.Thread(
-                target=lambda: between.append(
-                    save(app.test_client(), lead, visit["id"], other).status_code
-                )
-            )
-            thread.start()
-            thread.join(timeout=30)
-
-    try:
+    with another_save_first(app, lead, visit["id"], other) as between:
         response = save(client, lead, visit["id"], body)
-    finally:
-        event.remove(Session, "before_flush", save_the_other_first)
     assert between == [200], response.json
     assert response.status_code == 409, response.json
     full = record(client, lead, visit["id"])
@@ -453,28 +463,12 @@ def test_a_signature_given_while_another_saved_is_a_conflict_not_an_error(client
         pytest.skip("on SQLite a signature holds the write lock from its first statement")
     person = record(client, lead, visit["id"])["people"][0]["staff_id"]
     other = {"version": 1, "people": [{"staff_id": person, "attendance": "late"}]}
-    started, between = [], []
-
-    @event.listens_for(Session, "before_flush")
-    def save_the_other_first(session, _context, _instances):
-        if not started:  # the signature's first flush: the visit read, nothing written
-            started.append(session)
-            thread = threading.Thread(
-                target=lambda: between.append(
-                    save(app.test_client(), lead, visit["id"], other).status_code
-                )
-            )
-            thread.start()
-            thread.join(timeout=30)
-
-    try:
+    with another_save_first(app, lead, visit["id"], other) as between:
         response = client.put(
             f"/api/v1/inspections/{visit['id']}/signatures/lead",
             json={"name": "Nguyễn Văn Hùng", "image": signature_data_url(1)},
             headers=bearer(lead),
         )
-    finally:
-        event.remove(Session, "before_flush", save_the_other_first)
     assert between == [200]
     assert response.status_code == 409, response.json
     assert response.json["error"]["code"] == "conflict"
