@@ -3,7 +3,7 @@
 import fcntl
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
@@ -398,27 +398,35 @@ def test_many_concurrent_saves_on_one_version_one_wins(client, lead, visit, app)
 
 
 @contextmanager
-def another_save_first(app, secret, inspection_id: int, body: dict) -> Iterator[list[int]]:
+def another_first(request: Callable[[], int]) -> Iterator[list[int]]:
     """Within the block, the first flush of a request (everything read, nothing written)
-    waits for another save of ``body`` to run and commit; the list gets its status."""
+    waits for another ``request`` to run and commit; the list gets its status."""
     started, between = [], []
 
     @event.listens_for(Session, "before_flush")
-    def save_the_other_first(session, _context, _instances):
+    def run_the_other_first(session, _context, _instances):
         if not started:
             started.append(session)
-            thread = threading.Thread(
-                target=lambda: between.append(
-                    save(app.test_client(), secret, inspection_id, body).status_code
-                )
-            )
+            thread = threading.Thread(target=lambda: between.append(request()))
             thread.start()
             thread.join(timeout=30)
 
     try:
         yield between
     finally:
-        event.remove(Session, "before_flush", save_the_other_first)
+        event.remove(Session, "before_flush", run_the_other_first)
+
+
+def another_save_first(app, secret, inspection_id: int, body: dict):
+    return another_first(lambda: save(app.test_client(), secret, inspection_id, body).status_code)
+
+
+def sign(client, secret, inspection_id: int, role: str = "lead", seed: int = 1):
+    return client.put(
+        f"/api/v1/inspections/{inspection_id}/signatures/{role}",
+        json={"name": "Nguyễn Văn Hùng", "image": signature_data_url(seed)},
+        headers=bearer(secret),
+    )
 
 
 def test_a_save_that_read_before_another_committed_is_refused_not_lost(
@@ -458,17 +466,12 @@ def test_a_save_that_read_before_another_committed_is_refused_not_lost(
 def test_a_signature_given_while_another_saved_is_a_conflict_not_an_error(client, lead, visit, app):
     """Any write that read the visit before another request changed it is refused by the
     visit's version (checked by its UPDATE) as a 409 the phone understands, never a 500:
-    here a signature (its reads on PostgreSQL take no lock) and a save in between."""
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        pytest.skip("on SQLite a signature holds the write lock from its first statement")
+    here a signature (its reads take no lock: PostgreSQL's read committed, SQLite's
+    ``writes_late``) and a save in between."""
     person = record(client, lead, visit["id"])["people"][0]["staff_id"]
     other = {"version": 1, "people": [{"staff_id": person, "attendance": "late"}]}
     with another_save_first(app, lead, visit["id"], other) as between:
-        response = client.put(
-            f"/api/v1/inspections/{visit['id']}/signatures/lead",
-            json={"name": "Nguyễn Văn Hùng", "image": signature_data_url(1)},
-            headers=bearer(lead),
-        )
+        response = sign(client, lead, visit["id"])
     assert between == [200]
     assert response.status_code == 409, response.json
     assert response.json["error"]["code"] == "conflict"
@@ -477,6 +480,20 @@ def test_a_signature_given_while_another_saved_is_a_conflict_not_an_error(client
     with app.app_context():
         assert not db.session.scalars(select(Signature).filter_by(inspection_id=visit["id"])).all()
     assert [p["attendance"] for p in full["people"] if p["staff_id"] == person] == ["late"]
+
+
+def test_two_signatures_of_one_role_at_once_keep_one_and_refuse_the_other(client, lead, visit, app):
+    """Two phones sign for the lead at once: the one that wrote second read before the
+    first committed, and the visit's version refuses it (409), never a duplicate row's
+    500; the first signature is the one kept."""
+    other = app.test_client()
+    with another_first(lambda: sign(other, lead, visit["id"], seed=2).status_code) as between:
+        response = sign(client, lead, visit["id"], seed=1)
+    assert between == [200]
+    assert response.status_code == 409, response.json
+    with app.app_context():
+        kept = db.session.scalars(select(Signature).filter_by(inspection_id=visit["id"])).all()
+        assert len(kept) == 1 and kept[0].role.value == "lead"
 
 
 def test_finalized_visits_refuse_changes(client, lead, visit, app):

@@ -554,6 +554,7 @@ def submit_inspection(inspection_id: int):
 
 
 @bp.put("/inspections/<int:inspection_id>/signatures/<role>")
+@writes_late  # checks the content it saw, draws the image, then writes: version-checked
 @require(Role.INSPECTOR)
 @editable_visit
 @spec.validate(
