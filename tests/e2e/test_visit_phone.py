@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from inspection.extensions import db
 from inspection.models import Attendance, Inspection, Outcome, Photo
-from tests.e2e.conftest import no_horizontal_scroll, small_tap_targets
+from tests.e2e.conftest import PHONE, no_horizontal_scroll, small_tap_targets
 from tests.visit_helpers import jpeg
 
 
@@ -200,3 +200,30 @@ def test_a_stale_save_shows_the_other_members_answers(phone, live_server, app, b
         visit = db.session.scalar(select(Inspection))
         assert visit.people[0].attendance is Attendance.LATE
         assert visit.people[1].attendance is Attendance.PRESENT
+
+
+def test_without_script_the_cards_checks_are_fields_that_post(browser, live_server, app):
+    """A card's check rows come inside <noscript>: with script off they are ordinary
+    fields, shown and posted with the form; with script on the page builds them."""
+    context = browser.new_context(**PHONE, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        _login(page, live_server)
+        _open_new_visit(page, live_server, "Trung tâm Hành chính công huyện")
+        card = _card(page, 0)
+        card.locator("fieldset.att label", has_text="Có mặt").click()
+        row = card.locator(".checks fieldset").first
+        assert row.is_visible()
+        row.locator("label").first.click()  # "Đạt"
+        page.get_by_role("button", name="Lưu", exact=True).click()
+        page.wait_for_url(re.compile(r"/inspector/visits/\d+$"))
+        assert _card(page, 0).locator(".checks fieldset input:checked").count() == 1
+        visit_id = int(page.url.rsplit("/", 1)[1])
+    finally:
+        context.close()
+    with app.app_context():
+        visit = db.session.get(Inspection, visit_id)
+        person = visit.people[0]
+        assert person.attendance is Attendance.PRESENT
+        # Attendance's own item (from "present") and the check tapped on the card.
+        assert sorted(r.outcome.value for r in person.items if r.outcome) == ["pass", "pass"]

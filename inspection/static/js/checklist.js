@@ -142,7 +142,43 @@
 
   /* ---- the visit as the phone keeps it ---- */
 
+  /* The person cards' check rows come inside <noscript> (the template says why): build
+   * them a couple of cards per task, letting the page draw in between, before anything
+   * reads the form. Taps and typing wait meanwhile (a change made now would be read as
+   * the server's value); `inert` would restyle the whole form twice. */
+  async function buildChecks() {
+    const boxes = [...form.querySelectorAll(".checks > noscript")];
+    if (!boxes.length) return;
+    const hold = (event) => {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    };
+    const held = ["click", "keydown", "beforeinput"];
+    for (const type of held) form.addEventListener(type, hold, true);
+    for (let i = 0; i < boxes.length; i += 2) {
+      for (const box of boxes.slice(i, i + 2)) {
+        const rows = document.createElement("template");
+        rows.innerHTML = box.textContent;
+        box.replaceWith(rows.content);
+      }
+      await nextFrame();
+    }
+    for (const type of held) form.removeEventListener(type, hold, true);
+  }
+
+  /* After the next frame is drawn; a hidden tab draws none, so not later than 50 ms. */
+  function nextFrame() {
+    return new Promise((resolve) => {
+      const late = setTimeout(resolve, 50);
+      requestAnimationFrame(() => setTimeout(() => {
+        clearTimeout(late);
+        resolve();
+      }));
+    });
+  }
+
   async function load() {
+    await buildChecks();
     const page = pageValues();
     current = new Map(Object.entries(page));
     const pageVersion = Number(versionInput.value) || 0;
