@@ -227,3 +227,39 @@ def test_without_script_the_cards_checks_are_fields_that_post(browser, live_serv
         assert person.attendance is Attendance.PRESENT
         # Attendance's own item (from "present") and the check tapped on the card.
         assert sorted(r.outcome.value for r in person.items if r.outcome) == ["pass", "pass"]
+
+
+def test_taps_made_while_the_cards_are_built_are_kept(phone, live_server, app):
+    """The script builds the cards' check rows a few per task after the page shows: a tap
+    in that moment builds the rest at once and is kept, not swallowed, nor read as the
+    server's answer."""
+    page = phone
+    _start_visit(page, live_server, "Trung tâm Hành chính công huyện")
+    url = page.url
+    # Whether each tap came before the last card was built, seen before the page's own
+    # listeners see it.
+    page.add_init_script(
+        """document.addEventListener("pointerdown", () => {
+             (window.earlyTaps = window.earlyTaps || []).push(
+               document.querySelectorAll(".checks > noscript").length);
+           }, true);"""
+    )
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Emulation.setCPUThrottlingRate", {"rate": 20})
+    page.goto(url, wait_until="domcontentloaded")
+    page.get_by_role("button", name="Tất cả có mặt").tap()
+    _card(page, 0).locator(".checks fieldset").first.locator("label").first.tap()  # "Đạt"
+    cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
+    assert page.evaluate("window.earlyTaps")[0] > 0  # the rows were still being built
+    _wait_ready(page)
+    _wait_saved(page)
+    assert page.locator("#conflicts").is_hidden()
+    page.reload()
+    _wait_ready(page)
+    assert page.locator(".person[data-att=present]").count() == 30
+    assert _card(page, 0).locator(".checks fieldset").first.locator("input:checked").count() == 1
+    with app.app_context():
+        visit = db.session.get(Inspection, int(url.rsplit("/", 1)[1]))
+        assert {p.attendance for p in visit.people} == {Attendance.PRESENT}
+        first = visit.people[0]
+        assert sorted(r.outcome.value for r in first.items if r.outcome) == ["pass", "pass"]

@@ -30,6 +30,10 @@
   let record = null;
   let current = new Map(); // what the form shows now, by field name: no DOM reads to compare
   let savedAtLoad = null; // the page says "saved at …" only for saves made since it opened
+  // A change made before load() has put the phone's record in step with the page is
+  // stored after that (stored first, the page's values would be rebased over it).
+  let markLoaded;
+  const loaded = new Promise((resolve) => { markLoaded = resolve; });
 
   /* ---- reading and writing fields ---- */
 
@@ -60,8 +64,12 @@
 
   /* The page's own values, in one pass (a 40-person page has ~700 radios). */
   function pageValues() {
+    return valuesOf(form.elements);
+  }
+
+  function valuesOf(elements) {
     const values = {};
-    for (const el of form.elements) {
+    for (const el of elements) {
       if (!el.name || !tracked(el.name)) continue;
       if (el.type !== "radio") values[el.name] = el.value;
       else if (el.checked) values[el.name] = el.value;
@@ -143,27 +151,31 @@
   /* ---- the visit as the phone keeps it ---- */
 
   /* The person cards' check rows come inside <noscript> (the template says why): build
-   * them a couple of cards per task, letting the page draw in between, before anything
-   * reads the form. Taps and typing wait meanwhile (a change made now would be read as
-   * the server's value); `inert` would restyle the whole form twice. */
+   * them a couple of cards per task, letting the page draw in between. Each card's answers
+   * are read the moment its rows are built, before any tap can change them: they are the
+   * server's values. A tap or a key before the last card is built builds the rest at once
+   * and goes through (the bulk buttons need every card's rows). */
+  const serverValues = pageValues(); // the fields outside <noscript>, read before any tap
+  const early = ["pointerdown", "click", "keydown", "focusin"];
+
   async function buildChecks() {
     const boxes = [...form.querySelectorAll(".checks > noscript")];
-    if (!boxes.length) return;
-    const hold = (event) => {
-      event.preventDefault();
-      event.stopImmediatePropagation();
-    };
-    const held = ["click", "keydown", "beforeinput"];
-    for (const type of held) form.addEventListener(type, hold, true);
-    for (let i = 0; i < boxes.length; i += 2) {
-      for (const box of boxes.slice(i, i + 2)) {
+    let next = 0;
+    const build = (upTo) => {
+      for (; next < Math.min(upTo, boxes.length); next += 1) {
         const rows = document.createElement("template");
-        rows.innerHTML = box.textContent;
-        box.replaceWith(rows.content);
+        rows.innerHTML = boxes[next].textContent;
+        Object.assign(serverValues, valuesOf(rows.content.querySelectorAll("[name]")));
+        boxes[next].replaceWith(rows.content);
       }
+    };
+    const all = () => build(boxes.length);
+    for (const type of early) form.addEventListener(type, all, true);
+    while (next < boxes.length) {
+      build(next + 2);
       await nextFrame();
     }
-    for (const type of held) form.removeEventListener(type, hold, true);
+    for (const type of early) form.removeEventListener(type, all, true);
   }
 
   /* After the next frame is drawn; a hidden tab draws none, so not later than 50 ms. */
@@ -179,13 +191,14 @@
 
   async function load() {
     await buildChecks();
-    const page = pageValues();
-    current = new Map(Object.entries(page));
+    const page = serverValues;
+    current = new Map(Object.entries(pageValues())); // with any tap made meanwhile
     const pageVersion = Number(versionInput.value) || 0;
     if (draft && !(clientId && (await Offline.getVisit(key)))) {
       // No visit of that name on this phone (storage cleared, or a bare address).
       document.getElementById("draft-missing").hidden = false;
       form.hidden = true;
+      markLoaded();
       return;
     }
     record = await Offline.updateVisit(key, (r) => {
@@ -197,6 +210,7 @@
         r.version = pageVersion;
       }
     }, { user: Offline.USER });
+    markLoaded();
     savedAtLoad = record.saved_at;
     render();
     await showPhotos();
@@ -361,7 +375,7 @@
 
   function remember(names) {
     const values = names.map((name) => [name, valueOf(name), labelOf(name)]);
-    return Offline.updateVisit(key, (r) => {
+    return loaded.then(() => Offline.updateVisit(key, (r) => {
       if (!Object.keys(r.codes).length) identify(r); // a record let go of while the page was open
       for (const [name, value, label] of values) {
         const known = r.pending[name];
@@ -377,7 +391,7 @@
         Offline.unjournal(key, name, value);
         if (valueOf(name) === value) unstored.delete(name); // else a newer change is coming
       }
-    });
+    }));
   }
 
   /* Journal the change at once (synchronous), store it in IndexedDB, then send it. */
