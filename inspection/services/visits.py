@@ -9,7 +9,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from inspection.extensions import db
 from inspection.i18n import LOCAL_TZ, local
@@ -38,7 +38,10 @@ log = logging.getLogger(__name__)
 def get_visible(user: User, inspection_id: int) -> Inspection:
     """Return the inspection if ``user`` may read it, else raise NotFound."""
     inspection = db.session.scalar(
-        policy.readable_visits(user).where(Inspection.id == inspection_id)
+        policy.readable_visits(user)
+        .where(Inspection.id == inspection_id)
+        # In the same query (the list pages load them by selectin, one query for many).
+        .options(joinedload(Inspection.checklist_links))
     )
     if inspection is None:
         raise NotFound(str(_l("Not found.")))
