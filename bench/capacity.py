@@ -55,7 +55,10 @@ P95_BUDGET_MS = 300
 WARM_UP_SECONDS = 10
 SAVE_EVERY, PAGE_EVERY, PHOTO_EVERY, FINALIZE_EVERY = 3.0, 30.0, 120.0, 600.0
 LAYOUTS = [w for w in os.environ.get("BENCH_LAYOUTS", "").lower().split(",") if w]
-READY_VISITS = 100  # visits to issue minutes for, shared by the layouts of one database
+READY_VISITS = 110  # visits to issue minutes for, shared by the layouts of one database
+EVERY = {"save": SAVE_EVERY, "page": PAGE_EVERY, "photo": PHOTO_EVERY, "finalize": FINALIZE_EVERY}
+# Requests of each kind timed one at a time for their CPU cost (after `warm` unmeasured).
+COSTS = {"save": (20, 300), "page": (5, 40), "photo": (3, 20), "finalize": (1, 8)}
 
 
 def _photo() -> bytes:
@@ -145,23 +148,13 @@ async def _step(ports: list[int], count: int, act, seconds: float) -> dict:
         port = ports[n % len(ports)]
         connector = aiohttp.TCPConnector(limit=1)
         async with aiohttp.ClientSession(f"http://127.0.0.1:{port}", connector=connector) as s:
-            due = {
-                kind: started + rng.uniform(0, every)
-                for kind, every in (
-                    ("save", SAVE_EVERY),
-                    ("page", PAGE_EVERY),
-                    ("photo", PHOTO_EVERY),
-                    ("finalize", FINALIZE_EVERY),
-                )
-            }
-            every = {"save": SAVE_EVERY, "page": PAGE_EVERY}
-            every.update(photo=PHOTO_EVERY, finalize=FINALIZE_EVERY)
+            due = {kind: started + rng.uniform(0, every) for kind, every in EVERY.items()}
             while True:
                 kind = min(due, key=due.get)
                 if due[kind] >= deadline:
                     return
                 await asyncio.sleep(max(0.0, due[kind] - time.perf_counter()))
-                due[kind] += every[kind]
+                due[kind] += EVERY[kind]
                 at = time.perf_counter()
                 try:
                     ok = await act(s, n, kind)
@@ -173,14 +166,52 @@ async def _step(ports: list[int], count: int, act, seconds: float) -> dict:
                 if ok is not True:
                     errors.append(str(ok))
 
-    cpu = _cpu_times()
+    cpu, client = _cpu_times(), time.process_time()
     await asyncio.gather(*(inspector(n) for n in range(count)))
+    elapsed = time.perf_counter() - started
+    client_share = 100 * (time.process_time() - client) / elapsed
     return {
         "samples": samples,
         "errors": errors,
-        "elapsed": time.perf_counter() - started,
-        "cpu": _cpu_share(cpu, _cpu_times()),
+        "elapsed": elapsed,
+        "cpu": f"{_cpu_share(cpu, _cpu_times())} (the load client {client_share:.0f}% of a core)",
     }
+
+
+async def _costs(server: Gunicorn, act) -> dict[str, float]:
+    """The server's CPU time per request of each kind (ms), one request at a time: what
+    each inspector asks of the machine, whatever the waits under load."""
+    costs = {}
+    connector = aiohttp.TCPConnector(limit=1)
+    async with aiohttp.ClientSession(f"http://127.0.0.1:{server.port}", connector=connector) as s:
+        for kind, (warm, count) in COSTS.items():
+            for n in range(warm):
+                await act(s, n, kind)
+            before, done = server.cpu_seconds(), 0
+            for n in range(count):
+                done += await act(s, n % 20, kind) is True
+            if done:
+                costs[kind] = (server.cpu_seconds() - before) / done * 1000
+    return costs
+
+
+def _cost_rows(costs: dict[str, float]) -> list[dict]:
+    """Each request's CPU, and what the model asks per inspector of the machine's cores."""
+    rows = [row(f"capacity: server CPU per {kind} (ms)", ms) for kind, ms in costs.items()]
+    if len(costs) < len(EVERY):
+        return rows  # a kind failed: no demand to add up
+    per_inspector = sum(ms / EVERY[kind] for kind, ms in costs.items())  # ms per second
+    cores = os.cpu_count() or 1
+    rows += [
+        row("capacity: server CPU per inspector (ms per second of the model)", per_inspector),
+        row(f"capacity: inspectors {cores} cores serve at most (server CPU alone)",
+            cores * 1000 / per_inspector),
+    ]  # fmt: skip
+    for kind, ms in costs.items():
+        share = ms / EVERY[kind] / per_inspector * 100
+        print(f"capacity: {kind}: {ms:.1f} ms of CPU every {EVERY[kind]:.0f} s, {share:.0f}%"
+              " of an inspector's demand")  # fmt: skip
+    return rows
 
 
 def _p95(samples: list[float]) -> float:
@@ -330,6 +361,9 @@ def run(folder: Path) -> list[dict]:
             try:
                 for server in servers:
                     asyncio.run(server.wait_ready("/healthz"))
+                if name.startswith("SQLite"):
+                    act = _inspector_actions(prepared)
+                    rows += _cost_rows(asyncio.run(_costs(servers[0], act)))
                 held, _ = _ramp(
                     name, [s.port for s in servers], _inspector_actions(prepared), STEPS
                 )

@@ -40,6 +40,23 @@ class Gunicorn:
         errors = [line for line in lines if '"ERROR"' in line or "Error" in line][-last:]
         return [line[:160] + " … " + line[-200:] if len(line) > 400 else line for line in errors]
 
+    def cpu_seconds(self) -> float:
+        """The CPU time (user and system) the server's processes have used so far: the
+        master and its workers, which share its process group."""
+        ticks = 0
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = Path(entry.path, "stat").read_text()
+            except OSError:
+                continue  # gone meanwhile
+            # After the command's name: state, ppid, pgrp, ..., utime (12th), stime (13th).
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[2]) == self.process.pid:
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     async def wait_ready(self, path: str) -> None:
         async with aiohttp.ClientSession() as session:
             for _ in range(300):
