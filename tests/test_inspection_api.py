@@ -1,6 +1,7 @@
 """The visit API: idempotent start, partial saves, 409/422 rules, photos, access."""
 
 import fcntl
+import io
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from inspection.models import (
     Signature,
     StaffMember,
 )
+from inspection.services import images
 from tests.visit_helpers import (
     bearer,
     complete_answers,
@@ -534,6 +536,26 @@ def test_photo_is_validated_reencoded_and_content_addressed(client, lead, visit,
     again = photo(client, lead, visit["id"], data, item_code="SMOKE-NONE")
     assert again.json["sha256"] == body["sha256"]
     assert _count(app, Blob) == 2  # the photo and its thumbnail, stored once
+
+
+def test_a_turned_12_megapixel_photo_is_kept_upright_at_1600_with_its_thumbnail():
+    """A phone's 4000x3000 photo taken upright (EXIF orientation 6) is decoded at half
+    scale, turned and fitted: what is kept shows what the inspector saw."""
+    image = Image.new("RGB", (4000, 3000), (200, 20, 20))
+    image.paste((20, 20, 200), (2000, 0, 4000, 3000))  # left half red, right half blue
+    exif = Image.Exif()
+    exif[0x0112] = 6  # turn 90 degrees clockwise to show: the left half goes on top
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif, quality=90)
+    kept = images.process_photo(buffer.getvalue(), 10 * 1024 * 1024)
+    assert (kept.width, kept.height) == (1200, 1600)
+    stored = Image.open(io.BytesIO(kept.jpeg))
+    assert stored.size == (1200, 1600) and not stored.getexif()
+    top, bottom = stored.getpixel((600, 100)), stored.getpixel((600, 1500))
+    assert top[0] > 150 > top[2] and bottom[2] > 150 > bottom[0]
+    assert Image.open(io.BytesIO(kept.thumbnail)).size == (240, 320)
+    small = images.process_photo(jpeg(800, 600), 10 * 1024 * 1024)
+    assert (small.width, small.height) == (800, 600)  # not enlarged
 
 
 def test_photo_of_a_person_by_staff_id(client, lead, visit):
