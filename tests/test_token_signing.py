@@ -477,3 +477,24 @@ def test_labels_and_roots_misconfigured(client, token, on_token, change, words):
     assert response.status_code == 503, response.json
     assert words in response.json["error"]["message"]
     assert client.get("/verify").status_code in (200, 503)  # never a 500
+
+
+def test_a_key_in_a_file_signs_timestamped_long_term_minutes(client, token, app, pki):
+    """The office's key in a PKCS#12 file (parsed once, its signature's size known without
+    signing twice) gives the same long-term minutes as a token's."""
+    app.config.update(
+        SIGNING_TSA_URL=pki.tsa_url, SIGNING_LTV=True, SIGNING_TRUST_ROOTS=str(pki.pem("root"))
+    )
+    _inspection_id, pdf = _issued(client, token, app)
+    reader = PdfFileReader(io.BytesIO(pdf))
+    [signature] = reader.embedded_regular_signatures
+    assert signature.signer_cert.subject.native["common_name"] == "ĐOÀN KIỂM TRA CÔNG VỤ"
+    unsigned = [a["type"].native for a in signature.signer_info["unsigned_attrs"]]
+    assert "signature_time_stamp_token" in unsigned  # B-T: the signature's timestamp
+    assert len(reader.embedded_timestamp_signatures) == 1  # B-LTA's document timestamp
+    checked = client.post(
+        "/api/v1/minutes/verify",
+        data={"file": (io.BytesIO(pdf), "bb.pdf")},
+        content_type="multipart/form-data",
+    ).json
+    assert checked["valid"] and checked["signature_intact"], checked
