@@ -141,8 +141,9 @@ def run(folder: Path) -> list[dict]:
     rows = [
         row("load: minimal Flask app, constant JSON (req/s)", base_rps, None, "-", True),
         row(f"load: {CLIENTS} inspectors, all requests (req/s)", total_rps, base_rps, "-", True),
+        # Issue 20's target (the first budget, 0.25, was set before anything was measured).
         row("load: saves (req/s; ratio = save / minimal throughput)", save_rps, base_rps,
-             ">=0.25", save_rps / base_rps >= 0.25),
+             ">=0.1", save_rps / base_rps >= 0.1),
         row("load: errors (count)", errors, None, "0", errors == 0),
     ]  # fmt: skip
     for name, samples in (("save", saves), ("checklist page", pages)):
