@@ -210,6 +210,10 @@ def test_without_script_the_cards_checks_are_fields_that_post(browser, live_serv
     try:
         _login(page, live_server)
         _open_new_visit(page, live_server, "Trung tâm Hành chính công huyện")
+        # What only the script can do is not offered (`hidden` wins over .btn's display).
+        for name in ("Tất cả có mặt", "Tất cả đạt"):
+            assert page.get_by_role("button", name=name).first.is_hidden()
+        assert page.locator("input[type=search]").is_hidden()
         card = _card(page, 0)
         card.locator("fieldset.att label", has_text="Có mặt").click()
         row = card.locator(".checks fieldset").first
@@ -263,3 +267,32 @@ def test_taps_made_while_the_cards_are_built_are_kept(phone, live_server, app):
         assert {p.attendance for p in visit.people} == {Attendance.PRESENT}
         first = visit.people[0]
         assert sorted(r.outcome.value for r in first.items if r.outcome) == ["pass", "pass"]
+
+
+def test_taps_made_before_the_pages_script_runs_are_saved(browser, live_server, app):
+    """On a slow line the page shows before its script arrives: what is tapped meanwhile is
+    sent once the script runs, not taken for the server's answer."""
+    context = browser.new_context(**PHONE, service_workers="block")
+    page = context.new_page()
+    try:
+        _start_visit(page, live_server, "Trung tâm Hành chính công huyện")
+        url = page.url
+        held = []
+        page.route("**/static/js/checklist.js*", lambda route: held.append(route))  # later
+        page.goto(url, wait_until="commit")
+        _card(page, 0).locator("fieldset.att label", has_text="Vắng KP").tap()
+        page.locator(".item fieldset.outcome").first.locator("label", has_text="Vi phạm").tap()
+        assert held and page.locator(".checks > noscript").count() == 30  # no script yet
+        held[0].continue_()
+        page.unroute("**/static/js/checklist.js*")
+        _wait_ready(page)
+        _wait_saved(page)
+        page.reload()
+        _wait_ready(page)
+        assert _card(page, 0).get_attribute("data-att") == "absent_unexcused"
+    finally:
+        context.close()
+    with app.app_context():
+        visit = db.session.get(Inspection, int(url.rsplit("/", 1)[1]))
+        assert visit.people[0].attendance is Attendance.ABSENT_UNEXCUSED
+        assert Outcome.FAIL in [r.outcome for r in visit.unit_results]

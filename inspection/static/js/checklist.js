@@ -64,15 +64,24 @@
 
   /* The page's own values, in one pass (a 40-person page has ~700 radios). */
   function pageValues() {
-    return valuesOf(form.elements);
-  }
-
-  function valuesOf(elements) {
     const values = {};
-    for (const el of elements) {
+    for (const el of form.elements) {
       if (!el.name || !tracked(el.name)) continue;
       if (el.type !== "radio") values[el.name] = el.value;
       else if (el.checked) values[el.name] = el.value;
+      else if (!(el.name in values)) values[el.name] = "";
+    }
+    return values;
+  }
+
+  /* What the server sent: the fields' HTML defaults, whatever was tapped or typed before
+   * this script ran (the form has autocomplete="off": no browser puts old values back). */
+  function sentValues(elements) {
+    const values = {};
+    for (const el of elements) {
+      if (!el.name || !tracked(el.name)) continue;
+      if (el.type !== "radio") values[el.name] = el.defaultValue ?? el.value;
+      else if (el.defaultChecked) values[el.name] = el.value;
       else if (!(el.name in values)) values[el.name] = "";
     }
     return values;
@@ -151,11 +160,10 @@
   /* ---- the visit as the phone keeps it ---- */
 
   /* The person cards' check rows come inside <noscript> (the template says why): build
-   * them a couple of cards per task, letting the page draw in between. Each card's answers
-   * are read the moment its rows are built, before any tap can change them: they are the
-   * server's values. A tap or a key before the last card is built builds the rest at once
-   * and goes through (the bulk buttons need every card's rows). */
-  const serverValues = pageValues(); // the fields outside <noscript>, read before any tap
+   * them a couple of cards per task, letting the page draw in between, each card's sent
+   * values added as its rows are built. A tap or a key before the last card is built
+   * builds the rest at once and goes through (the bulk buttons need every card's rows). */
+  const serverValues = sentValues(form.elements); // the fields outside <noscript>
   const early = ["pointerdown", "click", "keydown", "focusin"];
 
   async function buildChecks() {
@@ -165,7 +173,7 @@
       for (; next < Math.min(upTo, boxes.length); next += 1) {
         const rows = document.createElement("template");
         rows.innerHTML = boxes[next].textContent;
-        Object.assign(serverValues, valuesOf(rows.content.querySelectorAll("[name]")));
+        Object.assign(serverValues, sentValues(rows.content.querySelectorAll("[name]")));
         boxes[next].replaceWith(rows.content);
       }
     };
@@ -193,6 +201,12 @@
     await buildChecks();
     const page = serverValues;
     current = new Map(Object.entries(pageValues())); // with any tap made meanwhile
+    for (const [name, value] of current) {
+      // Tapped or typed before this script ran: a change like any other.
+      if (value === (page[name] ?? "") || unstored.has(name)) continue;
+      setValue(name, value);
+      later(name, 150);
+    }
     const pageVersion = Number(versionInput.value) || 0;
     if (draft && !(clientId && (await Offline.getVisit(key)))) {
       // No visit of that name on this phone (storage cleared, or a bare address).
