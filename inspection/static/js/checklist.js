@@ -80,11 +80,20 @@
     const values = {};
     for (const el of elements) {
       if (!el.name || !tracked(el.name)) continue;
-      if (el.type !== "radio") values[el.name] = el.defaultValue ?? el.value;
+      if (el.type !== "radio") values[el.name] = defaultOf(el);
       else if (el.defaultChecked) values[el.name] = el.value;
       else if (!(el.name in values)) values[el.name] = "";
     }
     return values;
+  }
+
+  /* A field's HTML default as its value reads (a time or number input cleans it up). */
+  function defaultOf(el) {
+    if (el.tagName !== "INPUT") return el.defaultValue ?? el.value;
+    const probe = document.createElement("input");
+    probe.type = el.type;
+    probe.value = el.defaultValue;
+    return probe.value;
   }
 
   function labelOf(name) {
