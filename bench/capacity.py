@@ -361,12 +361,10 @@ def run(folder: Path) -> list[dict]:
             try:
                 for server in servers:
                     asyncio.run(server.wait_ready("/healthz"))
+                act = _inspector_actions(prepared)
                 if name.startswith("SQLite"):
-                    act = _inspector_actions(prepared)
                     rows += _cost_rows(asyncio.run(_costs(servers[0], act)))
-                held, _ = _ramp(
-                    name, [s.port for s in servers], _inspector_actions(prepared), STEPS
-                )
+                held, _ = _ramp(name, [s.port for s in servers], act, STEPS)
                 for line in (line for server in servers for line in server.errors()):
                     print(f"capacity {name}: server log: {line}")
             finally:

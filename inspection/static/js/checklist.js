@@ -62,26 +62,15 @@
     if (f && f.what === "att") document.getElementById(`p-${f.person}`).dataset.att = value;
   }
 
-  /* The page's own values, in one pass (a 40-person page has ~700 radios). */
-  function pageValues() {
-    const values = {};
-    for (const el of form.elements) {
-      if (!el.name || !tracked(el.name)) continue;
-      if (el.type !== "radio") values[el.name] = el.value;
-      else if (el.checked) values[el.name] = el.value;
-      else if (!(el.name in values)) values[el.name] = "";
-    }
-    return values;
-  }
-
-  /* What the server sent: the fields' HTML defaults, whatever was tapped or typed before
+  /* The page's own values, in one pass (a 40-person page has ~700 radios); with `sent`,
+   * what the server sent: the fields' HTML defaults, whatever was tapped or typed before
    * this script ran (the form has autocomplete="off": no browser puts old values back). */
-  function sentValues(elements) {
+  function pageValues(elements = form.elements, sent = false) {
     const values = {};
     for (const el of elements) {
       if (!el.name || !tracked(el.name)) continue;
-      if (el.type !== "radio") values[el.name] = defaultOf(el);
-      else if (el.defaultChecked) values[el.name] = el.value;
+      if (el.type !== "radio") values[el.name] = sent ? defaultOf(el) : el.value;
+      else if (sent ? el.defaultChecked : el.checked) values[el.name] = el.value;
       else if (!(el.name in values)) values[el.name] = "";
     }
     return values;
@@ -172,7 +161,7 @@
    * them a couple of cards per task, letting the page draw in between, each card's sent
    * values added as its rows are built. A tap or a key before the last card is built
    * builds the rest at once and goes through (the bulk buttons need every card's rows). */
-  const serverValues = sentValues(form.elements); // the fields outside <noscript>
+  const serverValues = pageValues(form.elements, true); // the fields outside <noscript>
   const early = ["pointerdown", "click", "keydown", "focusin"];
 
   async function buildChecks() {
@@ -182,7 +171,7 @@
       for (; next < Math.min(upTo, boxes.length); next += 1) {
         const rows = document.createElement("template");
         rows.innerHTML = boxes[next].textContent;
-        Object.assign(serverValues, sentValues(rows.content.querySelectorAll("[name]")));
+        Object.assign(serverValues, pageValues(rows.content.querySelectorAll("[name]"), true));
         boxes[next].replaceWith(rows.content);
       }
     };
@@ -208,11 +197,10 @@
 
   async function load() {
     await buildChecks();
-    const page = serverValues;
     current = new Map(Object.entries(pageValues())); // with any tap made meanwhile
     for (const [name, value] of current) {
       // Tapped or typed before this script ran: a change like any other.
-      if (value === (page[name] ?? "") || unstored.has(name)) continue;
+      if (value === (serverValues[name] ?? "") || unstored.has(name)) continue;
       setValue(name, value);
       later(name, 150);
     }
@@ -229,7 +217,7 @@
       r.url = location.pathname + location.search;
       if (!draft && (r.version == null || pageVersion >= r.version)) {
         // A fresh page shows what the server has: rebase what waits here on it.
-        Offline.rebase(r, new Map(Object.entries(page)));
+        Offline.rebase(r, new Map(Object.entries(serverValues)));
         r.version = pageVersion;
       }
     }, { user: Offline.USER });
